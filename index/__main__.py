@@ -1,0 +1,120 @@
+"""`python -m index`: a thin command line over the library (build, stats, ask, evaluate, calibrate)."""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .builder import build
+from .errors import IndexFormatError, QuestionError, StoryFileError
+from .settings import IndexSettings
+from .store import read_manifest
+from .terminal import format_answer
+
+EXIT_INVALID_INPUT = 1
+EXIT_UNUSABLE_INDEX = 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    settings = IndexSettings()
+    parser = argparse.ArgumentParser(prog="python -m index", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    build_cmd = commands.add_parser("build", help="build or update the index from story files")
+    build_cmd.add_argument("paths", nargs="*", type=Path, help=f"story files or folders (default: {settings.stories_dir})")
+    build_cmd.add_argument("--out", type=Path, default=settings.index_dir, help=f"index directory (default: {settings.index_dir})")
+    build_cmd.add_argument("--skip-invalid", action="store_true", help="index the valid files and list the invalid ones")
+
+    stats_cmd = commands.add_parser("stats", help="what an index holds")
+    stats_cmd.add_argument("--index", type=Path, default=settings.index_dir)
+
+    ask_cmd = commands.add_parser("ask", help="answer a question ('-' reads one question per line from stdin)")
+    ask_cmd.add_argument("question")
+    ask_cmd.add_argument("--index", type=Path, default=settings.index_dir)
+    ask_cmd.add_argument("--json", action="store_true", help="print the answer contract as JSON")
+
+    for name, help_text in (("evaluate", "print retrieval quality on the labelled set"),
+                            ("calibrate", "fit the answer-or-abstain decision on the dev split")):
+        cmd = commands.add_parser(name, help=help_text)
+        cmd.add_argument("--eval", type=Path, default=Path("tests/eval"), help="labelled set (default: tests/eval)")
+        if name == "evaluate":
+            cmd.add_argument("--split", choices=("dev", "test", "all"), default="test")
+
+    args = parser.parse_args(argv)
+    try:
+        return COMMANDS[args.command](args, settings)
+    except IndexFormatError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_UNUSABLE_INDEX
+
+
+def run_build(args, settings: IndexSettings) -> int:
+    paths = args.paths or [settings.stories_dir]
+    try:
+        report = build(paths, args.out, model=settings.model, skip_invalid=args.skip_invalid, progress=sys.stderr.isatty())
+    except StoryFileError as exc:
+        for problem in exc.problems:
+            print(f"{problem}", file=sys.stderr)
+        files = sorted({p.path for p in exc.problems})
+        print(f"error: {len(files)} invalid file(s); nothing was changed at {args.out} "
+              f"(use --skip-invalid to index the valid ones)", file=sys.stderr)
+        return EXIT_INVALID_INPUT
+    for problem in report.problems:
+        print(f"{problem.path}:{problem.line}: {'skipped' if problem.fatal else 'warning'}: {problem.message}", file=sys.stderr)
+    print(report.summary())
+    return 0
+
+
+def run_stats(args, settings: IndexSettings) -> int:
+    manifest = read_manifest(args.index)
+    counts = manifest["counts"]
+    print(f"index:       {args.index}")
+    print(f"model:       {manifest['model']} ({manifest['dimension']} dimensions)")
+    print(f"format:      {manifest['format_version']}, built {manifest['created']}")
+    print(f"stories:     {counts['stories']}")
+    print(f"facts:       {counts['facts']}")
+    print(f"narratives:  {counts['narratives']}")
+    return 0
+
+
+def run_ask(args, settings: IndexSettings) -> int:
+    from .retrieval import load
+
+    kb = load(args.index, model=settings.model)
+    questions = (line for line in sys.stdin) if args.question == "-" else [args.question]
+    status = 0
+    for question in questions:
+        if args.question == "-" and not question.strip():
+            continue
+        try:
+            answer = kb.ask(question)
+        except QuestionError as exc:
+            if args.json:
+                print(json.dumps({"question": question.strip()[:80], "error": str(exc)}), flush=True)
+            else:
+                print(f"error: {exc}", file=sys.stderr)
+            status = EXIT_INVALID_INPUT
+            continue
+        print(answer.model_dump_json() if args.json else format_answer(answer), flush=True)
+    return status
+
+
+def run_evaluate(args, settings: IndexSettings) -> int:
+    from .evaluation import evaluate
+
+    report = evaluate(args.eval, split=args.split, model=settings.model)
+    print(report.table())
+    return 0
+
+
+def run_calibrate(args, settings: IndexSettings) -> int:
+    from .evaluation import calibrate
+
+    print(calibrate(args.eval, model=settings.model))
+    return 0
+
+
+COMMANDS = {"build": run_build, "stats": run_stats, "ask": run_ask, "evaluate": run_evaluate, "calibrate": run_calibrate}
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,64 @@
+"""The answer contract: the one model that crosses from `index/` to `bot/`.
+
+Every `text` here is copied verbatim from a story; nothing in an answer is written by the product.
+The JSON field names are fixed (other tools read them); fields may be added, never renamed.
+"""
+
+from pydantic import BaseModel, Field
+
+from .models import Source, Story
+
+MAX_QUESTION_CHARS = 500
+
+
+class AnswerFact(BaseModel):
+    index: int = Field(description="1-based position of the bullet in its story")
+    text: str = Field(description="the bullet, verbatim")
+    citations: list[int]
+    sources: list[Source] = Field(default_factory=list, description="the listed sources of `citations`")
+    score: float = 0.0
+
+
+class AnswerNarrative(BaseModel):
+    label: str
+    text: str
+
+
+class AnswerStory(BaseModel):
+    id: str
+    title: str
+    updated: str | None = Field(description="ISO date of 'Last updated', or null")
+    image_credit: str | None = None
+    facts: list[AnswerFact] = Field(description="best first in an answer; story order on a story card")
+    narratives: list[AnswerNarrative] = Field(description="all of them, in the story's order")
+    sources: list[Source] = Field(default_factory=list, description="every source the story lists")
+    score: float = 0.0
+
+    @classmethod
+    def from_story(cls, story: Story, facts: list[AnswerFact] | None = None, score: float = 0.0) -> "AnswerStory":
+        """A story card; with `facts` omitted it carries every bullet in story order (the `/story` card)."""
+        if facts is None:
+            facts = [answer_fact(story, fact.index) for fact in story.facts]
+        return cls(
+            id=story.id,
+            title=story.title,
+            updated=story.updated.isoformat() if story.updated else None,
+            image_credit=story.image_credit,
+            facts=facts,
+            narratives=[AnswerNarrative(label=n.label, text=n.text) for n in story.narratives],
+            sources=list(story.sources),
+            score=score,
+        )
+
+
+class Answer(BaseModel):
+    question: str
+    answered: bool
+    stories: list[AnswerStory] = Field(default_factory=list, description="best first; empty when not answered")
+    suggestions: list[str] = Field(default_factory=list, description="closest titles when not answered")
+
+
+def answer_fact(story: Story, index: int, score: float = 0.0) -> AnswerFact:
+    fact = story.facts[index - 1]
+    sources = [s for s in (story.source(n) for n in fact.citations) if s is not None]
+    return AnswerFact(index=fact.index, text=fact.text, citations=list(fact.citations), sources=sources, score=score)

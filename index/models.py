@@ -1,0 +1,71 @@
+"""The story as the knowledge base keeps it.
+
+A story is parsed once from a text or JSON file and then only read; everything the product shows is
+copied verbatim from these fields, which is what keeps the answers extractive.
+"""
+
+import hashlib
+import re
+import unicodedata
+from datetime import date
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+def story_id_for(title: str) -> str:
+    """A stable id from the title, so an updated story (same title) replaces the old one."""
+    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")[:80].strip("-")
+    digest = hashlib.sha1(title.strip().casefold().encode()).hexdigest()[:8]
+    return f"{slug}-{digest}" if slug else digest
+
+
+class Source(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    number: int = Field(ge=1)
+    outlet: str | None = None
+    headline: str | None = None
+    url: str | None = None
+
+
+class Fact(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    index: int = Field(ge=1, description="1-based position of the bullet in its story")
+    text: str = Field(min_length=1, description="the bullet, verbatim, without its citation markers")
+    citations: list[int] = Field(default_factory=list)
+
+
+class Narrative(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    label: str = Field(min_length=1, description="the heading exactly as written, e.g. 'Narrative A'")
+    text: str = Field(min_length=1)
+
+
+class Story(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str = ""
+    title: str = Field(min_length=1)
+    updated: date | None = None
+    image_credit: str | None = None
+    facts: list[Fact] = Field(min_length=1)
+    narratives: list[Narrative] = Field(default_factory=list)
+    sources: list[Source] = Field(default_factory=list)
+    source_file: str | None = None
+
+    @model_validator(mode="after")
+    def _derive_id(self) -> "Story":
+        if not self.id:
+            object.__setattr__(self, "id", story_id_for(self.title))
+        return self
+
+    def source(self, number: int) -> Source | None:
+        return next((s for s in self.sources if s.number == number), None)
+
+    def content_hash(self) -> str:
+        """Hash of what is embedded and shown; the file name is not content, so a rename re-embeds nothing."""
+        content = self.model_dump_json(exclude={"source_file"})
+        return hashlib.sha256(content.encode()).hexdigest()

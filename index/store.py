@@ -1,0 +1,203 @@
+"""The index on disk: immutable generations and one pointer to the current one.
+
+    DIR/CURRENT          name of the generation in use (replaced atomically)
+    DIR/gen-…/           manifest.json, stories.jsonl, items.npy, vectors.npy, dense.faiss, lexical/
+    DIR/.building-…/     a build in progress; never read, removed by the next build
+
+A build writes a whole new generation beside the old one and only then swaps CURRENT, so a crash, kill
+or error at any moment leaves the previous index exactly as it was, and a reader never sees half a build.
+"""
+
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import bm25s
+import faiss
+import numpy as np
+
+from .errors import IndexFormatError
+from .models import Story
+
+FORMAT_VERSION = 1
+CURRENT = "CURRENT"
+GENERATIONS_KEPT = 2  # the current one and the one before, so a reader mid-load is never pulled from under
+
+FACT, NARRATIVE = 0, 1
+KIND_NAMES = {FACT: "fact", NARRATIVE: "narrative"}
+# One row per embedded text: which story, fact or narrative, and its position in the story (0-based).
+ITEM_DTYPE = np.dtype([("id", "<i8"), ("story", "<i4"), ("kind", "<i1"), ("position", "<i4")])
+
+
+def item_id(story_id: str, kind: int, position: int) -> int:
+    """A stable FAISS id: the same bullet of the same story keeps its id across rebuilds."""
+    digest = hashlib.blake2b(f"{story_id}\0{kind}\0{position}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "little") & (2**63 - 1)
+
+
+@dataclass
+class Generation:
+    """One complete, immutable build: everything needed to answer questions."""
+
+    path: Path
+    manifest: dict
+    stories: list[Story]
+    items: np.ndarray  # ITEM_DTYPE
+    vectors: np.ndarray  # float32, row i is items[i]; memory-mapped when loaded
+    dense: faiss.Index
+    lexical: bm25s.BM25
+
+    @property
+    def model(self) -> str:
+        return self.manifest["model"]
+
+    def content_hashes(self) -> dict[str, str]:
+        return self.manifest["stories"]
+
+
+def write_generation(
+    root: Path, *, model: str, stories: list[Story], items: np.ndarray, vectors: np.ndarray, lexical: bm25s.BM25
+) -> Path:
+    """Write a generation into a scratch directory, then swap it in; returns its final path."""
+    root.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=".building-", dir=root))
+    scratch.chmod(0o755)  # mkdtemp makes it private; readers may run as another user
+    try:
+        dense = faiss.IndexIDMap2(faiss.IndexFlatIP(vectors.shape[1]))
+        dense.add_with_ids(vectors, items["id"])
+        faiss.write_index(dense, str(scratch / "dense.faiss"))
+        np.save(scratch / "vectors.npy", vectors)
+        np.save(scratch / "items.npy", items)
+        with open(scratch / "stories.jsonl", "w", encoding="utf-8") as out:
+            out.writelines(story.model_dump_json() + "\n" for story in stories)
+        lexical.save(str(scratch / "lexical"))
+        kinds = items["kind"]
+        manifest = {
+            "format_version": FORMAT_VERSION,
+            "model": model,
+            "dimension": int(vectors.shape[1]),
+            "counts": {
+                "stories": len(stories),
+                "facts": int((kinds == FACT).sum()),
+                "narratives": int((kinds == NARRATIVE).sum()),
+            },
+            "stories": {story.id: story.content_hash() for story in stories},
+            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        }
+        (scratch / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+        _fsync_tree(scratch)
+        final = root / f"gen-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{scratch.name[-8:]}"
+        os.rename(scratch, final)
+    except BaseException:
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise
+    _point_current_at(root, final.name)
+    _prune(root, keep=final.name)
+    return final
+
+
+def current_path(root: Path) -> Path:
+    pointer = root / CURRENT
+    if not pointer.is_file():
+        raise IndexFormatError(f"no index at {root}: build it with `python -m index build --out {root}`")
+    path = root / pointer.read_text(encoding="utf-8").strip()
+    if not path.is_dir():
+        raise IndexFormatError(f"index at {root} points at missing {path.name}: rebuild it with `python -m index build --out {root}`")
+    return path
+
+
+def read_manifest(root: Path) -> dict:
+    path = current_path(root)
+    try:
+        manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise IndexFormatError(f"index at {root} is damaged ({exc}): rebuild it with `python -m index build --out {root}`") from exc
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise IndexFormatError(
+            f"index at {root} has format version {manifest.get('format_version')}, this storybot reads "
+            f"{FORMAT_VERSION}: rebuild it with `python -m index build --out {root}`"
+        )
+    return manifest
+
+
+def read_generation(root: Path, *, model: str | None = None) -> Generation:
+    """Load the current generation; with `model`, refuse one built by another model."""
+    manifest = read_manifest(root)
+    if model is not None and manifest["model"] != model:
+        raise IndexFormatError(
+            f"index at {root} was built with model {manifest['model']!r}, not {model!r}: "
+            f"rebuild it with `python -m index build --out {root}`"
+        )
+    path = current_path(root)
+    try:
+        with open(path / "stories.jsonl", encoding="utf-8") as lines:
+            stories = [Story.model_validate_json(line) for line in lines]
+        items = np.load(path / "items.npy")
+        vectors = np.load(path / "vectors.npy", mmap_mode="r")
+        dense = faiss.read_index(str(path / "dense.faiss"))
+        lexical = bm25s.BM25.load(str(path / "lexical"), mmap=True, show_progress=False)
+    except Exception as exc:  # any damage at all means the same thing to the user: rebuild
+        raise IndexFormatError(f"index at {root} is damaged ({exc}): rebuild it with `python -m index build --out {root}`") from exc
+    if not (len(items) == len(vectors) == dense.ntotal) or len(stories) != manifest["counts"]["stories"]:
+        raise IndexFormatError(f"index at {root} is inconsistent: rebuild it with `python -m index build --out {root}`")
+    return Generation(path, manifest, stories, items, vectors, dense, lexical)
+
+
+@contextmanager
+def build_lock(root: Path):
+    """One build at a time per index directory; a second one waits for the first."""
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            _remove_abandoned_builds(root)
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _point_current_at(root: Path, name: str) -> None:
+    scratch = root / f".{CURRENT}.tmp"
+    with open(scratch, "w", encoding="utf-8") as out:
+        out.write(name + "\n")
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(scratch, root / CURRENT)
+    _fsync_dir(root)
+
+
+def _prune(root: Path, keep: str) -> None:
+    generations = sorted((p for p in root.glob("gen-*") if p.is_dir()), key=lambda p: p.stat().st_mtime)
+    older = [p for p in generations if p.name != keep]
+    for path in older[: max(0, len(older) - (GENERATIONS_KEPT - 1))]:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _remove_abandoned_builds(root: Path) -> None:
+    """Scratch directories left by a killed build; safe because the caller holds the build lock."""
+    for path in root.glob(".building-*"):
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _fsync_tree(path: Path) -> None:
+    for file in path.rglob("*"):
+        if file.is_file():
+            with open(file, "rb") as handle:
+                os.fsync(handle.fileno())
+    for directory in [path, *(d for d in path.rglob("*") if d.is_dir())]:
+        _fsync_dir(directory)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,170 @@
+"""Building the store: incremental, atomic, and never losing the index that was there."""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import index
+from index.store import CURRENT, FORMAT_VERSION, current_path
+from support import INDEX_FIXTURES, ROOT, SEED, write_story
+
+
+@pytest.fixture
+def stories(tmp_path) -> Path:
+    folder = tmp_path / "stories"
+    shutil.copytree(INDEX_FIXTURES, folder)
+    shutil.copy(SEED, folder)
+    return folder
+
+
+def test_build_embeds_every_fact_and_narrative_and_loads(stories, tmp_path, embedder):
+    report = index.build([stories], tmp_path / "idx", embedder=embedder)
+    assert (report.stories, report.facts, report.narratives) == (4, 6 + 3 + 3 + 2, 2 + 2 + 2 + 2)
+    assert (report.embedded, report.reused) == (22, 0)
+    kb = index.load(tmp_path / "idx", embedder=embedder)
+    generation = kb.generation
+    assert generation.dense.ntotal == 22
+    assert np.allclose(np.linalg.norm(np.asarray(generation.vectors), axis=1), 1.0, atol=1e-4)
+    manifest = json.loads((current_path(tmp_path / "idx") / "manifest.json").read_text())
+    assert manifest["format_version"] == FORMAT_VERSION
+    assert manifest["model"] == embedder.name and manifest["dimension"] == 384
+    assert manifest["counts"] == {"stories": 4, "facts": 14, "narratives": 8}
+    assert set(manifest["stories"]) == {s.id for s in generation.stories}
+
+
+def test_unchanged_rebuild_embeds_nothing_and_writes_nothing(stories, tmp_path, embedder):
+    index.build([stories], tmp_path / "idx", embedder=embedder)
+    before = (tmp_path / "idx" / CURRENT).read_text()
+    report = index.build([stories], tmp_path / "idx", embedder=embedder)
+    assert report.changed is False and report.embedded == 0
+    assert (tmp_path / "idx" / CURRENT).read_text() == before
+
+
+def test_an_edited_story_re_embeds_only_its_own_items(stories, tmp_path, embedder):
+    out = tmp_path / "idx"
+    index.build([stories], out, embedder=embedder)
+    old = index.load(out, embedder=embedder).generation
+    ferry = stories / "01_harbour_ferry_fares.txt"
+    ferry.write_text(ferry.read_text().replace("9 crowns per crossing", "11 crowns per crossing"))
+
+    report = index.build([stories], out, embedder=embedder)
+
+    assert report.updated == ["Saltmarsh Ferry Fares to Double From Spring"]
+    assert (report.embedded, report.reused) == (3 + 2, 22 - 5)
+    new = index.load(out, embedder=embedder).generation
+    assert len(new.stories) == 4, "an updated story replaces the old one, it is not added twice"
+    old_rows = {int(i): r for r, i in enumerate(old.items["id"])}
+    for row, item in enumerate(new.items):
+        if new.stories[item["story"]].title != report.updated[0]:
+            assert np.array_equal(new.vectors[row], old.vectors[old_rows[int(item["id"])]])
+    ferry_story = next(s for s in new.stories if s.title == report.updated[0])
+    assert ferry_story.facts[0].text.startswith("The Saltmarsh Island ferry will charge 11 crowns")
+
+
+def test_a_removed_file_drops_its_story(stories, tmp_path, embedder):
+    out = tmp_path / "idx"
+    index.build([stories], out, embedder=embedder)
+    (stories / "03_bridge_closure.json").unlink()
+    report = index.build([stories], out, embedder=embedder)
+    assert report.removed == ["Fennwater Bridge Closes for Two Years of Repairs"]
+    assert report.embedded == 0
+    kb = index.load(out, embedder=embedder)
+    assert "Fennwater Bridge Closes for Two Years of Repairs" not in kb.titles()
+    assert kb.generation.dense.ntotal == 22 - 4
+
+
+def test_an_invalid_file_fails_the_build_and_the_previous_index_still_loads(stories, tmp_path, embedder):
+    out = tmp_path / "idx"
+    index.build([stories], out, embedder=embedder)
+    pointer = (out / CURRENT).read_text()
+    bad = write_story(stories, "zz_bad.txt", "Broken Story\n- a fact [one]\n")
+    empty = write_story(stories, "zz_empty.txt", "\n")
+
+    with pytest.raises(index.StoryFileError) as failure:
+        index.build([stories], out, embedder=embedder)
+
+    assert {p.path for p in failure.value.problems} == {bad, empty}
+    assert f"{bad}:2: citation [one] is not a number" in str(failure.value)
+    assert (out / CURRENT).read_text() == pointer
+    assert len(index.load(out, embedder=embedder).titles()) == 4
+
+
+def test_skip_invalid_builds_the_valid_ones_and_still_lists_the_rest(stories, tmp_path, embedder):
+    bad = write_story(stories, "zz_bad.txt", "- no title [1]\n")
+    report = index.build([stories], tmp_path / "idx", embedder=embedder, skip_invalid=True)
+    assert report.stories == 4
+    assert [str(p) for p in report.problems if p.fatal] == [f"{bad}:1: no title: the file has no line before its first bullet"]
+
+
+def test_an_index_from_another_model_or_format_says_to_rebuild(stories, tmp_path, embedder):
+    out = tmp_path / "idx"
+    index.build([stories], out, embedder=embedder)
+    with pytest.raises(index.IndexFormatError, match="built with model .* rebuild it with `python -m index build"):
+        index.load(out, model="some/other-model")
+    manifest_path = current_path(out) / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest_path.write_text(json.dumps({**manifest, "format_version": FORMAT_VERSION + 1}))
+    with pytest.raises(index.IndexFormatError, match="format version .* rebuild it"):
+        index.load(out, embedder=embedder)
+    report = index.build([stories], out, embedder=embedder)  # recovers by itself, no manual deletion
+    assert report.embedded == 22
+    assert len(index.load(out, embedder=embedder).titles()) == 4
+
+
+def test_a_missing_index_says_how_to_build_it(tmp_path, embedder):
+    with pytest.raises(index.IndexFormatError, match="no index at .*python -m index build"):
+        index.load(tmp_path / "nothing-here", embedder=embedder)
+
+
+@pytest.mark.slow
+def test_a_build_killed_mid_way_leaves_the_previous_index_answering_as_before(tmp_path, embedder):
+    """A real `python -m index build` process, killed with SIGKILL while it writes its new generation."""
+    stories, out = tmp_path / "stories", tmp_path / "idx"
+    shutil.copy(SEED, stories.mkdir() or stories)
+    for n in range(120):
+        write_story(stories, f"gen_{n:03}.txt", f"""
+            Fictional Town {n} Opens Harbour Number {n}
+            - Town {n} opened harbour {n} with {n * 7} berths. [1]
+            - The mayor of town {n} said {n + 3} ferries will call each week. [2]
+
+            Narrative A
+            Harbour {n} is good for trade.
+
+            Narrative B
+            Harbour {n} costs too much.
+        """)
+    index.build([stories], out, embedder=embedder)
+    question = "how much time did the other force save?"
+    before = index.load(out, embedder=embedder).ask(question)
+    pointer = (out / CURRENT).read_text()
+    for path in stories.glob("gen_*.txt"):  # every story changes, so the killed build has much to write
+        path.write_text(path.read_text().replace("berths", "moorings"))
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "index", "build", str(stories), "--out", str(out)],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 120
+    while not any(out.glob(".building-*")) and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.001)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert process.returncode == -signal.SIGKILL, "the build finished before it could be killed mid-way"
+
+    assert (out / CURRENT).read_text() == pointer
+    after = index.load(out, embedder=embedder)
+    assert after.ask(question) == before
+    assert any("berths" in f.text for s in after.generation.stories for f in s.facts)
+
+    report = index.build([stories], out, embedder=embedder)  # the next build completes and tidies up
+    assert report.updated and not list(out.glob(".building-*"))
+    assert "moorings" in index.load(out, embedder=embedder).story("Fictional Town 5 Opens Harbour Number 5").facts[0].text
+    assert os.listdir(out).count(CURRENT) == 1

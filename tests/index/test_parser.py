@@ -1,0 +1,178 @@
+"""The parser against the seed, every format variant, and every kind of bad input."""
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from support import INDEX_FIXTURES as FIXTURES, SEED, write_story
+from index.corpus import read_corpus
+from index.parser import MAX_FILE_BYTES, parse_bytes, parse_citations, parse_file
+
+
+
+def test_seed_is_parsed_exactly():
+    result = parse_file(SEED)
+    story = result.story
+    assert result.problems == []
+    assert story.title == "London Police to Stop Responding to Mental Health Calls"
+    assert story.updated == date(2023, 5, 29)
+    assert story.image_credit == "Wikimedia Commons"
+    assert [f.index for f in story.facts] == [1, 2, 3, 4, 5, 6]
+    assert [f.citations for f in story.facts] == [[1], [2], [3], [4], [3], [5]]
+    assert story.facts[0].text.startswith("Starting this upcoming September, London's Metropolitan Police")
+    assert story.facts[4].text.endswith('provided "more timely care" to those in need after implementing a similar policy.')
+    assert all("[" not in f.text for f in story.facts)
+    assert [n.label for n in story.narratives] == ["Narrative A", "Narrative B"]
+    assert story.narratives[0].text.startswith("Reports show that the police")
+    assert story.narratives[1].text.endswith("based upon day-to-day subjectivity.")
+    assert story.sources == []
+    assert story.source_file == str(SEED)
+
+
+def test_fact_text_is_verbatim_from_the_file():
+    text = " ".join(SEED.read_text(encoding="utf-8").split())
+    story = parse_file(SEED).story
+    for item in [*story.facts, *story.narratives]:
+        assert " ".join(item.text.split()) in text
+
+
+def test_title_repeated_at_the_top_is_one_title_and_boilerplate_is_not_content():
+    story = parse_file(FIXTURES / "01_harbour_ferry_fares.txt").story
+    assert story.title == "Saltmarsh Ferry Fares to Double From Spring"
+    assert len(story.facts) == 3
+    dumped = story.model_dump_json()
+    assert "newsletter" not in dumped
+
+
+@pytest.mark.parametrize(
+    ("markers", "numbers"),
+    [("[1]", [1]), ("[2][3]", [2, 3]), ("[1, 4]", [1, 4]), (" [2] [5]", [2, 5]), ("[3][3]", [3])],
+)
+def test_citation_forms(markers, numbers):
+    assert parse_citations(markers) == (numbers, [])
+
+
+def test_bullet_characters_citation_placement_and_wrapped_bullets():
+    ferry = parse_file(FIXTURES / "01_harbour_ferry_fares.txt").story
+    assert [f.citations for f in ferry.facts] == [[1], [2, 3], [1, 4]]
+    assert ferry.facts[1].text == "Operator Greywake Ferries said fuel costs rose 40% over two years."
+    lunches = parse_file(FIXTURES / "02_orchard_school_meals.txt").story
+    assert [f.text[:12] for f in lunches.facts] == ["Every primar", "The scheme c", "Head teacher"]
+    assert lunches.facts[1].text.endswith("paid for by a levy on second homes.")
+    assert lunches.updated == date(2025, 9, 14)
+
+
+def test_narrative_labels_of_any_pair_and_paragraphs():
+    ferry = parse_file(FIXTURES / "01_harbour_ferry_fares.txt").story
+    assert [n.label for n in ferry.narratives] == ["Pro-operator narrative", "Anti-operator narrative"]
+    assert ferry.narratives[1].text == (
+        "Islanders have no other way to reach the mainland.\n\nA doubled fare is a tax on living where they were born."
+    )
+    lunches = parse_file(FIXTURES / "02_orchard_school_meals.txt").story
+    assert [n.label for n in lunches.narratives] == ["Left narrative", "Right narrative"]
+    labels = ["Establishment-critical narrative", "Pro-union narrative", "Narrative B"]
+    for label in labels:
+        text = f"Title\n• Fact one.[1]\n\n{label}\n\nSome framing.\n\nOther narrative\n\nMore framing.\n"
+        story = parse_bytes(text.encode(), Path("x.txt")).story
+        assert story.narratives[0].label == label
+
+
+def test_source_list_is_parsed():
+    ferry = parse_file(FIXTURES / "01_harbour_ferry_fares.txt").story
+    assert [s.number for s in ferry.sources] == [1, 2, 3, 4]
+    first = ferry.source(1)
+    assert (first.outlet, first.headline, first.url) == (
+        "Saltmarsh Herald", "Ferry fares to double", "https://saltmarsh-herald.example/fares",
+    )
+
+
+def test_json_story_is_the_same_model():
+    story = parse_file(FIXTURES / "03_bridge_closure.json").story
+    assert story.title == "Fennwater Bridge Closes for Two Years of Repairs"
+    assert story.id == parse_bytes(b"Fennwater Bridge Closes for Two Years of Repairs\n- x [1]\n", Path("a.txt")).story.id
+    assert story.narratives[0].label == "Establishment-critical narrative"
+    assert story.source(1).url == "https://fennwater-post.example/bridge"
+
+
+def test_every_story_in_the_eval_set_parses_cleanly():
+    corpus = read_corpus([Path(__file__).parents[1] / "eval" / "stories"])
+    assert corpus.errors == []
+    assert len(corpus.stories) >= 13
+
+
+# --- bad input: always "path:line: what is wrong" -------------------------------------------
+
+BAD_INPUTS = [
+    ("latin1.txt", "Caf\xe9 Title\n- x [1]\n".encode("latin-1"), 1, "not UTF-8 text"),
+    ("late_bad_byte.txt", b"Title\n\n- one [1]\n- two \xff [2]\n", 4, "not UTF-8 text"),
+    ("empty.txt", b"  \n\n", 1, "file is empty"),
+    ("no_title.txt", b"\xe2\x80\xa2 Starts with a bullet [1]\n", 1, "no title"),
+    ("date_first.txt", b"Last updated May 1, 2024\n- a fact [1]\n", 1, "no title"),
+    ("no_bullets.txt", b"A Title\nLast updated May 1, 2024\n\nNarrative A\ntext\n", 5, "no bullets"),
+    ("letter_citation.txt", b"Title\n- fine [1]\n- bad one [a]\n", 3, "citation [a] is not a number"),
+    ("blank_citation.txt", b"Title\n- bad one [ ]\n", 2, "citation [ ] is not a number"),
+    ("zero_citation.txt", b"Title\n- bad one [0]\n", 2, "citation [0] is not a number"),
+    ("huge_citation.txt", b"Title\n- bad one [99999999999]\n", 2, "citation [99999999999] is not a number"),
+    ("bad.json", b'{"title": "T", "facts": [}', 1, "invalid JSON"),
+    ("no_facts.json", json.dumps({"title": "T", "facts": []}).encode(), 1, "facts"),
+]
+
+
+@pytest.mark.parametrize(("name", "data", "line", "message"), BAD_INPUTS, ids=[b[0] for b in BAD_INPUTS])
+def test_bad_input_is_named_by_file_and_line(tmp_path, name, data, line, message):
+    path = tmp_path / name
+    path.write_bytes(data)
+    result = parse_file(path)
+    assert result.story is None
+    assert result.errors, "a bad file must produce an error"
+    first = result.errors[0]
+    assert (first.path, first.line) == (path, line)
+    assert message in first.message
+    assert str(first).startswith(f"{path}:{line}: ")
+
+
+def test_file_over_the_size_limit(tmp_path):
+    path = tmp_path / "big.txt"
+    path.write_bytes(b"Title\n" + b"- x [1]\n" * (MAX_FILE_BYTES // 8 + 1))
+    result = parse_file(path)
+    assert result.story is None
+    assert f"limit is {MAX_FILE_BYTES:,}" in str(result.errors[0])
+
+
+def test_two_files_with_one_title_name_each_other_and_neither_is_kept(tmp_path):
+    first = write_story(tmp_path, "a.txt", "Same Title\n- one [1]\n")
+    second = write_story(tmp_path, "b.txt", "same title\n- two [1]\n")
+    write_story(tmp_path, "c.txt", "Other Title\n- three [1]\n")
+    corpus = read_corpus([tmp_path])
+    assert [s.title for s in corpus.stories] == ["Other Title"]
+    messages = {str(p) for p in corpus.errors}
+    assert f"{first}:1: same story title 'Same Title' as {second}" in messages
+    assert f"{second}:1: same story title 'same title' as {first}" in messages
+
+
+def test_soft_problems_are_warnings_and_the_story_is_kept(tmp_path):
+    path = write_story(tmp_path, "soft.txt", """
+        Soft Title
+        - no citation here
+        - cites a missing source [2]
+
+        Narrative A
+        Only one framing.
+
+        Articles on this story
+        [1] Outlet — Headline (https://outlet.example/a)
+    """)
+    result = parse_file(path)
+    assert result.story is not None
+    assert result.errors == []
+    warnings = [str(w) for w in result.warnings]
+    assert f"{path}:2: bullet 1 has no citation" in warnings
+    assert f"{path}:3: citation [2] has no listed source" in warnings
+    assert f"{path}:5: 1 narrative(s); a story should show two" in warnings
+
+
+def test_every_problem_in_a_file_is_reported_at_once(tmp_path):
+    path = write_story(tmp_path, "many.txt", "Title\n- one [x]\n- two [y]\n")
+    assert [p.line for p in parse_file(path).errors] == [2, 3]
