@@ -5,7 +5,7 @@
     kb.ask("how much time did the other force save?")            # -> index.Answer
 """
 
-from .answer import MAX_QUESTION_CHARS, Answer, AnswerFact, AnswerNarrative, AnswerStory
+from .answer import MAX_QUESTION_CHARS, Answer, AnswerFact, AnswerNarrative, AnswerStory, clean_question
 from .builder import BuildReport, build
 from .embedder import Embedder
 from .errors import IndexFormatError, Problem, QuestionError, StoryFileError
@@ -15,5 +15,5 @@ from .retrieval import KnowledgeBase, load
 __all__ = [
     "MAX_QUESTION_CHARS", "Answer", "AnswerFact", "AnswerNarrative", "AnswerStory", "BuildReport", "Embedder",
     "Fact", "IndexFormatError", "KnowledgeBase", "Narrative", "Problem", "QuestionError", "Source", "Story",
-    "StoryFileError", "build", "load",
+    "StoryFileError", "build", "clean_question", "load",
 ]

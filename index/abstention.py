@@ -40,7 +40,7 @@ def probability(evidence: Evidence, weights: dict | None = None) -> float:
     weights = weights or _WEIGHTS
     if weights is None:
         raise RuntimeError(f"{WEIGHTS_FILE} is missing: run `python -m index calibrate`")
-    z = weights["intercept"] + sum(weights["coefficients"][name] * value for name, value in zip(FEATURES, evidence.vector()))
+    z = weights["intercept"] + sum(weights["coefficients"][name] * value for name, value in zip(FEATURES, evidence.vector(), strict=False))
     return 1.0 / (1.0 + math.exp(-z))
 
 

@@ -4,11 +4,30 @@ Every `text` here is copied verbatim from a story; nothing in an answer is writt
 The JSON field names are fixed (other tools read them); fields may be added, never renamed.
 """
 
+import re
+
 from pydantic import BaseModel, Field
 
+from .errors import QuestionError
 from .models import Source, Story
 
 MAX_QUESTION_CHARS = 500
+
+
+def clean_question(question: str) -> str:
+    """Collapse whitespace and refuse what cannot be answered, with a message a member can act on.
+
+    Part of the contract because the bot must refuse *before* it acknowledges a slash command publicly.
+    """
+    text = re.sub(r"\s+", " ", question).strip()
+    if not text:
+        raise QuestionError("Please include a question, e.g. “What did the council decide about rents?”")
+    if len(text) > MAX_QUESTION_CHARS:
+        raise QuestionError(
+            f"That question is {len(text):,} characters long; I can take up to {MAX_QUESTION_CHARS}. "
+            "Could you shorten it a little?"
+        )
+    return text
 
 
 class AnswerFact(BaseModel):

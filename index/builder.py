@@ -59,7 +59,7 @@ def index_items(stories: list[Story]) -> tuple[np.ndarray, list[str], list[str]]
             rows.append((item_id(story.id, NARRATIVE, position), number, NARRATIVE, position))
             texts.append(narrative.text)
     titles = [stories[story].title for _, story, _, _ in rows]
-    return np.array(rows, dtype=ITEM_DTYPE), texts, [f"{title}\n{text}" for title, text in zip(titles, texts)]
+    return np.array(rows, dtype=ITEM_DTYPE), texts, [f"{title}\n{text}" for title, text in zip(titles, texts, strict=False)]
 
 
 def build(

@@ -7,27 +7,15 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import Problem
+from .errors import HasProblems, Problem
 from .models import Story
 from .parser import STORY_SUFFIXES, parse_file
 
 
 @dataclass
-class Corpus:
+class Corpus(HasProblems):
     stories: list[Story] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
-
-    @property
-    def errors(self) -> list[Problem]:
-        return [p for p in self.problems if p.fatal]
-
-    @property
-    def warnings(self) -> list[Problem]:
-        return [p for p in self.problems if not p.fatal]
-
-    @property
-    def invalid_files(self) -> list[Path]:
-        return sorted({p.path for p in self.errors})
 
 
 def story_files(paths: list[Path]) -> list[Path]:

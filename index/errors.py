@@ -21,6 +21,20 @@ class Problem:
         return f"line {self.line}: {self.message}"
 
 
+class HasProblems:
+    """Something that collected problems: the fatal ones stop a build, the rest are warnings."""
+
+    problems: list[Problem]
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.fatal]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if not p.fatal]
+
+
 class StoryFileError(Exception):
     """A story file (or several) could not be read; `problems` holds every fatal problem found."""
 

@@ -42,6 +42,15 @@ def read_questions(eval_dir: Path) -> list[LabelledQuestion]:
     return questions
 
 
+def read_multi_story_questions(eval_dir: Path) -> list[tuple[str, set[str], str]]:
+    """Questions about two stories at once: (question, the titles it needs, split)."""
+    path = eval_dir / "multi_story.jsonl"
+    if not path.exists():
+        return []
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [(row["q"], set(row["stories"]), row["split"]) for row in rows]
+
+
 @dataclass
 class EvaluationReport:
     split: str
@@ -52,6 +61,8 @@ class EvaluationReport:
     routed: int = 0
     refused_unanswerable: int = 0
     refused_answerable: int = 0
+    multi_story: int = 0
+    multi_story_both_shown: int = 0
     misses: list[str] = field(default_factory=list)
 
     def rates(self) -> dict[str, float]:
@@ -62,10 +73,12 @@ class EvaluationReport:
             "story_routing": self.routed / a,
             "unanswerable_refused": self.refused_unanswerable / u,
             "answerable_refused": self.refused_answerable / a,
+            "two_story_both_shown": self.multi_story_both_shown / max(self.multi_story, 1),
         }
 
     def table(self) -> str:
-        lines = [f"split: {self.split} ({self.answerable} answerable, {self.unanswerable} unanswerable questions)",
+        lines = [f"split: {self.split} ({self.answerable} answerable, {self.unanswerable} unanswerable, "
+                 f"{self.multi_story} two-story questions)",
                  "| metric | value |", "| --- | --- |"]
         lines += [f"| {name} | {value:.3f} |" for name, value in self.rates().items()]
         return "\n".join(lines)
@@ -76,8 +89,18 @@ def build_eval_index(eval_dir: Path, out: Path, embedder: Embedder) -> Knowledge
     return load(out, embedder=embedder)
 
 
-def evaluate_kb(kb: KnowledgeBase, questions: list[LabelledQuestion], split: str = "all") -> EvaluationReport:
+def evaluate_kb(
+    kb: KnowledgeBase, questions: list[LabelledQuestion], split: str = "all",
+    multi_story: list[tuple[str, set[str], str]] = (),
+) -> EvaluationReport:
     report = EvaluationReport(split)
+    for question, titles, question_split in multi_story:
+        if split in ("all", question_split):
+            report.multi_story += 1
+            shown = {story.title for story in kb.ask(question).stories}
+            report.multi_story_both_shown += titles <= shown
+            if not titles <= shown:
+                report.misses.append(f"two stories: {question!r}: got {sorted(shown)}")
     for item in questions:
         if split != "all" and item.split != split:
             continue
@@ -105,7 +128,7 @@ def evaluate(eval_dir: Path, split: str = "test", model: str | None = None, embe
     embedder = embedder or shared_embedder(model or DEFAULT_MODEL)
     with tempfile.TemporaryDirectory() as scratch:
         kb = build_eval_index(eval_dir, Path(scratch) / "index", embedder)
-        return evaluate_kb(kb, read_questions(eval_dir), split)
+        return evaluate_kb(kb, read_questions(eval_dir), split, read_multi_story_questions(eval_dir))
 
 
 def calibrate(eval_dir: Path, model: str | None = None, max_wrong_refusals: float = 0.015) -> str:
@@ -129,7 +152,7 @@ def calibrate(eval_dir: Path, model: str | None = None, max_wrong_refusals: floa
     threshold = float(answerable_p[int(np.floor(max_wrong_refusals * len(answerable_p)))]) - 1e-6
     weights = {
         "intercept": float(fitted.intercept_[0]),
-        "coefficients": dict(zip(FEATURES, map(float, fitted.coef_[0]))),
+        "coefficients": dict(zip(FEATURES, map(float, fitted.coef_[0]), strict=False)),
         "threshold": threshold,
         "fitted_on": f"{eval_dir}/questions.jsonl split=dev ({len(questions)} questions)",
         "model": embedder.name,

@@ -1,5 +1,6 @@
 """Lexical search with bm25s: names, numbers and rare words that a small embedding model blurs."""
 
+import logging
 import re
 
 import bm25s
@@ -7,6 +8,7 @@ import numpy as np
 import Stemmer
 
 _stemmer = Stemmer.Stemmer("english")
+logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every index build at DEBUG
 
 
 def tokenize(texts: list[str]) -> bm25s.tokenization.Tokenized:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from .errors import Problem
+from .errors import HasProblems, Problem
 from .models import Fact, Narrative, Source, Story
 
 MAX_FILE_BYTES = 1_000_000
@@ -41,20 +41,12 @@ BOILERPLATE = re.compile(
 
 
 @dataclass
-class ParseResult:
+class ParseResult(HasProblems):
     """What one file gave: a story when nothing fatal was found, and every problem either way."""
 
     path: Path
     story: Story | None = None
     problems: list[Problem] = field(default_factory=list)
-
-    @property
-    def errors(self) -> list[Problem]:
-        return [p for p in self.problems if p.fatal]
-
-    @property
-    def warnings(self) -> list[Problem]:
-        return [p for p in self.problems if not p.fatal]
 
 
 def parse_file(path: Path, display_path: Path | None = None) -> ParseResult:

@@ -19,9 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from .abstention import Evidence, should_answer
-from .answer import MAX_QUESTION_CHARS, Answer, AnswerStory, answer_fact
+from .answer import Answer, AnswerStory, answer_fact, clean_question
 from .embedder import Embedder, shared_embedder
-from .errors import QuestionError
 from .lexical import LexicalIndex, stems, tokenize_query
 from .models import Story
 from .store import FACT, Generation, read_generation
@@ -30,21 +29,11 @@ CANDIDATES = 50  # items taken from each search to find candidate stories
 STORY_LEXICAL_WEIGHT = 0.35  # routing: cosine + this * (story's best BM25 / corpus's best BM25)
 FOCUS_WEIGHT = 0.5  # bullets: (1 - w) * cosine to question + w * cosine to its focus
 BULLET_LEXICAL_WEIGHT = 0.2  # bullets: + this * BM25 of the focus words, relative to the story's best
-SECOND_STORY_MARGIN = 0.05  # another story is shown only when it scores this close to the best
 MAX_STORIES = 3
 MAX_FACTS = 3
 FACT_MARGIN = 0.25  # bullets after the first are shown only when they score this close to it
 SUGGESTIONS = 3
-
-
-def clean_question(question: str) -> str:
-    """Collapse whitespace and refuse what cannot be answered, with a message a member can act on."""
-    text = re.sub(r"\s+", " ", question).strip()
-    if not text:
-        raise QuestionError("Please ask a question: it was empty.")
-    if len(text) > MAX_QUESTION_CHARS:
-        raise QuestionError(f"Please keep questions under {MAX_QUESTION_CHARS} characters (this one has {len(text):,}).")
-    return text
+QUESTION_JOINS = re.compile(r"\s*(?:\band\b|&|;|\bvs\.?|\bversus\b|\?(?=\s*\S))\s*", re.I)
 
 
 def focus_of(question: str, title: str) -> str:
@@ -53,6 +42,18 @@ def focus_of(question: str, title: str) -> str:
     words = re.findall(r"[\w'’%.,-]+|\?", question)
     kept = [w for w in words if not (set(stems(w)) & title_stems)]
     return " ".join(kept) if len([w for w in kept if w != "?"]) >= 2 else question
+
+
+def question_parts(question: str) -> list[str]:
+    """The parts of a question about several stories ("the rent cap and the police change"), or none.
+
+    Each part is answered on its own and adds its story only when it passes the abstention check by
+    itself; on tests/eval this finds both stories of every two-story question and adds no story to any
+    single-story question.
+    """
+    parts = [part.strip(" ,") for part in QUESTION_JOINS.split(question)]
+    parts = [part for part in parts if len(tokenize_query(part)) >= 2]
+    return parts if len(parts) > 1 else []
 
 
 @dataclass
@@ -107,16 +108,18 @@ class KnowledgeBase:
 
     def ask(self, question: str) -> Answer:
         retrieval = self.retrieve(question)
-        candidates = retrieval.candidates
-        if not candidates or not should_answer(candidates[0].evidence):
-            titles = [self._stories[c.story].title for c in candidates[:SUGGESTIONS]]
+        # A question about two stories is answered part by part: each part that passes the abstention
+        # check on its own adds its best story, with bullets ranked for that part.
+        retrievals = [retrieval] + [self.retrieve(part) for part in question_parts(retrieval.question)]
+        shown: dict[int, Candidate] = {}
+        for found in retrievals:
+            if found.candidates and should_answer(found.candidates[0].evidence):
+                shown.setdefault(found.candidates[0].story, found.candidates[0])
+        if not shown:
+            titles = [self._stories[c.story].title for c in retrieval.candidates[:SUGGESTIONS]]
             return Answer(question=retrieval.question, answered=False, suggestions=titles)
-        best = candidates[0]
-        shown = [best] + [
-            c for c in candidates[1:MAX_STORIES]
-            if c.score >= best.score - SECOND_STORY_MARGIN and should_answer(c.evidence)
-        ]
-        return Answer(question=retrieval.question, answered=True, stories=[self._answer_story(c) for c in shown])
+        stories = [self._answer_story(c) for c in list(shown.values())[:MAX_STORIES]]
+        return Answer(question=retrieval.question, answered=True, stories=stories)
 
     def retrieve(self, question: str) -> Retrieval:
         text = clean_question(question)
@@ -128,7 +131,7 @@ class KnowledgeBase:
         focus_vectors = self.embedder.encode(focuses)
         candidates = [
             self._candidate(story, score, query, tokens, focus, focus_vector)
-            for (story, score), focus, focus_vector in zip(routed, focuses, focus_vectors)
+            for (story, score), focus, focus_vector in zip(routed, focuses, focus_vectors, strict=False)
         ]
         return Retrieval(text, candidates)
 
@@ -167,7 +170,7 @@ class KnowledgeBase:
         top = candidate.fact_scores[0]
         answer_facts = [
             answer_fact(story, int(self.generation.items["position"][row]) + 1, round(float(score), 4))
-            for row, score in zip(candidate.facts[:MAX_FACTS], candidate.fact_scores[:MAX_FACTS])
+            for row, score in zip(candidate.facts[:MAX_FACTS], candidate.fact_scores[:MAX_FACTS], strict=False)
             if score >= top - FACT_MARGIN
         ]
         return AnswerStory.from_story(story, answer_facts, score=round(candidate.score, 4))

@@ -1,32 +1,91 @@
-"""Answers as plain text for a terminal: what `python -m index ask` prints."""
+"""Answers as plain text for a terminal: `python -m index ask` and the bot's console chat print this."""
 
 import textwrap
+from collections.abc import Sequence
+from datetime import date
 
 from .answer import Answer, AnswerFact, AnswerStory
+from .models import Source
+
+WIDTH = 100
+
+
+def format_updated(updated: str | None) -> str:
+    """'2023-05-29' -> 'May 29, 2023', the way the stories themselves write it."""
+    if not updated:
+        return "date not given"
+    try:
+        day = date.fromisoformat(updated)
+    except ValueError:
+        return updated
+    return f"{day:%B} {day.day}, {day.year}"
 
 
 def citation_markers(fact: AnswerFact) -> str:
-    return "".join(f"[{n}]" for n in fact.citations)
+    """'[1][3]', as the story wrote them."""
+    return "".join(f"[{number}]" for number in fact.citations)
 
 
-def format_story(story: AnswerStory, width: int = 100) -> str:
-    lines = [story.title + (f"  (updated {story.updated})" if story.updated else "")]
+def source_line(source: Source) -> str:
+    """'[1] Eastmere Gazette — Council approves rent cap <https://…>'."""
+    outlet = f"{source.outlet} — " if source.outlet else ""
+    headline = source.headline or ("" if source.url else "(no headline)")
+    url = f" <{source.url}>" if source.url else ""
+    return f"[{source.number}] {outlet}{headline}{url}".replace("  ", " ")
+
+
+def cited_sources(story: AnswerStory) -> list[Source]:
+    """The sources the shown bullets cite, in citation order, each once."""
+    seen: dict[int, Source] = {}
     for fact in story.facts:
-        lines.append(textwrap.fill(f"{fact.text} {citation_markers(fact)}".strip(), width, initial_indent="  • ", subsequent_indent="    "))
+        for source in fact.sources:
+            seen.setdefault(source.number, source)
+    return sorted(seen.values(), key=lambda source: source.number)
+
+
+def format_answer(answer: Answer) -> str:
+    """Each matching story, or a kind "not covered" with the closest titles."""
+    if not answer.answered or not answer.stories:
+        return format_no_answer(answer.question, answer.suggestions)
+    return "\n\n".join(format_story(story) for story in answer.stories)
+
+
+def format_story(story: AnswerStory, *, full_card: bool = False) -> str:
+    """A story's shown bullets and narratives; `full_card` adds the image credit and every source."""
+    lines = [story.title, f"Last updated {format_updated(story.updated)}"]
+    if full_card and story.image_credit:
+        lines.append(f"Image credit: {story.image_credit}")
+    lines.append("")
+    for fact in story.facts:
+        lines += _wrap(f"{fact.text}{citation_markers(fact)}", first="  • ", rest="    ")
     for narrative in story.narratives:
-        lines.append(f"  {narrative.label}:")
-        lines.extend(textwrap.fill(paragraph, width, initial_indent="    ", subsequent_indent="    ") for paragraph in narrative.text.split("\n\n"))
-    cited = {n for fact in story.facts for n in fact.citations}
-    for source in story.sources:
-        if source.number in cited:
-            lines.append(f"  [{source.number}] " + " — ".join(x for x in (source.outlet, source.headline, source.url) if x))
+        lines += ["", f"  {narrative.label}:"]
+        for paragraph in narrative.text.split("\n\n"):
+            lines += _wrap(paragraph, first="    ", rest="    ")
+    sources = story.sources if full_card else cited_sources(story)
+    if sources:
+        lines += ["", "  Sources:"]
+        lines += [f"    {source_line(source)}" for source in sources]
     return "\n".join(lines)
 
 
-def format_answer(answer: Answer, width: int = 100) -> str:
-    if not answer.answered:
-        text = "No story covers that question."
-        if answer.suggestions:
-            text += " Closest stories:\n" + "\n".join(f"  - {title}" for title in answer.suggestions)
-        return text
-    return "\n\n".join(format_story(story, width) for story in answer.stories)
+def format_no_answer(question: str, suggestions: Sequence[str]) -> str:
+    lines = [f"Sorry — none of the stories I know covers “{question.strip()}”. I only quote stories, so I won't guess."]
+    if suggestions:
+        lines.append("These stories might be close:")
+        lines += [f"  • {title}" for title in suggestions]
+    return "\n".join(lines)
+
+
+def format_catalog(stories: Sequence[AnswerStory]) -> str:
+    if not stories:
+        return "I don't know any stories yet."
+    lines = [f"{len(stories)} {'story' if len(stories) == 1 else 'stories'}, newest first:"]
+    lines += [f"  {format_updated(story.updated):>20}  {story.title}" for story in stories]
+    return "\n".join(lines)
+
+
+def _wrap(text: str, *, first: str, rest: str) -> list[str]:
+    # Only spaces are broken: a hyphenated word split across lines would read as different text.
+    wrapped = textwrap.wrap(text, WIDTH, initial_indent=first, subsequent_indent=rest, break_on_hyphens=False)
+    return wrapped or [first.rstrip()]

@@ -7,22 +7,13 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 import index
 from index.store import CURRENT, FORMAT_VERSION, current_path
-from support import INDEX_FIXTURES, ROOT, SEED, write_story
-
-
-@pytest.fixture
-def stories(tmp_path) -> Path:
-    folder = tmp_path / "stories"
-    shutil.copytree(INDEX_FIXTURES, folder)
-    shutil.copy(SEED, folder)
-    return folder
+from tests.support import ROOT, SEED, write_story
 
 
 def test_build_embeds_every_fact_and_narrative_and_loads(stories, tmp_path, embedder):

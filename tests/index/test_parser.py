@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from support import INDEX_FIXTURES as FIXTURES, SEED, write_story
 from index.corpus import read_corpus
 from index.parser import MAX_FILE_BYTES, parse_bytes, parse_citations, parse_file
-
+from tests.support import INDEX_FIXTURES as FIXTURES
+from tests.support import SEED, write_story
 
 
 def test_seed_is_parsed_exactly():

@@ -1,0 +1,81 @@
+"""The Discord client: owns the knowledge base, the inference threads and the extensions."""
+
+import asyncio
+import functools
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+
+import discord
+from discord.ext import commands
+
+from index import Answer, KnowledgeBase
+
+from .command_tree import StoryCommandTree
+from .cooldowns import question_cooldowns
+from .settings import BotSettings
+
+log = logging.getLogger(__name__)
+
+# Loaded explicitly, in this order, rather than discovered: what runs is what is listed here.
+EXTENSIONS = ("bot.exts.answers", "bot.exts.stories")
+
+# Only what is used: servers and their messages. Messages that mention the bot carry their text even
+# without the privileged message-content intent, so none is needed.
+INTENTS = discord.Intents(guilds=True, guild_messages=True)
+
+T = TypeVar("T")
+
+
+class StoryBot(commands.Bot):
+    def __init__(self, knowledge_base: KnowledgeBase, settings: BotSettings, **options) -> None:
+        # The bot never joins voice; without this discord.py warns at every start about missing voice libraries.
+        discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
+        super().__init__(
+            command_prefix=commands.when_mentioned,  # required by commands.Bot; there are no text commands
+            help_command=None,
+            intents=INTENTS,
+            allowed_mentions=discord.AllowedMentions.none(),  # text from a story or a question never pings
+            tree_cls=StoryCommandTree,
+            **options,
+        )
+        self.knowledge_base = knowledge_base
+        self.settings = settings
+        self.question_cooldowns = question_cooldowns(settings.ask_cooldown_rate, settings.ask_cooldown_per)
+        # Inference and search are blocking; they run here so the gateway heartbeat and every other
+        # member's acknowledgement keep flowing on the event loop meanwhile.
+        self.inference = ThreadPoolExecutor(settings.inference_threads, thread_name_prefix="storybot-inference")
+
+    async def setup_hook(self) -> None:
+        for extension in EXTENSIONS:
+            await self.load_extension(extension)
+        await self.sync_commands()
+
+    async def sync_commands(self) -> None:
+        """To one server when STORYBOT_GUILD_ID is set (instant), else globally (can take an hour)."""
+        if self.settings.guild_id is not None:
+            guild = discord.Object(self.settings.guild_id)
+            self.tree.copy_global_to(guild=guild)
+            synced = await self.tree.sync(guild=guild)
+            log.info("synced %d commands to server %s", len(synced), self.settings.guild_id)
+        else:
+            synced = await self.tree.sync()
+            log.info("synced %d commands globally", len(synced))
+
+    async def on_message(self, message: discord.Message) -> None:
+        """No text commands: mentions are answered by the answers extension's listener."""
+
+    async def off_loop(self, function: Callable[..., T], *args) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self.inference, functools.partial(function, *args))
+
+    async def answer(self, question: str) -> Answer:
+        """`KnowledgeBase.ask` on an inference thread; raises QuestionError like it."""
+        return await self.off_loop(self.knowledge_base.ask, question)
+
+    async def on_ready(self) -> None:
+        log.info("logged in as %s (%s) in %d servers", self.user, self.user.id if self.user else "?", len(self.guilds))
+
+    async def close(self) -> None:
+        await super().close()
+        self.inference.shutdown(wait=False, cancel_futures=True)

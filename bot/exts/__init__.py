@@ -1,0 +1,1 @@
+"""Cogs by domain, loaded explicitly by `StoryBot.setup_hook`."""

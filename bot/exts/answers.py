@@ -1,0 +1,72 @@
+"""Answering questions: `/ask`, and a question asked by mentioning the bot."""
+
+import logging
+import re
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from index import MAX_QUESTION_CHARS, QuestionError, clean_question
+
+from ..bot import StoryBot
+from ..cooldowns import cooldown_message
+from ..private_replies import NO_MENTIONS
+from ..rendering.embeds import answer_embeds
+
+log = logging.getLogger(__name__)
+
+
+class Answers(commands.Cog):
+    def __init__(self, bot: StoryBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="ask", description="Ask about a news story; I answer only with lines quoted from it.")
+    @app_commands.describe(question="Your question, e.g. “What did the council decide about rents?”")
+    async def ask(self, interaction: discord.Interaction, question: app_commands.Range[str, 1, MAX_QUESTION_CHARS]) -> None:
+        clean_question(question)  # refused before the public acknowledgement, so the refusal stays private
+        if retry_after := self.bot.question_cooldowns.update_rate_limit(interaction):
+            raise app_commands.CommandOnCooldown(self.bot.question_cooldowns.get_bucket(interaction), retry_after)
+        await interaction.response.defer(thinking=True)
+        answer = await self.bot.answer(question)
+        await interaction.followup.send(embeds=answer_embeds(answer), allowed_mentions=NO_MENTIONS)
+
+    @commands.Cog.listener()
+    async def on_message(self, message: discord.Message) -> None:
+        """`@storybot what happened to the rent cap?` gets the `/ask` answer as a reply."""
+        me = self.bot.user
+        if me is None or message.author.bot:
+            return
+        mention = re.compile(rf"<@!?{me.id}>")
+        if not mention.search(message.content):
+            return  # a reply to the bot notifies it too, but only a written mention is a question
+        try:
+            question = clean_question(mention.sub(" ", message.content))
+        except QuestionError as error:
+            await self._tell_privately(message, str(error))
+            return
+        if retry_after := self.bot.question_cooldowns.update_rate_limit(message):
+            await self._tell_privately(message, cooldown_message(retry_after))
+            return
+        try:
+            async with message.channel.typing():
+                answer = await self.bot.answer(question)
+        except QuestionError as error:
+            await self._tell_privately(message, str(error))
+            return
+        except Exception:
+            log.exception("answering message %s failed", message.id)
+            await message.reply("Sorry, something went wrong on my side. It has been logged.", allowed_mentions=NO_MENTIONS)
+            return
+        await message.reply(embeds=answer_embeds(answer), allowed_mentions=NO_MENTIONS)
+
+    async def _tell_privately(self, message: discord.Message, text: str) -> None:
+        """A direct message when the member accepts them; otherwise a reply is the only way left."""
+        try:
+            await message.author.send(text, allowed_mentions=NO_MENTIONS)
+        except discord.HTTPException:
+            await message.reply(text, allowed_mentions=NO_MENTIONS)
+
+
+async def setup(bot: StoryBot) -> None:
+    await bot.add_cog(Answers(bot))

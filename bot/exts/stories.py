@@ -1,0 +1,63 @@
+"""Browsing stories: `/story` posts one story's card (moderators), `/stories` lists them all (privately)."""
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from index import AnswerStory
+
+from ..bot import StoryBot
+from ..pagination import CatalogPages
+from ..private_replies import NO_MENTIONS, reply_privately
+from ..rendering import limits
+from ..rendering.embeds import story_card_embeds
+from ..title_search import best_title, matching_titles
+
+STORIES_PER_PAGE = 10
+
+
+class Stories(commands.Cog):
+    def __init__(self, bot: StoryBot) -> None:
+        self.bot = bot
+        # The knowledge base is loaded once and never changes while the bot runs.
+        self.catalog: list[AnswerStory] = bot.knowledge_base.catalog()
+        self.titles = [story.title for story in self.catalog]
+
+    def find_story(self, title: str) -> AnswerStory | None:
+        """The exact title first, then the title it clearly means (autocomplete values are cut to 100)."""
+        story = self.bot.knowledge_base.story(title)
+        if story is None and (meant := best_title(title, self.titles)):
+            story = self.bot.knowledge_base.story(meant)
+        return story
+
+    @app_commands.command(name="story", description="Post a story's summary card in this channel (moderators).")
+    @app_commands.describe(title="The story's title; start typing to search")
+    @app_commands.guild_only()
+    @app_commands.default_permissions(manage_messages=True)  # Discord hides the command from members...
+    @app_commands.checks.has_permissions(manage_messages=True)  # ...and this refuses those who call it anyway
+    async def story(self, interaction: discord.Interaction, title: str) -> None:
+        card = self.find_story(title)
+        if card is None:
+            shown = discord.utils.escape_markdown(limits.shorten(title, 200))
+            await reply_privately(interaction, f"I don't know a story called “{shown}”. Pick one from the list, or see /stories.")
+            return
+        await interaction.response.send_message(embeds=story_card_embeds(card), allowed_mentions=NO_MENTIONS)
+
+    @story.autocomplete("title")
+    async def story_title_autocomplete(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        titles = matching_titles(current, self.titles, limits.AUTOCOMPLETE_CHOICES)
+        return [
+            app_commands.Choice(name=limits.shorten(title, limits.CHOICE_NAME), value=title[: limits.CHOICE_NAME])
+            for title in titles
+        ]
+
+    @app_commands.command(name="stories", description="List the stories I know, newest first (only you see it).")
+    async def stories(self, interaction: discord.Interaction) -> None:
+        pages = CatalogPages(self.catalog, per_page=STORIES_PER_PAGE)
+        await interaction.response.send_message(
+            embed=pages.page_embed(), view=pages, ephemeral=True, allowed_mentions=NO_MENTIONS
+        )
+
+
+async def setup(bot: StoryBot) -> None:
+    await bot.add_cog(Stories(bot))

@@ -1,0 +1,211 @@
+"""`/ask` and mentions, end to end: the real bot and a real index, talking to the fake Discord."""
+
+import asyncio
+import re
+from pathlib import Path
+
+import pytest
+
+from index.parser import parse_file
+from tests.bot.fake_discord import FakeDiscord
+from tests.bot.message_checks import assert_message_within_limits, assert_nobody_is_pinged
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+STORIES = Path(__file__).parents[1] / "stories"
+RENT_CAP = parse_file(STORIES / "eastmere_rent_cap.txt").story
+FERRY = parse_file(STORIES / "brackwater_ferry_strike.txt").story
+OTHER_TITLES = {"Lowmoor to Close Four Branch Libraries", "Tidewell Observatory Wins Funding for New Telescope"}
+DEFERRED, MESSAGE, EPHEMERAL = 5, 4, 64
+
+
+def description_bullets(embed: dict) -> list[str]:
+    return [line for line in embed["description"].splitlines() if line.startswith("• ")]
+
+
+def rendered_bullets(story) -> set[str]:
+    """Each bullet as the bot must show it: the story's words, then its markers linked to listed URLs."""
+    urls = {source.number: source.url for source in story.sources if source.url}
+    return {
+        "• " + fact.text + "".join(f"[[{n}]]({urls[n]})" if n in urls else f"[{n}]" for n in fact.citations)
+        for fact in story.facts
+    }
+
+
+def replies_to(fake: FakeDiscord, message: dict) -> list:
+    return [
+        request for request in fake.find("POST", rf"/channels/{FakeDiscord.CHANNEL_ID}/messages")
+        if str((request.json.get("message_reference") or {}).get("message_id")) == message["id"]
+    ]
+
+
+async def ask(fake: FakeDiscord, question: str, **kwargs) -> tuple[dict, float]:
+    event = fake.slash_command("ask", {"question": question}, **kwargs)
+    return event, await fake.dispatch("INTERACTION_CREATE", event)
+
+
+async def test_ask_is_acknowledged_then_answered_with_quoted_bullets_and_both_narratives(fake_discord, running_bot):
+    event, sent_at = await ask(fake_discord, "Did Eastmere City Council vote to cap annual rent increases at 3%?")
+    followups = await fake_discord.wait_for(lambda: fake_discord.followups(event["token"]))
+
+    callback = fake_discord.callbacks(event["id"])[0]
+    assert callback.json["type"] == DEFERRED
+    assert callback.at - sent_at < 3.0
+    body = followups[0].json
+    assert body["allowed_mentions"] == {"parse": []}
+    assert not body.get("flags", 0) & EPHEMERAL  # the answer is for the channel
+    embed = body["embeds"][0]
+    assert embed["title"] == RENT_CAP.title
+    assert "Last updated **April 3, 2025**" in embed["description"]
+    bullets = description_bullets(embed)
+    assert bullets and set(bullets) <= rendered_bullets(RENT_CAP)  # verbatim, nothing of the bot's own
+    assert (
+        "• Eastmere City Council voted 31 to 24 on Tuesday to cap annual rent increases on private tenancies at 3% "
+        "for two years, starting in July.[[1]](https://eastmere-gazette.example/rent-cap)"
+    ) in bullets
+    assert [(f["name"], f["inline"]) for f in embed["fields"]] == [("Narrative A", True), ("Narrative B", True)]
+    assert embed["fields"][0]["value"] == RENT_CAP.narratives[0].text
+    assert_message_within_limits(body)
+
+
+async def test_mentioning_the_bot_gets_the_same_answer_as_a_reply(fake_discord, running_bot):
+    message = fake_discord.message_create(
+        f"<@{FakeDiscord.BOT_USER_ID}> why are the Brackwater ferry crews on strike?", author_id=fake_discord.snowflake()
+    )
+    await fake_discord.dispatch("MESSAGE_CREATE", message)
+    replies = await fake_discord.wait_for(lambda: replies_to(fake_discord, message))
+    body = replies[0].json
+    assert body["allowed_mentions"] == {"parse": []}
+    embed = body["embeds"][0]
+    assert embed["title"] == FERRY.title
+    assert set(description_bullets(embed)) <= rendered_bullets(FERRY)
+    assert [f["name"] for f in embed["fields"]] == ["Left narrative", "Right narrative"]
+    assert fake_discord.find("POST", rf"/channels/{FakeDiscord.CHANNEL_ID}/typing")
+    assert_message_within_limits(body)
+
+
+async def test_a_message_that_does_not_mention_the_bot_is_left_alone(fake_discord, running_bot):
+    message = fake_discord.message_create("why are the Brackwater ferry crews on strike?", author_id=fake_discord.snowflake(),
+                                          mentions_bot=False)
+    await fake_discord.dispatch("MESSAGE_CREATE", message)
+    # A later question proves the first one has been processed (events are handled in order).
+    event, _ = await ask(fake_discord, "What did Osric Venn say about the night sailing?")
+    await fake_discord.wait_for(lambda: fake_discord.followups(event["token"]))
+    assert not replies_to(fake_discord, message)
+
+
+async def test_a_question_no_story_covers_gets_a_kind_no_with_suggestions(fake_discord, running_bot, knowledge_base):
+    question = "What is the best recipe for sourdough bread?"
+    expected = knowledge_base.ask(question)
+    assert not expected.answered
+    event, _ = await ask(fake_discord, question)
+    followups = await fake_discord.wait_for(lambda: fake_discord.followups(event["token"]))
+    embed = followups[0].json["embeds"][0]
+    assert embed["title"] == "No story covers that yet"
+    assert "Sorry" in embed["description"] and "sourdough" in embed["description"]
+    for title in expected.suggestions:
+        assert f"• {title}" in embed["description"]
+    assert "fields" not in embed or not embed["fields"]
+
+
+async def test_too_long_a_question_is_refused_privately_before_any_acknowledgement(fake_discord, running_bot):
+    event, _ = await ask(fake_discord, "Why " + "really " * 90 + "?")
+    callbacks = await fake_discord.wait_for(lambda: fake_discord.callbacks(event["id"]))
+    body = callbacks[0].json
+    assert body["type"] == MESSAGE
+    assert body["data"]["flags"] & EPHEMERAL
+    assert "500" in body["data"]["content"] and "shorten" in body["data"]["content"]
+    assert body["data"]["allowed_mentions"] == {"parse": []}
+    await asyncio.sleep(0.2)
+    assert len(fake_discord.interaction_requests(int(event["id"]), event["token"])) == 1
+
+
+async def test_asking_too_often_is_refused_privately(fake_discord, running_bot):
+    member = fake_discord.snowflake()
+    for _ in range(running_bot.settings.ask_cooldown_rate):
+        event, _ = await ask(fake_discord, "What did the Wenlow librarian say?", user_id=member)
+        await fake_discord.wait_for(lambda event=event: fake_discord.followups(event["token"]))
+    event, _ = await ask(fake_discord, "What did the Wenlow librarian say?", user_id=member)
+    callbacks = await fake_discord.wait_for(lambda: fake_discord.callbacks(event["id"]))
+    body = callbacks[0].json
+    assert body["type"] == MESSAGE and body["data"]["flags"] & EPHEMERAL
+    assert re.search(r"wait \d+ seconds", body["data"]["content"])
+    # Someone else is not slowed down by it.
+    other, _ = await ask(fake_discord, "What did the Wenlow librarian say?")
+    assert (await fake_discord.wait_for(lambda: fake_discord.followups(other["token"])))[0].json["embeds"]
+
+
+async def test_a_failure_is_explained_privately_logged_and_the_bot_keeps_answering(fake_discord, running_bot, monkeypatch, caplog):
+    async def broken(question):
+        raise RuntimeError("the index fell over")
+
+    monkeypatch.setattr(running_bot, "answer", broken)
+    event, _ = await ask(fake_discord, "What rent cap did Eastmere City Council approve?")
+    followups = await fake_discord.wait_for(lambda: fake_discord.followups(event["token"]))
+    sent = fake_discord.interaction_requests(int(event["id"]), event["token"])
+    assert [r.method for r in sent] == ["POST", "DELETE", "POST"]  # defer, withdraw "thinking…", private note
+    assert followups[0].json["flags"] & EPHEMERAL
+    assert "something went wrong" in followups[0].json["content"]
+    assert "the index fell over" in caplog.text
+
+    monkeypatch.undo()
+    again, _ = await ask(fake_discord, "What rent cap did Eastmere City Council approve?")
+    assert (await fake_discord.wait_for(lambda: fake_discord.followups(again["token"])))[0].json["embeds"]
+
+
+async def test_fifty_members_asking_at_once_are_all_acknowledged_in_time_and_answered(fake_discord, running_bot):
+    questions = [
+        "What rent cap did Eastmere City Council approve?", "Why are the Brackwater ferry crews on strike?",
+        "Which Lowmoor branch libraries will close?", "How big is the telescope at Tidewell Observatory?",
+        "Will the Eastmere landlords challenge the rent cap in court?",
+    ]
+    burst_start = fake_discord.loop_time()
+    sent = [await ask(fake_discord, questions[i % len(questions)]) for i in range(50)]
+    await fake_discord.wait_for(lambda: all(fake_discord.followups(e["token"]) for e, _ in sent), timeout=90)
+    burst_end = fake_discord.loop_time()
+
+    for event, sent_at in sent:
+        callback = fake_discord.callbacks(event["id"])[0]
+        assert callback.json["type"] == DEFERRED
+        assert callback.at - sent_at < 3.0, f"acknowledged after {callback.at - sent_at:.2f}s"
+        answer = fake_discord.followups(event["token"])[0].json
+        assert answer["embeds"][0]["title"] in {RENT_CAP.title, FERRY.title, *OTHER_TITLES}
+        assert_message_within_limits(answer)
+
+    # The gateway heartbeat (every 0.2 s here) kept going while fifty answers were being computed.
+    beats = [beat for beat in fake_discord.heartbeats if burst_start - 1 <= beat <= burst_end + 1]
+    gaps = [later - earlier for earlier, later in zip(beats, beats[1:], strict=False)]
+    assert len(beats) >= 2 and max(gaps) < 1.0, f"heartbeats {len(beats)}, longest gap {max(gaps, default=0):.2f}s"
+
+
+async def test_a_mention_too_long_to_answer_is_refused_by_direct_message(fake_discord, running_bot):
+    author = fake_discord.snowflake()
+    message = fake_discord.message_create(f"<@{FakeDiscord.BOT_USER_ID}> " + "why " * 200, author_id=author)
+    await fake_discord.dispatch("MESSAGE_CREATE", message)
+    opened = await fake_discord.wait_for(
+        lambda: [r for r in fake_discord.find("POST", "/users/@me/channels") if str(r.json["recipient_id"]) == str(author)]
+    )
+    assert opened
+    direct = await fake_discord.wait_for(
+        lambda: [r for r in fake_discord.find("POST", r"/channels/\d+/messages") if "I can take up to 500" in (r.json.get("content") or "")]
+    )
+    assert direct[0].path != f"/channels/{FakeDiscord.CHANNEL_ID}/messages"  # not in the public channel
+    assert direct[0].json["allowed_mentions"] == {"parse": []}
+    assert not replies_to(fake_discord, message)
+
+
+async def test_mentions_and_ask_share_one_question_budget(fake_discord, running_bot):
+    member = fake_discord.snowflake()
+    for _ in range(running_bot.settings.ask_cooldown_rate):
+        message = fake_discord.message_create(f"<@{FakeDiscord.BOT_USER_ID}> What did the Wenlow librarian say?", author_id=member)
+        await fake_discord.dispatch("MESSAGE_CREATE", message)
+        await fake_discord.wait_for(lambda message=message: replies_to(fake_discord, message))
+    event, _ = await ask(fake_discord, "What did the Wenlow librarian say?", user_id=member)
+    callback = (await fake_discord.wait_for(lambda: fake_discord.callbacks(event["id"])))[0]
+    assert callback.json["data"]["flags"] & EPHEMERAL
+    assert re.search(r"wait \d+ seconds", callback.json["data"]["content"])
+
+
+async def test_no_message_the_bot_sent_in_this_module_could_ping_anyone(fake_discord, running_bot):
+    """Runs last in the module: every message above, answers and refusals alike, had mentions disabled."""
+    assert_nobody_is_pinged(fake_discord.requests)

@@ -1,0 +1,419 @@
+"""A small fake Discord on 127.0.0.1: enough REST and gateway for discord.py 2.7 to run the real bot.
+
+Discord cannot be reached from tests, and mocking discord.py would test our mocks. Instead discord.py
+itself talks HTTP and websocket to this server, which records every request (method, path, JSON body,
+multipart `payload_json` included) so tests can assert on exactly what the bot would have sent Discord.
+
+Only what the bot uses is implemented, shaped after discord.py's own expectations
+(discord/http.py, discord/gateway.py, discord/interactions.py, discord/webhook/async_.py).
+"""
+
+import asyncio
+import itertools
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import discord
+import yarl
+from aiohttp import WSMsgType, web
+
+API_PREFIX = "/api/v10"
+# Gateway opcodes (https://discord.com/developers/docs/topics/opcodes-and-status-codes)
+DISPATCH, HEARTBEAT, IDENTIFY, RESUME, RECONNECT, HELLO, HEARTBEAT_ACK = 0, 1, 2, 6, 7, 10, 11
+MANAGE_MESSAGES = discord.Permissions(manage_messages=True)
+MEMBER_PERMISSIONS = discord.Permissions(send_messages=True)
+
+
+def _json(data: Any, status: int = 200) -> web.Response:
+    """JSON with exactly the content type Discord sends: discord.py compares it verbatim (no charset)."""
+    return web.Response(body=json.dumps(data).encode(), status=status, headers={"Content-Type": "application/json"})
+
+
+@dataclass
+class RecordedRequest:
+    method: str
+    path: str  # without the /api/v10 prefix, e.g. "/channels/3/messages"
+    query: dict[str, str]
+    json: Any  # the JSON body, or the multipart payload_json; None when there was no body
+    at: float  # event-loop time when the server received it
+
+    def match(self, method: str, pattern: str) -> re.Match | None:
+        return re.fullmatch(pattern, self.path) if self.method == method else None
+
+
+@dataclass
+class GatewaySession:
+    """One websocket connection from the bot: what it sent and when."""
+
+    socket: web.WebSocketResponse
+    query: dict[str, str]
+    identify: dict | None = None
+    resume: dict | None = None
+    heartbeats: list[float] = field(default_factory=list)
+
+
+class FakeDiscord:
+    """The server plus a few snowflakes: one application, one bot user, one guild with one channel."""
+
+    APPLICATION_ID = 1100000000000000001
+    BOT_USER_ID = 1100000000000000002
+    OWNER_ID = 1100000000000000003
+    GUILD_ID = 1100000000000000004
+    CHANNEL_ID = 1100000000000000005
+
+    def __init__(self, *, heartbeat_interval: float = 0.2) -> None:
+        self.heartbeat_interval = heartbeat_interval
+        self.requests: list[RecordedRequest] = []
+        self.sessions: list[GatewaySession] = []
+        self.synced_commands: list[dict] = []
+        self.response_messages: dict[int, dict] = {}  # interaction id -> the message its response created
+        self._snowflakes = itertools.count(1200000000000000000)
+        self._sequence = 0
+        self._send_lock = asyncio.Lock()
+        self._changed = asyncio.Condition()
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    # ---------------------------------------------------------------- server lifecycle
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_get("/", self._gateway)
+        app.router.add_route("*", API_PREFIX + "/{tail:.*}", self._rest)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        for session in self.sessions:
+            await session.socket.close()
+        if self._runner:
+            await self._runner.cleanup()
+
+    @property
+    def api_base(self) -> str:
+        return f"http://127.0.0.1:{self.port}{API_PREFIX}"
+
+    @property
+    def gateway_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/"
+
+    def point_discord_py_here(self) -> None:
+        """Process-wide: every discord.py client created afterwards talks to this server."""
+        discord.http.Route.BASE = self.api_base
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(self.gateway_url)
+
+    # ---------------------------------------------------------------- what tests use
+
+    def snowflake(self) -> int:
+        return next(self._snowflakes)
+
+    def loop_time(self) -> float:
+        return asyncio.get_running_loop().time()
+
+    @property
+    def session(self) -> GatewaySession:
+        return self.sessions[-1]
+
+    @property
+    def heartbeats(self) -> list[float]:
+        return [beat for session in self.sessions for beat in session.heartbeats]
+
+    async def dispatch(self, event: str, data: dict) -> float:
+        """Send a gateway event to the bot; returns the loop time it was sent."""
+        self._sequence += 1
+        await self._send(self.session.socket, {"op": DISPATCH, "t": event, "s": self._sequence, "d": data})
+        return self.loop_time()
+
+    async def send_op(self, op: int, data: Any = None) -> None:
+        await self._send(self.session.socket, {"op": op, "d": data})
+
+    async def wait_for(self, condition, timeout: float = 30.0):
+        """Wait until `condition()` returns something truthy (re-checked after every request) and return it."""
+
+        async def check():
+            async with self._changed:
+                while not (result := condition()):
+                    await self._changed.wait()
+                return result
+
+        return await asyncio.wait_for(check(), timeout)
+
+    def find(self, method: str, pattern: str) -> list[RecordedRequest]:
+        return [request for request in self.requests if request.match(method, pattern)]
+
+    def callbacks(self, interaction_id: int) -> list[RecordedRequest]:
+        return self.find("POST", rf"/interactions/{interaction_id}/[^/]+/callback")
+
+    def followups(self, token: str) -> list[RecordedRequest]:
+        return self.find("POST", rf"/webhooks/{self.APPLICATION_ID}/{re.escape(token)}")
+
+    def interaction_requests(self, interaction_id: int, token: str) -> list[RecordedRequest]:
+        """Everything the bot sent in answer to one interaction, in order."""
+        token_path = re.escape(token)
+        return [
+            r
+            for r in self.requests
+            if re.fullmatch(rf"/interactions/{interaction_id}/{token_path}/callback", r.path)
+            or re.fullmatch(rf"/webhooks/{self.APPLICATION_ID}/{token_path}(/.*)?", r.path)
+        ]
+
+    # ---------------------------------------------------------------- payloads Discord would send
+
+    def user(self, user_id: int, name: str = "member") -> dict:
+        return {"id": str(user_id), "username": name, "discriminator": "0", "global_name": name, "avatar": None, "bot": False}
+
+    @property
+    def bot_user(self) -> dict:
+        return {**self.user(self.BOT_USER_ID, "storybot"), "bot": True, "verified": True, "mfa_enabled": False, "flags": 0}
+
+    def member(self, user_id: int, permissions: discord.Permissions) -> dict:
+        return {
+            "user": self.user(user_id),
+            "roles": [],
+            "joined_at": "2025-01-01T00:00:00+00:00",
+            "deaf": False,
+            "mute": False,
+            "flags": 0,
+            "permissions": str(permissions.value),  # what Discord computes for the member in the channel
+        }
+
+    @property
+    def channel(self) -> dict:
+        return {"id": str(self.CHANNEL_ID), "type": 0, "guild_id": str(self.GUILD_ID), "name": "news", "position": 0, "permission_overwrites": []}
+
+    def interaction(self, interaction_type: int, data: dict, *, user_id: int | None = None,
+                    permissions: discord.Permissions = MEMBER_PERMISSIONS, message: dict | None = None) -> dict:
+        interaction_id = self.snowflake()
+        payload = {
+            "id": str(interaction_id),
+            "application_id": str(self.APPLICATION_ID),
+            "type": interaction_type,
+            "token": f"interaction-token-{interaction_id}",
+            "version": 1,
+            "guild_id": str(self.GUILD_ID),
+            "channel_id": str(self.CHANNEL_ID),
+            "channel": self.channel,
+            "member": self.member(user_id or self.snowflake(), permissions),
+            "data": data,
+            "app_permissions": str(discord.Permissions.text().value),
+            "locale": "en-GB",
+            "guild_locale": "en-US",
+            "entitlements": [],
+            "authorizing_integration_owners": {"0": str(self.GUILD_ID)},
+            "context": 0,
+            "attachment_size_limit": 10 * 1024 * 1024,
+        }
+        if message is not None:
+            payload["message"] = message
+        return payload
+
+    def slash_command(self, name: str, options: dict[str, str] | None = None, **kwargs) -> dict:
+        """An INTERACTION_CREATE for `/name option:value` (type 2 = application command)."""
+        data = {
+            "id": str(self._command_id(name)),
+            "name": name,
+            "type": 1,
+            "guild_id": str(self.GUILD_ID),
+            "options": [{"name": key, "type": 3, "value": value} for key, value in (options or {}).items()],
+        }
+        return self.interaction(2, data, **kwargs)
+
+    def autocomplete(self, name: str, option: str, typed: str, **kwargs) -> dict:
+        """An INTERACTION_CREATE while someone types into `option` (type 4 = autocomplete)."""
+        data = {
+            "id": str(self._command_id(name)),
+            "name": name,
+            "type": 1,
+            "guild_id": str(self.GUILD_ID),
+            "options": [{"name": option, "type": 3, "value": typed, "focused": True}],
+        }
+        return self.interaction(4, data, **kwargs)
+
+    def button_click(self, custom_id: str, message: dict, **kwargs) -> dict:
+        """An INTERACTION_CREATE for a button on `message` (type 3 = message component, 2 = button)."""
+        return self.interaction(3, {"custom_id": custom_id, "component_type": 2}, message=message, **kwargs)
+
+    def message_create(self, content: str, *, author_id: int, mentions_bot: bool = True) -> dict:
+        return {
+            **self._message(self.CHANNEL_ID, {"content": content}, author=self.user(author_id)),
+            "guild_id": str(self.GUILD_ID),
+            "member": {k: v for k, v in self.member(author_id, discord.Permissions.none()).items() if k != "user"},
+            "mentions": [self.bot_user] if mentions_bot else [],
+        }
+
+    def _command_id(self, name: str) -> int:
+        for command in self.synced_commands:
+            if command["name"] == name:
+                return int(command["id"])
+        return 0
+
+    # ---------------------------------------------------------------- gateway
+
+    async def _send(self, socket: web.WebSocketResponse, payload: dict) -> None:
+        async with self._send_lock:
+            await socket.send_str(json.dumps(payload))  # plain text frames: discord.py accepts them uncompressed
+
+    async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        session = GatewaySession(socket, dict(request.query))
+        self.sessions.append(session)
+        await self._send(socket, {"op": HELLO, "d": {"heartbeat_interval": int(self.heartbeat_interval * 1000)}})
+        async for frame in socket:
+            if frame.type is not WSMsgType.TEXT:
+                continue
+            payload = json.loads(frame.data)
+            if payload["op"] == HEARTBEAT:
+                session.heartbeats.append(self.loop_time())
+                await self._send(socket, {"op": HEARTBEAT_ACK})
+            elif payload["op"] == IDENTIFY:
+                session.identify = payload["d"]
+                await self._identified()
+            elif payload["op"] == RESUME:
+                session.resume = payload["d"]
+                await self.dispatch("RESUMED", {})
+            await self._notify()
+        return socket
+
+    async def _identified(self) -> None:
+        await self.dispatch("READY", {
+            "v": 10,
+            "user": self.bot_user,
+            "guilds": [{"id": str(self.GUILD_ID), "unavailable": True}],
+            "session_id": f"fake-session-{len(self.sessions)}",
+            "resume_gateway_url": self.gateway_url,
+            "application": {"id": str(self.APPLICATION_ID), "flags": 0},
+        })
+        await self.dispatch("GUILD_CREATE", {
+            "id": str(self.GUILD_ID),
+            "name": "Fictional Newsroom",
+            "unavailable": False,
+            "member_count": 2,
+            "large": False,
+            "owner_id": str(self.OWNER_ID),
+            "joined_at": "2025-01-01T00:00:00+00:00",
+            "roles": [{"id": str(self.GUILD_ID), "name": "@everyone", "permissions": str(discord.Permissions.text().value),
+                       "position": 0, "color": 0, "hoist": False, "managed": False, "mentionable": False, "flags": 0}],
+            "channels": [self.channel],
+            "members": [{**self.member(self.BOT_USER_ID, discord.Permissions.none()), "user": self.bot_user}],
+            "threads": [],
+            "emojis": [],
+            "stickers": [],
+            "features": [],
+            "voice_states": [],
+            "presences": [],
+        })
+
+    # ---------------------------------------------------------------- REST
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    async def _rest(self, request: web.Request) -> web.Response:
+        path = "/" + request.match_info["tail"]
+        recorded = RecordedRequest(request.method, path, dict(request.query), await self._body(request), self.loop_time())
+        self.requests.append(recorded)
+        try:
+            return await self._answer(recorded)
+        finally:
+            await self._notify()
+
+    @staticmethod
+    async def _body(request: web.Request) -> Any:
+        if not request.can_read_body:
+            return None
+        if request.content_type == "multipart/form-data":
+            reader = await request.multipart()
+            while (part := await reader.next()) is not None:
+                if part.name == "payload_json":
+                    return json.loads(await part.text())
+            return None
+        text = await request.text()
+        return json.loads(text) if text else None
+
+    async def _answer(self, request: RecordedRequest) -> web.Response:
+        app, body = self.APPLICATION_ID, request.json or {}
+        if request.match("GET", "/users/@me"):
+            return _json(self.bot_user)
+        if request.match("GET", "/oauth2/applications/@me"):
+            return _json({
+                "id": str(app), "name": "storybot", "description": "", "icon": None, "bot_public": False,
+                "bot_require_code_grant": False, "owner": self.user(self.OWNER_ID, "owner"), "verify_key": "0" * 64,
+                "flags": 0, "team": None,
+            })
+        if request.match("GET", "/gateway(/bot)?"):
+            return _json({"url": self.gateway_url, "shards": 1, "session_start_limit": {
+                "total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1}})
+        if request.match("PUT", rf"/applications/{app}(/guilds/\d+)?/commands"):
+            self.synced_commands = [
+                {**command, "id": str(self.snowflake()), "application_id": str(app), "version": "1"} for command in body
+            ]
+            return _json(self.synced_commands)
+        if match := request.match("POST", r"/interactions/(\d+)/([^/]+)/callback"):
+            return self._interaction_callback(int(match[1]), body)
+        if match := request.match("POST", rf"/webhooks/{app}/([^/]+)"):
+            return _json(self._message(self.CHANNEL_ID, body, webhook_id=app))
+        if request.match("PATCH", rf"/webhooks/{app}/[^/]+/messages/[^/]+"):
+            return _json(self._message(self.CHANNEL_ID, body, webhook_id=app))
+        if request.match("DELETE", rf"/webhooks/{app}/[^/]+/messages/[^/]+"):
+            return web.Response(status=204)
+        if match := request.match("POST", r"/channels/(\d+)/messages"):
+            return _json(self._message(int(match[1]), body))
+        if request.match("POST", r"/channels/\d+/typing"):
+            return web.Response(status=204)
+        if request.match("POST", "/users/@me/channels"):
+            recipient = self.user(int(body["recipient_id"]))
+            return _json({"id": str(self.snowflake()), "type": 1, "recipients": [recipient], "last_message_id": None})
+        return _json({"message": "404: Not Found (fake Discord)", "code": 0}, status=404)
+
+    def _interaction_callback(self, interaction_id: int, body: dict) -> web.Response:
+        response_type = body["type"]
+        data = body.get("data") or {}
+        if response_type in (6, 8):  # deferred update, autocomplete result: nothing to show
+            return web.Response(status=204)
+        message = self._message(self.CHANNEL_ID, data, webhook_id=self.APPLICATION_ID)
+        self.response_messages[interaction_id] = message
+        resource: dict[str, Any] = {"type": response_type}
+        if response_type in (4, 7):  # a message, or an edit of the component's message
+            resource["message"] = message
+        return _json({
+            "interaction": {
+                "id": str(interaction_id),
+                "type": 2,
+                "response_message_id": message["id"],
+                "response_message_loading": response_type == 5,
+                "response_message_ephemeral": bool(data.get("flags", 0) & 64),
+            },
+            "resource": resource,
+        })
+
+    def _message(self, channel_id: int, body: dict, *, webhook_id: int | None = None, author: dict | None = None) -> dict:
+        message = {
+            "id": str(self.snowflake()),
+            "channel_id": str(channel_id),
+            "author": author or self.bot_user,
+            "content": body.get("content") or "",
+            "embeds": body.get("embeds") or [],
+            "components": body.get("components") or [],
+            "attachments": [],
+            "mentions": [],
+            "mention_roles": [],
+            "mention_everyone": False,
+            "pinned": False,
+            "tts": False,
+            "type": 0,
+            "flags": body.get("flags", 0),
+            "timestamp": datetime.now(UTC).isoformat(),
+            "edited_timestamp": None,
+        }
+        if webhook_id is not None:
+            message["webhook_id"] = str(webhook_id)
+            message["application_id"] = str(webhook_id)
+        return message

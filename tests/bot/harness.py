@@ -1,0 +1,37 @@
+"""Starting the real bot against the fake Discord, for the fixtures and for tests that need their own bot."""
+
+import asyncio
+import contextlib
+
+import index
+from bot.bot import StoryBot
+from bot.settings import BotSettings
+from tests.bot.fake_discord import FakeDiscord
+
+COOLDOWN_RATE = 3
+
+
+def bot_settings(**values) -> BotSettings:
+    """A test bot's settings: the values given here win over the environment, and no .env file is read."""
+    values = {"DISCORD_TOKEN": "fake-token", "STORYBOT_GUILD_ID": str(FakeDiscord.GUILD_ID),
+              "STORYBOT_ASK_COOLDOWN_RATE": str(COOLDOWN_RATE), "STORYBOT_ASK_COOLDOWN_PER": "600", **values}
+    return BotSettings(_env_file=None, **values)
+
+
+@contextlib.asynccontextmanager
+async def started_bot(knowledge_base: index.KnowledgeBase, **settings):
+    """The real StoryBot logged in to the fake Discord (already pointed to) and past READY; closed after."""
+    bot = StoryBot(knowledge_base, bot_settings(**settings), guild_ready_timeout=0.05)
+    task = asyncio.create_task(bot.start("fake-token"))
+    ready = asyncio.create_task(bot.wait_until_ready())
+    done, _ = await asyncio.wait({task, ready}, timeout=30, return_when=asyncio.FIRST_COMPLETED)
+    if ready not in done:
+        ready.cancel()
+        if task.done():
+            raise RuntimeError("the bot stopped before it was ready") from task.exception()
+        raise RuntimeError("the bot was not ready within 30 s")
+    try:
+        yield bot
+    finally:
+        await bot.close()
+        await asyncio.wait_for(task, 10)

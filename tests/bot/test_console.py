@@ -1,0 +1,47 @@
+"""The console chat, in process: the same answers as Discord, as text."""
+
+import io
+
+import pytest
+
+from bot.console import GREETING, reply_to, run_console
+
+RENT_CAP = "Eastmere Council Approves Two-Year Rent Cap"
+
+
+def test_a_question_gets_the_story_bullets_narratives_and_cited_sources(knowledge_base):
+    text = reply_to(knowledge_base, "Did Eastmere City Council vote to cap annual rent increases at 3%?")
+    assert text.startswith(f"{RENT_CAP}\nLast updated April 3, 2025\n")
+    assert "cap annual rent increases on private tenancies at 3% for two years" in " ".join(text.split())
+    assert "  Narrative A:" in text and "  Narrative B:" in text
+    assert "[1] Eastmere Gazette — Council approves rent cap <https://eastmere-gazette.example/rent-cap>" in text
+
+
+def test_story_prints_the_full_card_and_stories_lists_newest_first(knowledge_base):
+    card = reply_to(knowledge_base, "/story eastmere council approves two-year rent cap")
+    assert "Image credit: storybot test fixture (fictional story)" in card
+    assert card.count("  • ") == 5
+    assert "[4] Eastmere Business Weekly — Landlords vow court fight over cap" in card
+
+    listing = reply_to(knowledge_base, "/stories").splitlines()
+    assert listing[0] == "4 stories, newest first:"
+    assert listing[1].endswith(RENT_CAP) and listing[4].endswith("Tidewell Observatory Wins Funding for New Telescope")
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    ("/story", "Usage: /story TITLE"),
+    ("/story The Moon Landing", "I don't know a story called “The Moon Landing”"),
+    ("/weather", "Unknown command /weather"),
+    ("x" * 600, "I can take up to 500"),
+])
+def test_mistakes_get_a_helpful_line(knowledge_base, line, expected):
+    assert expected in reply_to(knowledge_base, line)
+
+
+def test_the_chat_greets_answers_and_stops_at_quit(knowledge_base):
+    stdout = io.StringIO()
+    run_console(knowledge_base, io.StringIO("\n/stories\n/quit\nnever read\n"), stdout)
+    lines = stdout.getvalue().splitlines()
+    assert lines[0] == GREETING
+    assert lines[1] == "4 stories, newest first:"
+    assert "never read" not in stdout.getvalue()
