@@ -5,7 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import INDEX_FIXTURES, SEED
+import index
+from index.evaluation import build_eval_index
+from tests.support import EVAL, INDEX_FIXTURES, SEED
 
 
 @pytest.fixture
@@ -15,3 +17,9 @@ def stories(tmp_path) -> Path:
     shutil.copytree(INDEX_FIXTURES, folder)
     shutil.copy(SEED, folder)
     return folder
+
+
+@pytest.fixture(scope="session")
+def eval_kb(embedder, tmp_path_factory) -> index.KnowledgeBase:
+    """The labelled evaluation corpus (14 fictional stories and the seed), built once per session."""
+    return build_eval_index(EVAL, tmp_path_factory.mktemp("eval") / "index", embedder)

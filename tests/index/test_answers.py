@@ -1,0 +1,124 @@
+"""Answers: the right bullets of the right story, both framings, and "no" when nothing fits."""
+
+import json
+import re
+
+import pytest
+
+import index
+from index.evaluation import read_multi_story_questions, read_questions
+from index.parser import parse_file
+from tests.support import EVAL
+
+SEED_TITLE = "London Police to Stop Responding to Mental Health Calls"
+
+
+@pytest.fixture(scope="session")
+def eval_answers(eval_kb) -> list[tuple[str, index.Answer]]:
+    """Every labelled question asked once, answerable or not, single- or two-story."""
+    questions = [q.question for q in read_questions(EVAL)] + [q for q, _, _ in read_multi_story_questions(EVAL)]
+    return [(q, eval_kb.ask(q)) for q in questions]
+
+
+def test_the_example_from_the_brief(eval_kb):
+    answer = eval_kb.ask("how much time did the other force save?")
+    assert answer.answered
+    assert [s.title for s in answer.stories] == [SEED_TITLE]
+    first = answer.stories[0].facts[0]
+    assert first.index == 5 and first.citations == [3]
+    assert first.text.startswith("A report in November 2022 found police in the region of Humberside saved 1.1K police hours")
+    assert [n.label for n in answer.stories[0].narratives] == ["Narrative A", "Narrative B"]
+
+
+def test_the_json_contract_keeps_its_field_names(eval_kb):
+    answer = json.loads(eval_kb.ask("how much time did the other force save?").model_dump_json())
+    assert {"question", "answered", "stories", "suggestions"} <= set(answer)
+    story = answer["stories"][0]
+    assert {"id", "title", "updated", "facts", "narratives"} <= set(story)
+    assert story["updated"] == "2023-05-29"
+    fact = story["facts"][0]
+    assert {"index", "text", "citations", "sources", "score"} <= set(fact)
+    assert isinstance(fact["index"], int) and isinstance(fact["score"], float)
+    assert {"label", "text"} <= set(story["narratives"][0])
+
+
+def test_every_text_shown_is_verbatim_story_text(eval_answers):
+    """Over every labelled question: the product never shows a sentence of its own about the news."""
+    files = {}
+    for path in sorted((EVAL / "stories").iterdir()):
+        story = parse_file(path).story
+        files[story.id] = (story, " ".join(path.read_text(encoding="utf-8").split()))
+    checked = 0
+    for _, answer in eval_answers:
+        for shown in answer.stories:
+            story, text = files[shown.id]
+            assert shown.title == story.title
+            for fact in shown.facts:
+                original = story.facts[fact.index - 1]
+                assert fact.text == original.text and fact.citations == original.citations
+                assert " ".join(fact.text.split()) in text
+                assert fact.citations, "every fact is shown with its citation"
+                checked += 1
+            for narrative in shown.narratives:
+                assert " ".join(narrative.text.split()) in text
+    assert checked > 150
+
+
+def test_every_answer_shows_all_narratives_in_story_order(eval_answers, eval_kb):
+    for question, answer in eval_answers:
+        for shown in answer.stories:
+            card = eval_kb.story(shown.title)
+            assert [(n.label, n.text) for n in shown.narratives] == [(n.label, n.text) for n in card.narratives], question
+
+
+def test_facts_are_ordered_best_first_and_answers_hold_at_most_three(eval_answers):
+    for _, answer in eval_answers:
+        assert len(answer.stories) <= 3
+        for shown in answer.stories:
+            scores = [f.score for f in shown.facts]
+            assert scores == sorted(scores, reverse=True) and 1 <= len(scores) <= 3
+
+
+@pytest.mark.parametrize("question", [
+    "what is the capital of Australia?",
+    "how do I reset my wifi router",
+    "which singer is headlining the summer festival?",
+])
+def test_no_story_covers_it_is_said_with_suggestions(eval_kb, question):
+    answer = eval_kb.ask(question)
+    assert answer.answered is False and answer.stories == []
+    assert 1 <= len(answer.suggestions) <= 3
+    assert set(answer.suggestions) <= set(eval_kb.titles())
+
+
+def test_a_question_about_two_stories_shows_both(eval_kb):
+    answer = eval_kb.ask("rent cap in eastmere and the eastmere police mental health change")
+    assert {s.title for s in answer.stories} == {
+        "Eastmere Council Approves Two-Year Rent Cap", "Eastmere Police to Hand Mental Health Calls to Paramedic Teams",
+    }
+
+
+@pytest.mark.parametrize(("question", "message"), [
+    ("", "Please include a question"),
+    (" \n\t ", "Please include a question"),
+    ("x" * 501, "That question is 501 characters long; I can take up to 500"),
+])
+def test_bad_questions_are_clear_errors(eval_kb, question, message):
+    with pytest.raises(index.QuestionError, match=re.escape(message)):
+        eval_kb.ask(question)
+
+
+def test_questions_are_stripped_and_a_500_character_question_is_fine(eval_kb):
+    long_question = "how much time did the other force save? " + "please " * 65
+    assert len(long_question.strip()) <= 500
+    assert eval_kb.ask(long_question).question == long_question.strip()
+    assert eval_kb.ask("  how much time did the other force save?\n").question == "how much time did the other force save?"
+
+
+def test_story_cards_and_the_catalog(eval_kb):
+    card = eval_kb.story(SEED_TITLE.upper())
+    assert [f.index for f in card.facts] == [1, 2, 3, 4, 5, 6]
+    assert card.image_credit == "Wikimedia Commons"
+    assert eval_kb.story("no such story") is None
+    updated = [s.updated for s in eval_kb.catalog()]
+    assert updated == sorted(updated, reverse=True)
