@@ -15,8 +15,10 @@ def open_knowledge_base(settings: BotSettings) -> KnowledgeBase:
 
     Invalid story files are skipped and logged rather than keeping the bot offline.
     """
-    report = index.build([settings.stories_dir], settings.index_dir, model=settings.model, skip_invalid=True)
+    report = index.build(
+        [settings.stories_dir], settings.index_dir, model=settings.model, encoder_dir=settings.encoder_dir, skip_invalid=True
+    )
     log.info("%s", report.summary())
     for problem in report.problems:
         (log.error if problem.fatal else log.warning)("%s", problem)
-    return index.load(settings.index_dir, model=settings.model)
+    return index.load(settings.index_dir, model=settings.model, encoder_dir=settings.encoder_dir)

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from .corpus import read_corpus
-from .embedder import Embedder, shared_embedder
+from .embedder import Embedder, embedder_for
 from .errors import IndexFormatError, Problem, StoryFileError
 from .lexical import build_lexical
 from .models import Story
@@ -64,7 +64,7 @@ def index_items(stories: list[Story]) -> tuple[np.ndarray, list[str], list[str]]
 
 def build(
     paths: list[Path], out: Path, *, embedder: Embedder | None = None, model: str | None = None,
-    skip_invalid: bool = False, progress: bool = False,
+    encoder_dir: Path | None = None, skip_invalid: bool = False, progress: bool = False,
 ) -> BuildReport:
     """Build or update the index at `out` from story files under `paths`.
 
@@ -103,7 +103,7 @@ def build(
         to_embed = [row for row in range(len(items)) if row not in reusable]
         embedded = np.zeros((0, 0), dtype=np.float32)
         if to_embed:
-            embedder = embedder or shared_embedder(model)
+            embedder = embedder or embedder_for(model, out, encoder_dir)
             embedded = embedder.encode([texts[row] for row in to_embed], progress=progress)
             if vectors.shape[1] != embedded.shape[1]:
                 vectors = np.zeros((len(items), embedded.shape[1]), dtype=np.float32)

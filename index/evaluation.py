@@ -14,7 +14,7 @@ import numpy as np
 
 from .abstention import FEATURES, WEIGHTS_FILE, should_answer
 from .builder import build
-from .embedder import Embedder, shared_embedder
+from .embedder import Embedder, embedder_for
 from .retrieval import KnowledgeBase, load
 from .settings import DEFAULT_MODEL
 
@@ -124,14 +124,17 @@ def evaluate_kb(
     return report
 
 
-def evaluate(eval_dir: Path, split: str = "test", model: str | None = None, embedder: Embedder | None = None) -> EvaluationReport:
-    embedder = embedder or shared_embedder(model or DEFAULT_MODEL)
+def evaluate(
+    eval_dir: Path, split: str = "test", model: str | None = None, embedder: Embedder | None = None,
+    encoder_dir: Path | None = None,
+) -> EvaluationReport:
     with tempfile.TemporaryDirectory() as scratch:
-        kb = build_eval_index(eval_dir, Path(scratch) / "index", embedder)
+        out = Path(scratch) / "index"
+        kb = build_eval_index(eval_dir, out, embedder or embedder_for(model or DEFAULT_MODEL, out, encoder_dir))
         return evaluate_kb(kb, read_questions(eval_dir), split, read_multi_story_questions(eval_dir))
 
 
-def calibrate(eval_dir: Path, model: str | None = None, max_wrong_refusals: float = 0.015) -> str:
+def calibrate(eval_dir: Path, model: str | None = None, encoder_dir: Path | None = None, max_wrong_refusals: float = 0.015) -> str:
     """Fit a logistic model of 'an answer exists' on the dev split and write abstention.json.
 
     The threshold is the highest probability cut that still refuses at most `max_wrong_refusals` of the
@@ -139,10 +142,11 @@ def calibrate(eval_dir: Path, model: str | None = None, max_wrong_refusals: floa
     """
     from sklearn.linear_model import LogisticRegression
 
-    embedder = shared_embedder(model or DEFAULT_MODEL)
     questions = [q for q in read_questions(eval_dir) if q.split == "dev"]
     with tempfile.TemporaryDirectory() as scratch:
-        kb = build_eval_index(eval_dir, Path(scratch) / "index", embedder)
+        out = Path(scratch) / "index"
+        embedder = embedder_for(model or DEFAULT_MODEL, out, encoder_dir)
+        kb = build_eval_index(eval_dir, out, embedder)
         rows = [(kb.retrieve(q.question).candidates[0].evidence, q.story is not None) for q in questions]
     features = np.array([evidence.vector() for evidence, _ in rows])
     labels = np.array([answerable for _, answerable in rows])

