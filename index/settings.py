@@ -6,7 +6,7 @@ stories and the index live without repeating flags. The bot extends this class w
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_MODEL = "bundled:all-MiniLM-L6-v2"
@@ -22,3 +22,9 @@ class IndexSettings(BaseSettings):
     model: str = Field(DEFAULT_MODEL, validation_alias="STORYBOT_MODEL")
     # Where the model's ONNX export is cached; unset means `encoder/` inside the index directory.
     encoder_dir: Path | None = Field(None, validation_alias="STORYBOT_ENCODER_DIR")
+
+    @field_validator("encoder_dir", mode="before")
+    @classmethod
+    def _blank_means_unset(cls, value: object) -> object:
+        """`STORYBOT_ENCODER_DIR=` copied from .env.example means "the default", not the current directory."""
+        return None if isinstance(value, str) and not value.strip() else value
