@@ -11,15 +11,17 @@ import discord
 from discord.ext import commands
 
 from index import Answer, KnowledgeBase
+from index.records import Records
 
 from .command_tree import StoryCommandTree
 from .cooldowns import question_cooldowns
+from .feedback import VoteButton
 from .settings import BotSettings
 
 log = logging.getLogger(__name__)
 
 # Loaded explicitly, in this order, rather than discovered: what runs is what is listed here.
-EXTENSIONS = ("bot.exts.answers", "bot.exts.stories")
+EXTENSIONS = ("bot.exts.answers", "bot.exts.stories", "bot.exts.storyadmin")
 
 # Only what is used: servers and their messages. Messages that mention the bot carry their text even
 # without the privileged message-content intent, so none is needed.
@@ -46,8 +48,12 @@ class StoryBot(commands.Bot):
         # Inference and search are blocking; they run here so the gateway heartbeat and every other
         # member's acknowledgement keep flowing on the event loop meanwhile.
         self.inference = ThreadPoolExecutor(settings.inference_threads, thread_name_prefix="storybot-inference")
+        # Story changes are built into, and votes and the audit log kept beside, the index the bot was given.
+        self.index_dir = knowledge_base.path.parent
+        self.records = Records.beside(self.index_dir)
 
     async def setup_hook(self) -> None:
+        self.add_dynamic_items(VoteButton)  # 👍 / 👎 on answers sent before a restart keep working
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         await self.sync_commands()

@@ -21,7 +21,7 @@ def explain(error: app_commands.AppCommandError) -> str | None:
     if isinstance(cause, app_commands.CommandOnCooldown):
         return cooldown_message(cause.retry_after)
     if isinstance(cause, app_commands.MissingPermissions):
-        return "Only moderators (with Manage Messages) can post a story card. Try /ask or /stories instead."
+        return "Only moderators (with Manage Messages) can use this command. Try /ask or /stories instead."
     if isinstance(cause, app_commands.CheckFailure):
         return "Sorry, you can't use this command here."
     return None

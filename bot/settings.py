@@ -4,7 +4,7 @@ Subclassing `IndexSettings` keeps one source of truth (env and `.env`) for where
 index live, so `python -m index` and `python -m bot` never disagree.
 """
 
-from pydantic import Field, PositiveFloat, PositiveInt, SecretStr, field_validator
+from pydantic import Field, NonNegativeFloat, PositiveFloat, PositiveInt, SecretStr, field_validator
 
 from index.settings import IndexSettings
 
@@ -18,6 +18,8 @@ class BotSettings(IndexSettings):
     ask_cooldown_per: PositiveFloat = Field(30.0, validation_alias="STORYBOT_ASK_COOLDOWN_PER")
     # Threads for model inference; more than the CPU count only makes each question slower.
     inference_threads: PositiveInt = Field(2, validation_alias="STORYBOT_INFERENCE_THREADS")
+    # How often the stories directory is checked for files edited or dropped in by hand; 0 turns it off.
+    poll_seconds: NonNegativeFloat = Field(30.0, validation_alias="STORYBOT_POLL_SECONDS")
 
     @field_validator("discord_token", "guild_id", mode="before")
     @classmethod

@@ -1,4 +1,4 @@
-"""`python -m index`: a thin command line over the library (build, stats, ask, evaluate, calibrate)."""
+"""`python -m index`: a thin command line over the library (build, stats, ask, evaluate, calibrate, feedback)."""
 
 import argparse
 import json
@@ -40,6 +40,14 @@ def main(argv: list[str] | None = None) -> int:
         if name == "evaluate":
             cmd.add_argument("--split", choices=("dev", "test", "all"), default="test")
 
+    bench_cmd = commands.add_parser("bench", help="measure build rate, latency, start-up and memory (minutes)")
+    bench_cmd.add_argument("--sizes", default="10000,100000,1000000", help="claims per corpus, comma-separated")
+    bench_cmd.add_argument("--workdir", type=Path, help="where corpora and indexes are written (default: a temp dir)")
+
+    feedback_cmd = commands.add_parser("feedback", help="members' votes on answers (recorded by the bot)")
+    feedback_cmd.add_argument("--index", type=Path, default=settings.index_dir, help="the index directory holding storybot.sqlite3")
+    feedback_cmd.add_argument("--export", type=Path, metavar="FILE.csv", help="write every vote to a CSV file")
+
     args = parser.parse_args(argv)
     try:
         return COMMANDS[args.command](args, settings)
@@ -51,7 +59,10 @@ def main(argv: list[str] | None = None) -> int:
 def run_build(args, settings: IndexSettings) -> int:
     paths = args.paths or [settings.stories_dir]
     try:
-        report = build(paths, args.out, model=settings.model, skip_invalid=args.skip_invalid, progress=sys.stderr.isatty())
+        report = build(
+            paths, args.out, model=settings.model, encoder_dir=settings.encoder_dir,
+            skip_invalid=args.skip_invalid, progress=sys.stderr.isatty(),
+        )
     except StoryFileError as exc:
         for problem in exc.problems:
             print(f"{problem}", file=sys.stderr)
@@ -80,7 +91,7 @@ def run_stats(args, settings: IndexSettings) -> int:
 def run_ask(args, settings: IndexSettings) -> int:
     from .retrieval import load
 
-    kb = load(args.index, model=settings.model)
+    kb = load(args.index, model=settings.model, encoder_dir=settings.encoder_dir)
     questions = (line for line in sys.stdin) if args.question == "-" else [args.question]
     status = 0
     for question in questions:
@@ -102,7 +113,7 @@ def run_ask(args, settings: IndexSettings) -> int:
 def run_evaluate(args, settings: IndexSettings) -> int:
     from .evaluation import evaluate
 
-    report = evaluate(args.eval, split=args.split, model=settings.model)
+    report = evaluate(args.eval, split=args.split, model=settings.model, encoder_dir=settings.encoder_dir)
     print(report.table())
     return 0
 
@@ -110,11 +121,44 @@ def run_evaluate(args, settings: IndexSettings) -> int:
 def run_calibrate(args, settings: IndexSettings) -> int:
     from .evaluation import calibrate
 
-    print(calibrate(args.eval, model=settings.model))
+    print(calibrate(args.eval, model=settings.model, encoder_dir=settings.encoder_dir))
     return 0
 
 
-COMMANDS = {"build": run_build, "stats": run_stats, "ask": run_ask, "evaluate": run_evaluate, "calibrate": run_calibrate}
+def run_bench(args, settings: IndexSettings) -> int:
+    import os
+    import platform
+
+    from .bench import bench, table
+
+    rows = bench(tuple(int(size) for size in args.sizes.split(",")), args.workdir)
+    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), platform.machine())
+    print(f"machine: {os.cpu_count()} cores, {cpu}, Python {platform.python_version()}")
+    print(table(rows))
+    return 0
+
+
+def run_feedback(args, settings: IndexSettings) -> int:
+    from .records import RECORDS_FILE, Records
+
+    if not (args.index / RECORDS_FILE).is_file():
+        print(f"error: no feedback recorded at {args.index / RECORDS_FILE}", file=sys.stderr)
+        return EXIT_INVALID_INPUT
+    records = Records.beside(args.index)
+    if args.export:
+        print(f"exported {records.export_csv(args.export)} vote(s) to {args.export}")
+        return 0
+    summary = records.summary()
+    print(f"{summary.votes} vote(s)")
+    for tally in summary.stories:
+        print(f"  +{tally.up} -{tally.down}  {tally.name}")
+    for tally in summary.worst:
+        print(f"  worst: +{tally.up} -{tally.down}  {tally.name}")
+    return 0
+
+
+COMMANDS = {"build": run_build, "stats": run_stats, "ask": run_ask, "evaluate": run_evaluate, "calibrate": run_calibrate,
+            "feedback": run_feedback, "bench": run_bench}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -5,6 +5,7 @@ The JSON field names are fixed (other tools read them); fields may be added, nev
 """
 
 import re
+import unicodedata
 
 from pydantic import BaseModel, Field
 
@@ -19,7 +20,9 @@ def clean_question(question: str) -> str:
 
     Part of the contract because the bot must refuse *before* it acknowledges a slash command publicly.
     """
-    text = re.sub(r"\s+", " ", question).strip()
+    # Invisible format characters (zero-width spaces and joiners, bidi overrides) are dropped first: a question
+    # made only of them is empty, and none of them can reorder or hide the question where it is shown.
+    text = re.sub(r"\s+", " ", "".join(c for c in question if unicodedata.category(c) != "Cf")).strip()
     if not text:
         raise QuestionError("Please include a question, e.g. “What did the council decide about rents?”")
     if len(text) > MAX_QUESTION_CHARS:

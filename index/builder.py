@@ -10,13 +10,27 @@ from pathlib import Path
 
 import numpy as np
 
-from .corpus import read_corpus
+from .corpus import read_corpus, story_files
 from .embedder import Embedder, embedder_for
 from .errors import IndexFormatError, Problem, StoryFileError
 from .lexical import build_lexical
 from .models import Story
 from .settings import DEFAULT_MODEL
-from .store import FACT, ITEM_DTYPE, NARRATIVE, Generation, build_lock, item_id, read_generation, write_generation
+from .shelf import StoryShelf
+from .store import (
+    FACT,
+    ITEM_DTYPE,
+    NARRATIVE,
+    Generation,
+    build_lock,
+    current_path,
+    file_stats,
+    item_id,
+    read_generation,
+    record_stats,
+    stats_unchanged,
+    write_generation,
+)
 
 
 @dataclass
@@ -73,69 +87,88 @@ def build(
     """
     started = time.perf_counter()
     model = embedder.name if embedder else (model or DEFAULT_MODEL)
-    corpus = read_corpus(paths)
-    if corpus.errors and not skip_invalid:
-        raise StoryFileError(corpus.errors)
-    if not corpus.stories:
-        where = ", ".join(str(p) for p in paths)
-        raise StoryFileError(corpus.errors or [Problem(Path(where), 0, "no story files (.txt or .json) found")])
-    stories = sorted(corpus.stories, key=lambda s: s.id)
-    report = BuildReport(out, problems=corpus.problems)
-
+    files = story_files(paths)
     with build_lock(out):
-        previous = _usable_previous(out, model)
-        old_hashes = previous.content_hashes() if previous else {}
+        manifest = _current_manifest(out, model)
+        stats = file_stats(files)
+        if manifest and stats_unchanged(out, stats):  # nothing touched since the last clean build: no parsing
+            return _unchanged(out, manifest, started)
+
+        corpus = read_corpus(files)
+        if corpus.errors and not skip_invalid:
+            raise StoryFileError(corpus.errors)
+        if not corpus.stories:
+            where = ", ".join(str(p) for p in paths)
+            raise StoryFileError(corpus.errors or [Problem(Path(where), 0, "no story files (.txt or .json) found")])
+        stories = sorted(corpus.stories, key=lambda s: s.id)
+        report = BuildReport(out, problems=corpus.problems)
+        old_hashes = manifest["stories"] if manifest else {}
         new_hashes = {s.id: s.content_hash() for s in stories}
-        titles = {s.id: s.title for s in stories}
-        report.added = [titles[i] for i in new_hashes if i not in old_hashes]
-        report.updated = [titles[i] for i in new_hashes if i in old_hashes and old_hashes[i] != new_hashes[i]]
-        report.removed = [s.title for s in (previous.stories if previous else []) if s.id not in new_hashes]
+        old_shelf = StoryShelf(current_path(out)) if manifest else None
+        report.added = [s.title for s in stories if s.id not in old_hashes]
+        report.updated = [s.title for s in stories if old_hashes.get(s.id, new_hashes[s.id]) != new_hashes[s.id]]
+        report.removed = [t for i, t in zip(old_shelf.ids, old_shelf.titles, strict=True) if i not in new_hashes] if old_shelf else []
         items, texts, lexical_texts = index_items(stories)
         _count(report, stories, items)
-        same_files = previous and {s.id: s.source_file for s in previous.stories} == {s.id: s.source_file for s in stories}
+
+        same_files = old_shelf and dict(zip(old_shelf.ids, old_shelf.source_files, strict=True)) == {s.id: s.source_file for s in stories}
         if same_files and old_hashes == new_hashes:
+            if not corpus.errors:
+                record_stats(out, stats)
             report.changed = False
             report.seconds = time.perf_counter() - started
             return report
 
-        vectors = np.zeros((len(items), previous.dense.d if previous else 0), dtype=np.float32)
-        reusable = _reusable_rows(previous, stories, new_hashes, items) if previous else {}
-        to_embed = [row for row in range(len(items)) if row not in reusable]
-        embedded = np.zeros((0, 0), dtype=np.float32)
-        if to_embed:
-            embedder = embedder or embedder_for(model, out, encoder_dir)
-            embedded = embedder.encode([texts[row] for row in to_embed], progress=progress)
-            if vectors.shape[1] != embedded.shape[1]:
-                vectors = np.zeros((len(items), embedded.shape[1]), dtype=np.float32)
-        for row, old_row in reusable.items():
-            vectors[row] = previous.vectors[old_row]
-        if to_embed:
-            vectors[to_embed] = embedded
-        report.embedded, report.reused = len(to_embed), len(reusable)
-
+        previous = read_generation(out, model=model) if manifest else None
+        vectors, report.embedded, report.reused = _vectors(
+            previous, stories, new_hashes, items, texts,
+            lambda: embedder or embedder_for(model, out, encoder_dir), progress,
+        )
         write_generation(out, model=model, stories=stories, items=items, vectors=vectors, lexical=build_lexical(lexical_texts))
+        if not corpus.errors:
+            record_stats(out, stats)
     report.seconds = time.perf_counter() - started
     return report
 
 
-def _usable_previous(out: Path, model: str) -> Generation | None:
-    """The current generation if its vectors can be reused; a damaged or foreign one is rebuilt over."""
+def _vectors(previous, stories, new_hashes, items, texts, get_embedder, progress) -> tuple[np.ndarray, int, int]:
+    """Vectors for every item: reused from the previous generation for unchanged stories, else embedded."""
+    reused_rows, old_rows = _reusable_rows(previous, stories, new_hashes, items) if previous else (np.array([], int), None)
+    to_embed = np.setdiff1d(np.arange(len(items)), reused_rows)
+    embedded = get_embedder().encode([texts[row] for row in to_embed], progress=progress) if len(to_embed) else None
+    dimension = embedded.shape[1] if embedded is not None else previous.vectors.shape[1]
+    vectors = np.zeros((len(items), dimension), dtype=np.float32)
+    if len(reused_rows):
+        vectors[reused_rows] = previous.vectors[old_rows]
+    if embedded is not None:
+        vectors[to_embed] = embedded
+    return vectors, len(to_embed), len(reused_rows)
+
+
+def _current_manifest(out: Path, model: str) -> dict | None:
+    """The current generation's manifest if its vectors can be reused; a damaged or foreign one is rebuilt over."""
     try:
-        return read_generation(out, model=model)
-    except IndexFormatError:
+        # The whole generation, not only its manifest: trusting a manifest beside a truncated dense.faiss
+        # would report "up to date" on every build and the index would never load again.
+        return read_generation(out, model=model).manifest
+    except (IndexFormatError, OSError, ValueError):
         return None
 
 
-def _reusable_rows(previous: Generation, stories: list[Story], new_hashes: dict[str, str], items: np.ndarray) -> dict[int, int]:
-    """Rows of the new build whose vectors the previous generation already holds (unchanged stories)."""
+def _unchanged(out: Path, manifest: dict, started: float) -> BuildReport:
+    counts = manifest["counts"]
+    return BuildReport(out, stories=counts["stories"], facts=counts["facts"], narratives=counts["narratives"],
+                       changed=False, seconds=time.perf_counter() - started)
+
+
+def _reusable_rows(previous: Generation, stories: list[Story], new_hashes: dict[str, str], items: np.ndarray):
+    """Rows of the new build whose vectors the previous generation holds (unchanged stories), and their old rows."""
     old_hashes = previous.content_hashes()
-    unchanged = {n for n, s in enumerate(stories) if old_hashes.get(s.id) == new_hashes[s.id]}
-    old_rows = {int(item_id): row for row, item_id in enumerate(previous.items["id"])}
-    return {
-        row: old_rows[int(item["id"])]
-        for row, item in enumerate(items)
-        if int(item["story"]) in unchanged and int(item["id"]) in old_rows
-    }
+    unchanged = np.array([old_hashes.get(s.id) == new_hashes[s.id] for s in stories], dtype=bool)
+    rows = np.flatnonzero(unchanged[items["story"]])
+    old_rows = previous.rows_of_ids(items["id"][rows])
+    present = previous.items["id"][old_rows] == items["id"][rows]
+    return rows[present], old_rows[present]
 
 
 def _count(report: BuildReport, stories: list[Story], items: np.ndarray) -> None:

@@ -101,12 +101,18 @@ class OnnxEmbedder(Embedder):
     def encode(self, texts: list[str], *, progress: bool = False) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        # Batches of similar length waste little on padding, as sentence-transformers also arranges.
+        order = np.argsort([len(text) for text in texts], kind="stable")
         batches = range(0, len(texts), BATCH_SIZE)
         if progress:
             from tqdm import tqdm
 
             batches = tqdm(batches, desc="embedding", unit="batch")
-        return np.concatenate([self._encode_batch(texts[start:start + BATCH_SIZE]) for start in batches])
+        vectors = np.empty((len(texts), self.dimension), dtype=np.float32)
+        for start in batches:
+            rows = order[start:start + BATCH_SIZE]
+            vectors[rows] = self._encode_batch([texts[row] for row in rows])
+        return vectors
 
     def _encode_batch(self, texts: list[str]) -> np.ndarray:
         encodings = self.tokenizer.encode_batch(texts)

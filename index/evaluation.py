@@ -147,7 +147,7 @@ def calibrate(eval_dir: Path, model: str | None = None, encoder_dir: Path | None
         out = Path(scratch) / "index"
         embedder = embedder_for(model or DEFAULT_MODEL, out, encoder_dir)
         kb = build_eval_index(eval_dir, out, embedder)
-        rows = [(kb.retrieve(q.question).candidates[0].evidence, q.story is not None) for q in questions]
+        rows = [(kb.retrieve(q.question).best.evidence, q.story is not None) for q in questions]
     features = np.array([evidence.vector() for evidence, _ in rows])
     labels = np.array([answerable for _, answerable in rows])
     fitted = LogisticRegression(C=1.0, max_iter=1000).fit(features, labels)

@@ -6,28 +6,33 @@ import re
 import bm25s
 import numpy as np
 import Stemmer
+from bm25s.stopwords import STOPWORDS_EN
 
 _stemmer = Stemmer.Stemmer("english")
 logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every index build at DEBUG
 
 
-def tokenize(texts: list[str]) -> bm25s.tokenization.Tokenized:
-    return bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer, show_progress=False)
+WORD = re.compile(r"(?u)\b\w\w+\b")  # bm25s's own splitter
+STOPWORDS = frozenset(STOPWORDS_EN)
 
 
 def tokenize_query(text: str) -> list[str]:
-    """Query tokens as strings, stemmed and without stopwords, as the index was built."""
-    return bm25s.tokenize([text], stopwords="en", stemmer=_stemmer, return_ids=False, show_progress=False)[0]
+    """Lower-cased, stopwords out, stemmed: the one tokenizer for items and questions alike.
+
+    bm25s.tokenize does the same but builds progress bars on every call, which costs more than a
+    short question's whole lexical search.
+    """
+    return _stemmer.stemWords([word for word in WORD.findall(text.lower()) if word not in STOPWORDS])
 
 
 def stems(text: str) -> list[str]:
     """Word stems without dropping stopwords: for comparing a question to a title."""
-    return _stemmer.stemWords(re.findall(r"\w\w+", text.lower()))
+    return _stemmer.stemWords(WORD.findall(text.lower()))
 
 
 def build_lexical(texts: list[str]) -> bm25s.BM25:
     retriever = bm25s.BM25()
-    retriever.index(tokenize(texts), show_progress=False)
+    retriever.index([tokenize_query(text) for text in texts], show_progress=False)
     return retriever
 
 
@@ -38,16 +43,29 @@ class LexicalIndex:
         self.retriever = retriever
         self._indptr = retriever.scores["indptr"]
         self._indices = retriever.scores["indices"]
+        self._data = retriever.scores["data"]
         self._items = int(retriever.scores["num_docs"])
+        # bm25s stores each (item, word) score precomputed, which is what makes `scores_in` a lookup.
+        assert retriever.method in ("lucene", "robertson", "atire"), "methods with non-occurrence scores need get_scores"
 
     def scores(self, tokens: list[str]) -> np.ndarray:
         ids = self.retriever.get_tokens_ids(tokens)
         if not ids:
             return np.zeros(self._items, dtype=np.float32)
-        return self.retriever.get_scores(ids).astype(np.float32)
+        return np.asarray(self.retriever.get_scores(ids), dtype=np.float32)
 
-    def coverage(self, tokens: list[str], rows: np.ndarray) -> float:
-        """IDF-weighted share of `tokens` that occur in the items `rows`.
+    def scores_in(self, tokens: list[str], rows: slice) -> np.ndarray:
+        """BM25 scores of the items `rows` only: the same numbers as `scores`, without touching the rest."""
+        out = np.zeros(rows.stop - rows.start, dtype=np.float32)
+        for token_id in self.retriever.get_tokens_ids(tokens):
+            start, stop = self._indptr[token_id], self._indptr[token_id + 1]
+            items = self._indices[start:stop]
+            low, high = np.searchsorted(items, [rows.start, rows.stop])
+            out[items[low:high] - rows.start] += self._data[start + low:start + high]
+        return out
+
+    def coverage(self, tokens: list[str], rows: slice) -> float:
+        """IDF-weighted share of `tokens` that occur in the items `rows` (one story's contiguous rows).
 
         A word the corpus has never seen counts as missing with the highest weight: "what is the
         police force's budget?" is not answered by a story that never says "budget".
@@ -58,9 +76,11 @@ class LexicalIndex:
         total = found = 0.0
         for token in tokens:
             token_id = vocabulary.get(token)
-            items = self._indices[self._indptr[token_id]:self._indptr[token_id + 1]] if token_id is not None else ()
+            items = self._indices[self._indptr[token_id]:self._indptr[token_id + 1]] if token_id is not None else self._indices[:0]
             weight = float(np.log((self._items + 1) / (len(items) + 0.5)))
             total += weight
-            if len(items) and np.isin(rows, items, assume_unique=True).any():
+            # bm25s keeps each word's item ids sorted (CSC order), so membership is a binary search.
+            first = np.searchsorted(items, rows.start)
+            if first < len(items) and items[first] < rows.stop:
                 found += weight
         return found / total if total else 1.0

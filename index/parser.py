@@ -18,19 +18,25 @@ from .models import Fact, Narrative, Source, Story
 
 MAX_FILE_BYTES = 1_000_000
 MAX_CITATION = 9999
+LINE_BREAK = re.compile(r"\r\n|\r|\n")
 STORY_SUFFIXES = (".txt", ".json")
 
 BULLET = re.compile(r"^(?:[•*]|-(?!-))\s*(?P<text>.*)$")
 # One or more bracketed markers at the very end of a bullet: "[1]", "[2][3]", "[1, 4]", "[2] [5]".
-TRAILING_CITATIONS = re.compile(r"(?:\s*\[[^\[\]]*\])+\s*$")
+# Matched on the reversed bullet, anchored at its start: a search for "(?:\s*\[[^\[\]]*\])+\s*$" retries
+# at every "[" and takes minutes on a long line of markers; this is one linear pass.
+TRAILING_CITATIONS_REVERSED = re.compile(r"\s*(?:\][^\[\]]*\[\s*)+")
 MARKER = re.compile(r"\[([^\[\]]*)\]")
+# Ambiguous on long hyphenated lines (cubic time), so only lines up to MAX_HEADING_CHARS are tried.
+MAX_HEADING_CHARS = 120
 NARRATIVE_HEADING = re.compile(r"^(?:narrative(?:\s+[\w’'-]+)?|[\w’'-]+(?:[\s-][\w’'-]+){0,2}[\s-]narrative)\s*:?$", re.I)
 ARTICLES_HEADING = re.compile(r"^articles\s+on\s+this\s+story\s*:?$", re.I)
 UPDATED = re.compile(r"^(?:last\s+)?updated:?\s+(?P<date>.+)$", re.I)
 IMAGE_CREDIT = re.compile(r"^image\s+credit:?\s*(?P<credit>.*)$", re.I)
 SOURCE_LINE = re.compile(r"^(?:\[(?P<bracketed>\d+)\]|(?P<dotted>\d+)[.)])\s*(?P<rest>.*)$")
 URL = re.compile(r"\(?(?P<url>https?://[^\s)]+)\)?")
-OUTLET_SEPARATOR = re.compile(r"\s+[—–-]\s+|:\s+")
+# The lookbehind starts a match only where a run of spaces starts: without it a long run is quadratic.
+OUTLET_SEPARATOR = re.compile(r"(?<!\s)\s+[—–-]\s+|:\s+")
 DATE_FORMATS = ("%B %d, %Y", "%b %d, %Y", "%d %B %Y", "%d %b %Y", "%Y-%m-%d", "%B %d %Y")
 # Lines that scraping drags in from the page around a story; they are never content.
 BOILERPLATE = re.compile(
@@ -54,11 +60,12 @@ def parse_file(path: Path, display_path: Path | None = None) -> ParseResult:
     shown = display_path or path
     try:
         size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            return ParseResult(shown, problems=[Problem(shown, 1, f"file is {size:,} bytes; the limit is {MAX_FILE_BYTES:,}")])
+        data = path.read_bytes()  # a directory, an unreadable file, or one deleted since the stat fails here
     except OSError as exc:
         return ParseResult(shown, problems=[Problem(shown, 0, f"cannot read file: {exc.strerror}")])
-    if size > MAX_FILE_BYTES:
-        return ParseResult(shown, problems=[Problem(shown, 1, f"file is {size:,} bytes; the limit is {MAX_FILE_BYTES:,}")])
-    return parse_bytes(path.read_bytes(), shown, json_format=path.suffix.lower() == ".json")
+    return parse_bytes(data, shown, json_format=path.suffix.lower() == ".json")
 
 
 def parse_bytes(data: bytes, path: Path, *, json_format: bool = False) -> ParseResult:
@@ -85,6 +92,8 @@ def _parse_json(text: str, path: Path) -> ParseResult:
         raw = json.loads(text)
     except json.JSONDecodeError as exc:
         return ParseResult(path, problems=[Problem(path, exc.lineno, f"invalid JSON: {exc.msg}")])
+    except (ValueError, RecursionError) as exc:  # a number of thousands of digits; arrays nested thousands deep
+        return ParseResult(path, problems=[Problem(path, 1, f"invalid JSON: {str(exc)[:80]}")])
     if not isinstance(raw, dict):
         return ParseResult(path, problems=[Problem(path, 1, "JSON story must be an object")])
     raw.pop("source_file", None)
@@ -106,7 +115,8 @@ def parse_citations(markers: str) -> tuple[list[int], list[str]]:
     for inside in MARKER.findall(markers):
         parts = [part.strip() for part in inside.split(",")]
         for part in parts:
-            if part.isdigit() and part.isascii() and 1 <= int(part) <= MAX_CITATION:
+            # The length test comes first: int() of thousands of digits raises ValueError.
+            if part.isdigit() and part.isascii() and len(part.lstrip("0")) <= len(str(MAX_CITATION)) and 1 <= int(part) <= MAX_CITATION:
                 if int(part) not in numbers:
                     numbers.append(int(part))
             else:
@@ -120,7 +130,11 @@ class _TextParser:
 
     def __init__(self, text: str, path: Path):
         self.path = path
-        self.lines = [line.strip() for line in text.splitlines()]
+        # Only CR, LF and CRLF end a line, as in an editor; splitlines() would also split on form feeds,
+        # U+2028 and the like, and every line number after one would be wrong.
+        self.lines = [line.strip() for line in LINE_BREAK.split(text)]
+        if self.lines and not self.lines[-1]:
+            self.lines.pop()
         self.problems: list[Problem] = []
         self.title: str | None = None
         self.updated: date | None = None
@@ -142,7 +156,7 @@ class _TextParser:
                 continue
             if ARTICLES_HEADING.match(line):
                 section = "articles"
-            elif NARRATIVE_HEADING.match(line) and section != "articles":
+            elif len(line) <= MAX_HEADING_CHARS and NARRATIVE_HEADING.match(line) and section != "articles":
                 section = "narratives"
                 self.narratives.append((number, line.rstrip(":").strip(), [""]))
             elif section == "articles":
@@ -188,20 +202,26 @@ class _TextParser:
 
     def _split_citations(self, number: int, text: str) -> tuple[str, list[int]]:
         """Take the trailing citation markers off a bullet."""
-        markers = TRAILING_CITATIONS.search(text)
+        markers = TRAILING_CITATIONS_REVERSED.match(text[::-1])
         if not markers:
             return text, []
-        citations, bad = parse_citations(markers.group())
+        start = len(text) - markers.end()
+        citations, bad = parse_citations(text[start:])
         for marker in bad:
-            self.problem(number, f"citation {marker} is not a number from 1 to {MAX_CITATION}")
-        return text[: markers.start()].rstrip(), citations
+            shown = marker if len(marker) <= 24 else f"{marker[:20]}…]"
+            self.problem(number, f"citation {shown} is not a number from 1 to {MAX_CITATION}")
+        return text[:start].rstrip(), citations
 
     def _source(self, number: int, line: str) -> None:
         match = SOURCE_LINE.match(line)
         if not match:
             self.problem(number, f"line under 'Articles on this story' is not a source, ignored: {line[:60]!r}", fatal=False)
             return
-        citation = int(match["bracketed"] or match["dotted"])
+        digits = match["bracketed"] or match["dotted"]
+        if len(digits.lstrip("0")) > len(str(MAX_CITATION)):  # and int() of thousands of digits raises
+            self.problem(number, f"source number {digits[:12]}… is not from 1 to {MAX_CITATION}", fatal=False)
+            return
+        citation = int(digits)
         rest = match["rest"].strip()
         url_match = URL.search(rest)
         url = url_match["url"] if url_match else None

@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import faiss
 import numpy as np
 
 from .abstention import Evidence, should_answer
@@ -73,7 +74,8 @@ class Retrieval:
     """Everything `ask` decides from, before it decides: for calibration and debugging."""
 
     question: str
-    candidates: list[Candidate]  # best story first; empty only when nothing matched at all
+    routed: list[tuple[int, float]]  # (story, routing score), best first; empty only when nothing matched
+    best: Candidate | None  # the best story with its bullets ranked; only it can answer
 
 
 class KnowledgeBase:
@@ -83,29 +85,39 @@ class KnowledgeBase:
         self.generation = generation
         self.embedder = embedder
         self.lexical = LexicalIndex(generation.lexical)
+        self._vectors = np.asarray(generation.vectors)  # a plain view of the memory map: no copy, no subclass overhead
         self._stories = generation.stories
-        self._by_key = {s.title.casefold(): s for s in self._stories} | {s.id: s for s in self._stories}
-        self._row_of_id = {int(i): row for row, i in enumerate(generation.items["id"])}
-        order = np.argsort(generation.items["story"], kind="stable")
-        bounds = np.searchsorted(generation.items["story"][order], np.arange(len(self._stories) + 1))
-        self._story_rows = [np.sort(order[bounds[n]:bounds[n + 1]]) for n in range(len(self._stories))]
+        shelf = generation.stories
+        self._by_key = {t.casefold(): n for n, t in enumerate(shelf.titles)} | {i: n for n, i in enumerate(shelf.ids)}
 
     @property
     def path(self) -> Path:
         return self.generation.path
 
     def titles(self) -> list[str]:
-        return [s.title for s in self._stories]
+        return list(self._stories.titles)
 
     def story(self, title: str) -> AnswerStory | None:
         """The full card of a story by its exact title (any case) or id."""
-        story = self._by_key.get(title.strip().casefold()) or self._by_key.get(title.strip())
-        return AnswerStory.from_story(story) if story else None
+        number = self._find(title)
+        return AnswerStory.from_story(self._stories[number]) if number is not None else None
+
+    def source_file(self, title: str) -> Path | None:
+        """The file a story was read from, by exact title (any case) or id."""
+        number = self._find(title)
+        file = self._stories.source_files[number] if number is not None else None
+        return Path(file) if file else None
 
     def catalog(self) -> list[AnswerStory]:
         """Every story as a card, newest first (undated last)."""
-        dated = sorted(self._stories, key=lambda s: (s.updated is not None, s.updated, s.title), reverse=True)
-        return [AnswerStory.from_story(s) for s in dated]
+        shelf = self._stories
+        order = sorted(range(len(shelf)), key=lambda n: (shelf.updated[n] is not None, shelf.updated[n] or "", shelf.titles[n]))
+        return [AnswerStory.from_story(shelf[n]) for n in reversed(order)]
+
+    def _find(self, title: str) -> int | None:
+        key = title.strip()
+        found = self._by_key.get(key.casefold())
+        return found if found is not None else self._by_key.get(key)
 
     def ask(self, question: str) -> Answer:
         retrieval = self.retrieve(question)
@@ -114,39 +126,48 @@ class KnowledgeBase:
         retrievals = [retrieval] + [self.retrieve(part) for part in question_parts(retrieval.question)]
         shown: dict[int, Candidate] = {}
         for found in retrievals:
-            if found.candidates and should_answer(found.candidates[0].evidence):
-                shown.setdefault(found.candidates[0].story, found.candidates[0])
+            if found.best and should_answer(found.best.evidence):
+                shown.setdefault(found.best.story, found.best)
         if not shown:
-            titles = [self._stories[c.story].title for c in retrieval.candidates[:SUGGESTIONS]]
+            titles = [self._stories.titles[story] for story, _ in retrieval.routed[:SUGGESTIONS]]
             return Answer(question=retrieval.question, answered=False, suggestions=titles)
         stories = [self._answer_story(c) for c in list(shown.values())[:MAX_STORIES]]
         return Answer(question=retrieval.question, answered=True, stories=stories)
 
     def retrieve(self, question: str) -> Retrieval:
         text = clean_question(question)
-        query = self.embedder.encode([text])[0]
         tokens = tokenize_query(text)
         lexical_scores = self.lexical.scores(tokens)
-        routed = self._route(query, lexical_scores)[:MAX_STORIES]
-        focuses = [focus_of(text, self._stories[story].title) for story, _ in routed]
-        focus_vectors = self.embedder.encode(focuses)
-        candidates = [
-            self._candidate(story, score, query, tokens, focus, focus_vector)
-            for (story, score), focus, focus_vector in zip(routed, focuses, focus_vectors, strict=False)
-        ]
-        return Retrieval(text, candidates)
+        # A focus differs from the question only when it names a story's title words, and then that story
+        # nearly always leads on BM25 too: guessing it first lets one encoder call embed both texts.
+        matched = np.flatnonzero(lexical_scores)  # few items share a question's words; a million do not
+        guess = self._focus(text, int(matched[np.argmax(lexical_scores[matched])])) if len(matched) else text
+        vectors = self.embedder.encode([text] if guess == text else [text, guess])
+        query = vectors[0]
+        routed = self._route(query, lexical_scores, matched)
+        if not routed:
+            return Retrieval(text, [], None)
+        story, score = routed[0]
+        focus = focus_of(text, self._stories.titles[story])
+        focus_vector = query if focus == text else vectors[1] if focus == guess else self.embedder.encode([focus])[0]
+        return Retrieval(text, routed, self._candidate(story, score, query, tokens, focus, focus_vector))
 
-    def _route(self, query: np.ndarray, lexical_scores: np.ndarray) -> list[tuple[int, float]]:
+    def _focus(self, text: str, row: int) -> str:
+        return focus_of(text, self._stories.titles[int(self.generation.items["story"][row])])
+
+    def _route(self, query: np.ndarray, lexical_scores: np.ndarray, matched: np.ndarray) -> list[tuple[int, float]]:
         """Candidate stories from both searches, scored as stories, best first."""
-        items = self.generation.items
-        _, ids = self.generation.dense.search(query[None, :], min(CANDIDATES, self.generation.dense.ntotal))
-        dense_rows = [self._row_of_id[int(i)] for i in ids[0] if i >= 0]
-        lexical_rows = [r for r in np.argsort(-lexical_scores)[:CANDIDATES] if lexical_scores[r] > 0]
+        generation = self.generation
+        _, ids = generation.dense.search(query[None, :], min(CANDIDATES, generation.dense.ntotal))
+        dense_rows = generation.rows_of_ids(ids[0][ids[0] >= 0])
+        lexical_rows = matched
+        if len(matched) > CANDIDATES:
+            lexical_rows = matched[np.argpartition(-lexical_scores[matched], CANDIDATES)[:CANDIDATES]]
         peak = float(lexical_scores.max()) or 1.0
         scored = []
-        for story in {int(items["story"][row]) for row in [*dense_rows, *lexical_rows]}:
-            rows = self._story_rows[story]
-            cosine = float((np.asarray(self.generation.vectors[rows]) @ query).max())
+        for story in np.unique(generation.items["story"][np.concatenate([dense_rows, lexical_rows])]).tolist():
+            rows = generation.story_rows(story)
+            cosine = float((self._vectors[rows] @ query).max())
             scored.append((story, cosine + STORY_LEXICAL_WEIGHT * float(lexical_scores[rows].max()) / peak))
         return sorted(scored, key=lambda pair: pair[1], reverse=True)
 
@@ -154,15 +175,15 @@ class KnowledgeBase:
         self, story: int, score: float, query: np.ndarray, tokens: list[str], focus: str, focus_vector: np.ndarray
     ) -> Candidate:
         """Rank one story's bullets against the question and its focus, and gather the evidence."""
-        rows = self._story_rows[story]
-        facts = rows[self.generation.items["kind"][rows] == FACT]
-        vectors = np.asarray(self.generation.vectors[facts])
+        span = self.generation.story_rows(story)
+        facts = span.start + np.flatnonzero(self.generation.items["kind"][span] == FACT)
+        vectors = self._vectors[facts]
         query_cosines, focus_cosines = vectors @ query, vectors @ focus_vector
-        focus_lexical = self.lexical.scores(tokenize_query(focus))[facts]
+        focus_lexical = self.lexical.scores_in(tokenize_query(focus), span)[facts - span.start]
         scores = ((1 - FOCUS_WEIGHT) * query_cosines + FOCUS_WEIGHT * focus_cosines
                   + BULLET_LEXICAL_WEIGHT * focus_lexical / (float(focus_lexical.max()) or 1.0))
         order = np.argsort(-scores)
-        evidence = Evidence(bullet_score=float(scores[order[0]]), coverage=self.lexical.coverage(tokens, rows))
+        evidence = Evidence(bullet_score=float(scores[order[0]]), coverage=self.lexical.coverage(tokens, span))
         return Candidate(story, score, facts[order], scores[order], evidence)
 
     def _answer_story(self, candidate: Candidate) -> AnswerStory:
@@ -183,4 +204,6 @@ def load(
     """Load the current index at `out`; the embedder must be the model it was built with."""
     name = embedder.name if embedder else (model or DEFAULT_MODEL)
     generation = read_generation(out, model=name)
+    # One question is answered at a time per thread; FAISS's OpenMP threads only fight the other askers.
+    faiss.omp_set_num_threads(1)
     return KnowledgeBase(generation, embedder or embedder_for(name, out, encoder_dir))

@@ -1,7 +1,8 @@
 """The index on disk: immutable generations and one pointer to the current one.
 
     DIR/CURRENT          name of the generation in use (replaced atomically)
-    DIR/gen-…/           manifest.json, stories.jsonl, items.npy, vectors.npy, dense.faiss, lexical/
+    DIR/gen-…/           manifest.json, items.npy, vectors.npy, dense.faiss, lexical/, and the stories
+                         (stories.jsonl, catalog.json, story_offsets.npy: see shelf.py)
     DIR/.building-…/     a build in progress; never read, removed by the next build
 
 A build writes a whole new generation beside the old one and only then swaps CURRENT, so a crash, kill
@@ -23,16 +24,20 @@ import bm25s
 import faiss
 import numpy as np
 
+from .dense import build_dense, describe, tune
 from .errors import IndexFormatError
 from .models import Story
+from .shelf import StoryShelf, write_shelf
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 CURRENT = "CURRENT"
+STATS = "file_stats.json"  # the story files as the current generation saw them (builder's fast path)
 GENERATIONS_KEPT = 2  # the current one and the one before, so a reader mid-load is never pulled from under
 
 FACT, NARRATIVE = 0, 1
 KIND_NAMES = {FACT: "fact", NARRATIVE: "narrative"}
 # One row per embedded text: which story, fact or narrative, and its position in the story (0-based).
+# Rows are grouped by story, in story order, so a story's rows are one slice.
 ITEM_DTYPE = np.dtype([("id", "<i8"), ("story", "<i4"), ("kind", "<i1"), ("position", "<i4")])
 
 
@@ -48,11 +53,24 @@ class Generation:
 
     path: Path
     manifest: dict
-    stories: list[Story]
+    stories: StoryShelf
     items: np.ndarray  # ITEM_DTYPE
     vectors: np.ndarray  # float32, row i is items[i]; memory-mapped when loaded
     dense: faiss.Index
     lexical: bm25s.BM25
+
+    def story_rows(self, story: int) -> slice:
+        return slice(int(self._starts[story]), int(self._starts[story + 1]))
+
+    def rows_of_ids(self, ids: np.ndarray) -> np.ndarray:
+        """Rows of FAISS ids, through sorted arrays: a dict of a million ints would cost 100 MB."""
+        positions = np.searchsorted(self._sorted_ids, ids)
+        return self._id_order[np.minimum(positions, len(self._id_order) - 1)]
+
+    def __post_init__(self) -> None:
+        self._starts = np.searchsorted(self.items["story"], np.arange(len(self.stories) + 1))
+        self._id_order = np.argsort(self.items["id"]).astype(np.int64)
+        self._sorted_ids = self.items["id"][self._id_order]
 
     @property
     def model(self) -> str:
@@ -70,13 +88,11 @@ def write_generation(
     scratch = Path(tempfile.mkdtemp(prefix=".building-", dir=root))
     scratch.chmod(0o755)  # mkdtemp makes it private; readers may run as another user
     try:
-        dense = faiss.IndexIDMap2(faiss.IndexFlatIP(vectors.shape[1]))
-        dense.add_with_ids(vectors, items["id"])
+        dense = build_dense(vectors, items["id"])
         faiss.write_index(dense, str(scratch / "dense.faiss"))
         np.save(scratch / "vectors.npy", vectors)
         np.save(scratch / "items.npy", items)
-        with open(scratch / "stories.jsonl", "w", encoding="utf-8") as out:
-            out.writelines(story.model_dump_json() + "\n" for story in stories)
+        write_shelf(scratch, stories)
         lexical.save(str(scratch / "lexical"))
         kinds = items["kind"]
         manifest = {
@@ -88,6 +104,7 @@ def write_generation(
                 "facts": int((kinds == FACT).sum()),
                 "narratives": int((kinds == NARRATIVE).sum()),
             },
+            "dense_index": describe(dense),
             "stories": {story.id: story.content_hash() for story in stories},
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         }
@@ -107,47 +124,85 @@ def current_path(root: Path) -> Path:
     pointer = root / CURRENT
     if not pointer.is_file():
         raise IndexFormatError(f"no index at {root}: build it with `python -m index build --out {root}`")
-    path = root / pointer.read_text(encoding="utf-8").strip()
-    if not path.is_dir():
+    try:
+        path = root / pointer.read_text(encoding="utf-8").strip()
+    except (OSError, ValueError) as exc:  # unreadable, or not UTF-8
+        raise IndexFormatError(f"index at {root} is damaged ({exc}): rebuild it with `python -m index build --out {root}`") from exc
+    if not path.is_dir() or path == root:
         raise IndexFormatError(f"index at {root} points at missing {path.name}: rebuild it with `python -m index build --out {root}`")
     return path
 
 
-def read_manifest(root: Path) -> dict:
-    path = current_path(root)
+def read_manifest(root: Path, path: Path | None = None) -> dict:
+    path = path or current_path(root)
     try:
         manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise IndexFormatError(f"index at {root} is damaged ({exc}): rebuild it with `python -m index build --out {root}`") from exc
+    if not isinstance(manifest, dict):
+        raise IndexFormatError(
+            f"index at {root} is damaged (its manifest is not an object): rebuild it with `python -m index build --out {root}`"
+        )
     if manifest.get("format_version") != FORMAT_VERSION:
         raise IndexFormatError(
             f"index at {root} has format version {manifest.get('format_version')}, this storybot reads "
             f"{FORMAT_VERSION}: rebuild it with `python -m index build --out {root}`"
+        )
+    if missing := sorted({"model", "dimension", "counts", "stories"} - manifest.keys()):
+        raise IndexFormatError(
+            f"index at {root} is damaged (its manifest lacks {', '.join(missing)}): rebuild it with `python -m index build --out {root}`"
         )
     return manifest
 
 
 def read_generation(root: Path, *, model: str | None = None) -> Generation:
     """Load the current generation; with `model`, refuse one built by another model."""
-    manifest = read_manifest(root)
+    path = current_path(root)  # once: a build swapping CURRENT meanwhile must not pair one manifest with other data
+    manifest = read_manifest(root, path)
     if model is not None and manifest["model"] != model:
         raise IndexFormatError(
             f"index at {root} was built with model {manifest['model']!r}, not {model!r}: "
             f"rebuild it with `python -m index build --out {root}`"
         )
-    path = current_path(root)
     try:
-        with open(path / "stories.jsonl", encoding="utf-8") as lines:
-            stories = [Story.model_validate_json(line) for line in lines]
+        stories = StoryShelf(path)
         items = np.load(path / "items.npy")
         vectors = np.load(path / "vectors.npy", mmap_mode="r")
-        dense = faiss.read_index(str(path / "dense.faiss"))
+        dense = tune(faiss.read_index(str(path / "dense.faiss")))
         lexical = bm25s.BM25.load(str(path / "lexical"), mmap=True, show_progress=False)
     except Exception as exc:  # any damage at all means the same thing to the user: rebuild
         raise IndexFormatError(f"index at {root} is damaged ({exc}): rebuild it with `python -m index build --out {root}`") from exc
     if not (len(items) == len(vectors) == dense.ntotal) or len(stories) != manifest["counts"]["stories"]:
         raise IndexFormatError(f"index at {root} is inconsistent: rebuild it with `python -m index build --out {root}`")
     return Generation(path, manifest, stories, items, vectors, dense, lexical)
+
+
+def file_stats(files: list[Path]) -> dict[str, list[int]]:
+    """Size and modification time of each story file: enough to know nothing was touched."""
+    stats = {}
+    for file in files:
+        try:
+            info = file.stat()
+        except OSError:
+            continue  # reported by the parser, which will be asked since the stats differ
+        stats[str(file.resolve())] = [info.st_size, info.st_mtime_ns]
+    return stats
+
+
+def stats_unchanged(root: Path, stats: dict[str, list[int]]) -> bool:
+    """True when the story files are exactly as at the last clean build of the current generation."""
+    try:
+        recorded = json.loads((root / STATS).read_text(encoding="utf-8"))
+        return recorded["generation"] == current_path(root).name and recorded["files"] == stats
+    except (OSError, ValueError, KeyError, IndexFormatError):
+        return False
+
+
+def record_stats(root: Path, stats: dict[str, list[int]]) -> None:
+    """Beside the generations, not in one: a touched but unchanged file must not cost a new generation."""
+    scratch = root / f".{STATS}.tmp"
+    scratch.write_text(json.dumps({"generation": current_path(root).name, "files": stats}), encoding="utf-8")
+    os.replace(scratch, root / STATS)
 
 
 @contextmanager

@@ -19,9 +19,18 @@ STORIES_PER_PAGE = 10
 class Stories(commands.Cog):
     def __init__(self, bot: StoryBot) -> None:
         self.bot = bot
-        # The knowledge base is loaded once and never changes while the bot runs.
-        self.catalog: list[AnswerStory] = bot.knowledge_base.catalog()
-        self.titles = [story.title for story in self.catalog]
+        self._catalog_of: object = None  # the knowledge base `_catalog` was made from
+
+    @property
+    def catalog(self) -> list[AnswerStory]:
+        """Every story, newest first; made again only when /storyadmin swapped in a new knowledge base."""
+        if self._catalog_of is not self.bot.knowledge_base:
+            self._catalog, self._catalog_of = self.bot.knowledge_base.catalog(), self.bot.knowledge_base
+        return self._catalog
+
+    @property
+    def titles(self) -> list[str]:
+        return [story.title for story in self.catalog]
 
     def find_story(self, title: str) -> AnswerStory | None:
         """The exact title first, then the title it clearly means (autocomplete values are cut to 100)."""

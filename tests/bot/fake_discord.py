@@ -55,6 +55,29 @@ class GatewaySession:
     heartbeats: list[float] = field(default_factory=list)
 
 
+@dataclass
+class Fault:
+    """Answer the next `times` requests matching `method` and `pattern` with `status` instead of serving them."""
+
+    method: str
+    pattern: str  # a regular expression over the path, as in `RecordedRequest.match`
+    status: int
+    times: int = 1
+    retry_after: float = 0.0  # for 429: seconds, in the body (what discord.py reads) and the Retry-After header
+    hits: list[RecordedRequest] = field(default_factory=list)
+
+    def response(self) -> web.Response:
+        if self.status == 429:
+            # Discord's rate-limit answer; discord.py retries it only when `Via` shows it came through Discord's
+            # proxy, and treats a 429 without it as a Cloudflare ban.
+            body = {"message": "You are being rate limited.", "retry_after": self.retry_after, "global": False}
+            headers = {"Retry-After": str(self.retry_after), "X-RateLimit-Scope": "user", "Via": "1.1 google"}
+        else:
+            body, headers = {"message": f"{self.status}: fault injected by the fake Discord", "code": 0}, {}
+        return web.Response(body=json.dumps(body).encode(), status=self.status,
+                            headers={"Content-Type": "application/json", **headers})
+
+
 class FakeDiscord:
     """The server plus a few snowflakes: one application, one bot user, one guild with one channel."""
 
@@ -70,6 +93,8 @@ class FakeDiscord:
         self.sessions: list[GatewaySession] = []
         self.synced_commands: list[dict] = []
         self.response_messages: dict[int, dict] = {}  # interaction id -> the message its response created
+        self.attachments: dict[int, bytes] = {}  # attachment id -> the uploaded bytes, served at its url
+        self.faults: list[Fault] = []  # see `fail`
         self._snowflakes = itertools.count(1200000000000000000)
         self._sequence = 0
         self._send_lock = asyncio.Lock()
@@ -83,6 +108,7 @@ class FakeDiscord:
         app = web.Application()
         app.router.add_get("/", self._gateway)
         app.router.add_route("*", API_PREFIX + "/{tail:.*}", self._rest)
+        app.router.add_get("/attachments/{id}/{filename}", self._attachment)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -143,6 +169,21 @@ class FakeDiscord:
                 return result
 
         return await asyncio.wait_for(check(), timeout)
+
+    def fail(self, method: str, pattern: str, status: int, *, times: int = 1, retry_after: float = 0.0) -> Fault:
+        """Fault injection: the next `times` matching requests get `status` (500, 429 with `retry_after`, ...)."""
+        fault = Fault(method, pattern, status, times, retry_after)
+        self.faults.append(fault)
+        return fault
+
+    async def drop_gateway(self, *, code: int | None = 4000) -> GatewaySession:
+        """Close the bot's gateway connection: with a close `code`, or with None abruptly (no close frame)."""
+        session = self.session
+        if code is None:
+            session.socket._writer.transport.abort()  # the TCP connection just goes away
+        else:
+            await session.socket.close(code=code)
+        return session
 
     def find(self, method: str, pattern: str) -> list[RecordedRequest]:
         return [request for request in self.requests if request.match(method, pattern)]
@@ -247,6 +288,46 @@ class FakeDiscord:
             "mentions": [self.bot_user] if mentions_bot else [],
         }
 
+    def attachment(self, filename: str, data: bytes) -> dict:
+        """A file uploaded with a command, as Discord resolves it; `Attachment.read()` GETs its bytes from here."""
+        attachment_id = self.snowflake()
+        self.attachments[attachment_id] = data
+        url = f"http://127.0.0.1:{self.port}/attachments/{attachment_id}/{filename}"
+        return {"id": str(attachment_id), "filename": filename, "size": len(data), "url": url, "proxy_url": url,
+                "content_type": "text/plain; charset=utf-8"}
+
+    def subcommand(self, group: str, name: str, options: dict[str, str | dict] | None = None, **kwargs) -> dict:
+        """`/group name option:value`; an option whose value is an `attachment()` is sent as that uploaded file."""
+        options = options or {}
+        data = {
+            "id": str(self._command_id(group)),
+            "name": group,
+            "type": 1,
+            "guild_id": str(self.GUILD_ID),
+            "options": [{"name": name, "type": 1, "options": [  # 1 = subcommand, 11 = attachment, 3 = string
+                {"name": key, "type": 11, "value": value["id"]} if isinstance(value, dict) else {"name": key, "type": 3, "value": value}
+                for key, value in options.items()
+            ]}],
+        }
+        if attachments := {value["id"]: value for value in options.values() if isinstance(value, dict)}:
+            data["resolved"] = {"attachments": attachments}
+        return self.interaction(2, data, **kwargs)
+
+    def subcommand_autocomplete(self, group: str, name: str, option: str, typed: str, **kwargs) -> dict:
+        data = {
+            "id": str(self._command_id(group)),
+            "name": group,
+            "type": 1,
+            "guild_id": str(self.GUILD_ID),
+            "options": [{"name": name, "type": 1, "options": [{"name": option, "type": 3, "value": typed, "focused": True}]}],
+        }
+        return self.interaction(4, data, **kwargs)
+
+    def sent_message(self, request: RecordedRequest) -> dict:
+        """The message Discord made from a recorded follow-up or channel message, e.g. to click its buttons."""
+        webhook_id = self.APPLICATION_ID if request.path.startswith("/webhooks/") else None
+        return self._message(self.CHANNEL_ID, request.json, webhook_id=webhook_id)
+
     def _command_id(self, name: str) -> int:
         for command in self.synced_commands:
             if command["name"] == name:
@@ -312,6 +393,10 @@ class FakeDiscord:
 
     # ---------------------------------------------------------------- REST
 
+    async def _attachment(self, request: web.Request) -> web.Response:
+        data = self.attachments.get(int(request.match_info["id"]))
+        return web.Response(body=data) if data is not None else web.Response(status=404)
+
     async def _notify(self) -> None:
         async with self._changed:
             self._changed.notify_all()
@@ -321,6 +406,10 @@ class FakeDiscord:
         recorded = RecordedRequest(request.method, path, dict(request.query), await self._body(request), self.loop_time())
         self.requests.append(recorded)
         try:
+            for fault in self.faults:
+                if len(fault.hits) < fault.times and recorded.match(fault.method, fault.pattern):
+                    fault.hits.append(recorded)
+                    return fault.response()
             return await self._answer(recorded)
         finally:
             await self._notify()

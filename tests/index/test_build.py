@@ -39,6 +39,22 @@ def test_unchanged_rebuild_embeds_nothing_and_writes_nothing(stories, tmp_path, 
     assert (tmp_path / "idx" / CURRENT).read_text() == before
 
 
+def test_an_untouched_story_tree_is_not_even_parsed_again(stories, tmp_path, embedder, monkeypatch):
+    index.build([stories], tmp_path / "idx", embedder=embedder)
+    index.build([stories], tmp_path / "idx", embedder=embedder)  # records the files' sizes and times
+
+    def must_not_parse(files):
+        raise AssertionError("an untouched tree was parsed")
+
+    monkeypatch.setattr("index.builder.read_corpus", must_not_parse)
+    report = index.build([stories], tmp_path / "idx", embedder=embedder)
+    assert report.changed is False and report.stories == 4
+    monkeypatch.undo()
+    (stories / "02_orchard_school_meals.txt").touch()  # touched, not changed: parsed, nothing embedded
+    report = index.build([stories], tmp_path / "idx", embedder=embedder)
+    assert report.changed is False and report.embedded == 0
+
+
 def test_an_edited_story_re_embeds_only_its_own_items(stories, tmp_path, embedder):
     out = tmp_path / "idx"
     index.build([stories], out, embedder=embedder)

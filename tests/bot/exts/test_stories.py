@@ -29,7 +29,7 @@ async def first_callback(fake: FakeDiscord, event: dict):
 
 async def test_story_is_hidden_from_members_by_default_and_limited_to_servers(fake_discord, running_bot):
     synced = {command["name"]: command for command in fake_discord.synced_commands}
-    assert set(synced) == {"ask", "story", "stories"}
+    assert set(synced) == {"ask", "story", "stories", "storyadmin"}
     assert int(synced["story"]["default_member_permissions"]) == discord.Permissions(manage_messages=True).value
     assert synced["story"]["contexts"] == [0]  # guild only: no moderators in direct messages
     assert synced["story"]["options"][0]["autocomplete"] is True

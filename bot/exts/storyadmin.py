@@ -1,0 +1,222 @@
+"""`/storyadmin`: moderators keep the stories current from Discord, and read members' feedback.
+
+    /storyadmin add file:      a .txt or .json story; validated first, then saved and indexed
+    /storyadmin remove title:  delete a story's file and drop it from the index
+    /storyadmin reindex        pick up files edited or dropped into the stories directory by hand
+    /storyadmin feedback       votes per story and the worst-rated questions (private)
+
+Hand edits are also picked up without a command: every STORYBOT_POLL_SECONDS the cog compares the
+names, sizes and modification times of the story files with what it last indexed, and reindexes when
+they differ. Changes run one at a time (an asyncio lock), off the event loop; the bot answers from the
+old index until the new one is loaded, then swaps it in with one assignment. Every change is written
+to the audit log (index/records.py).
+"""
+
+import asyncio
+import contextlib
+import logging
+from pathlib import Path
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from index import AnswerStory, KnowledgeBase
+from index.parser import MAX_FILE_BYTES, STORY_SUFFIXES, parse_bytes
+
+from ..bot import StoryBot
+from ..library import Change, LibraryError, StoryLibrary
+from ..private_replies import NO_MENTIONS, reply_privately
+from ..rendering import limits
+from ..title_search import matching_titles
+
+log = logging.getLogger(__name__)
+
+WATCHER = "directory watcher"
+MODERATORS = discord.Permissions(manage_messages=True)
+SUMMARY_LINES = 15
+
+
+def problem_lines(header: str, problems) -> list[str]:
+    return [header, *(f"• {problem.short()}" for problem in problems)] if problems else []
+
+
+class StoryAdmin(commands.Cog):
+    storyadmin = app_commands.Group(
+        name="storyadmin", description="Keep the stories current (moderators).",
+        allowed_contexts=app_commands.AppCommandContext(guild=True),  # servers only: no moderators in DMs
+        default_permissions=MODERATORS,  # hidden from members; each command checks again
+    )
+
+    def __init__(self, bot: StoryBot) -> None:
+        self.bot = bot
+        self.library = StoryLibrary(bot.settings.stories_dir, bot.index_dir, bot.knowledge_base.embedder)
+        self.lock = asyncio.Lock()
+        self.signature: tuple = ()
+        self.watcher: asyncio.Task | None = None
+
+    async def cog_load(self) -> None:
+        self.signature = await asyncio.to_thread(self.library.signature)
+        if self.bot.settings.poll_seconds > 0:
+            self.watcher = asyncio.create_task(self.watch(self.bot.settings.poll_seconds), name="storybot-stories-watcher")
+
+    async def cog_unload(self) -> None:
+        if self.watcher:
+            self.watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.watcher
+
+    # ---------------------------------------------------------------- changing the stories
+
+    async def watch(self, seconds: float) -> None:
+        while True:
+            await asyncio.sleep(seconds)
+            try:
+                await self.pick_up_hand_edits()
+            except Exception:
+                log.exception("reindexing after a change in %s failed; trying again later", self.library.stories_dir)
+
+    async def pick_up_hand_edits(self) -> Change | None:
+        """Reindex when the story files changed since the last change the bot knows of."""
+        if await asyncio.to_thread(self.library.signature) == self.signature:
+            return None
+        async with self.lock:
+            return await self.apply(self.library.reindex, actor=WATCHER, how="directory poll")
+
+    async def apply(self, operation, *args, actor: str, actor_id: int | None = None, how: str) -> Change:
+        """Run one change off the loop (the caller holds the lock), swap the new index in, and audit it."""
+        before = self.bot.knowledge_base
+        change: Change = await asyncio.to_thread(operation, *args)
+        self.bot.knowledge_base = change.knowledge_base  # questions already running keep the one they started with
+        self.signature = await asyncio.to_thread(self.library.signature)
+        for problem in change.report.problems:
+            (log.error if problem.fatal else log.warning)("%s", problem)
+        try:
+            await asyncio.to_thread(self.audit, change, before, actor, actor_id, how)
+        except Exception:
+            log.exception("could not write the audit log for: %s", change.report.summary())
+        return change
+
+    def audit(self, change: Change, before: KnowledgeBase, actor: str, actor_id: int | None, how: str) -> None:
+        """One row per story added, updated or removed, naming its file."""
+        after = change.knowledge_base
+        rows = [("add", title, after) for title in change.report.added]
+        rows += [("update", title, after) for title in change.report.updated]
+        rows += [("remove", title, before) for title in change.report.removed]
+        for action, title, knowledge_base in rows:
+            file = self.library.relative(knowledge_base.source_file(title))
+            self.bot.records.audit(action, actor=actor, actor_id=actor_id, title=title, file=file, detail=how)
+        if how == "/storyadmin reindex":
+            self.bot.records.audit("reindex", actor=actor, actor_id=actor_id, detail=change.report.summary())
+
+    # ---------------------------------------------------------------- commands
+
+    @storyadmin.command(name="add", description="Add or update a story from a .txt or .json file (moderators).")
+    @app_commands.describe(file="A story file in the scraped text format (.txt) or JSON (.json)")
+    @app_commands.checks.has_permissions(manage_messages=True)
+    async def add(self, interaction: discord.Interaction, file: discord.Attachment) -> None:
+        suffix, shown = Path(file.filename).suffix.lower(), discord.utils.escape_markdown(limits.shorten(file.filename, 100))
+        if suffix not in STORY_SUFFIXES:
+            await reply_privately(interaction, f"Please attach a story file ending in .txt or .json; “{shown}” is neither.")
+            return
+        if file.size > MAX_FILE_BYTES:
+            await reply_privately(interaction, f"Nothing was changed: the file is {file.size:,} bytes; the limit is {MAX_FILE_BYTES:,}.")
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        data = await file.read()
+        result = await asyncio.to_thread(parse_bytes, data, Path(file.filename), json_format=suffix == ".json")
+        if result.errors:
+            lines = [f"Nothing was changed: “{shown}” has {len(result.errors)} problem(s) to fix.",
+                     *problem_lines("Errors:", result.errors), *problem_lines("Warnings:", result.warnings)]
+            await self.tell(interaction, lines)
+            return
+        story = result.story
+        async with self.lock:
+            try:
+                change = await self.apply(self.library.add, story, data, suffix, actor=str(interaction.user),
+                                          actor_id=interaction.user.id, how="/storyadmin add")
+            except LibraryError as error:
+                await self.tell(interaction, [f"Could not add “{story.title}”: {error}"])
+                return
+        verb = "Updated" if story.title in change.report.updated else "Added" if story.title in change.report.added else "Already up to date:"
+        if verb == "Already up to date:":  # the same content again (perhaps as another file): still the moderator's change
+            await asyncio.to_thread(self.bot.records.audit, "update", actor=str(interaction.user), actor_id=interaction.user.id,
+                                    title=story.title, file=self.library.relative(change.file), detail="/storyadmin add (same content)")
+        lines = [f"{verb} “{story.title}” ({len(story.facts)} bullets, {len(story.narratives)} narratives) "
+                 f"in {self.library.relative(change.file)}. Members can ask about it now.",
+                 *problem_lines("Warnings:", result.warnings)]
+        await self.tell(interaction, lines)
+
+    @storyadmin.command(name="remove", description="Remove a story: its file and its index entries (moderators).")
+    @app_commands.describe(title="The story's title; start typing to search")
+    @app_commands.checks.has_permissions(manage_messages=True)
+    async def remove(self, interaction: discord.Interaction, title: str) -> None:
+        story = self.find_story(title)
+        if story is None:
+            shown = discord.utils.escape_markdown(limits.shorten(title, 200))
+            await reply_privately(interaction, f"I don't know a story called “{shown}”; nothing was removed. Pick one from the list.")
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        async with self.lock:
+            try:
+                change = await self.apply(self.library.remove, story.id, actor=str(interaction.user),
+                                          actor_id=interaction.user.id, how="/storyadmin remove")
+            except LibraryError as error:
+                await self.tell(interaction, [f"Could not remove “{story.title}”: {error}"])
+                return
+        await self.tell(interaction, [f"Removed “{story.title}” ({self.library.relative(change.file)}). "
+                                      f"{change.report.stories} stories remain."])
+
+    @remove.autocomplete("title")
+    async def remove_title_autocomplete(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        titles = sorted(self.bot.knowledge_base.titles(), key=str.casefold)
+        return [
+            app_commands.Choice(name=limits.shorten(title, limits.CHOICE_NAME), value=title[: limits.CHOICE_NAME])
+            for title in matching_titles(current, titles, limits.AUTOCOMPLETE_CHOICES)
+        ]
+
+    def find_story(self, title: str) -> AnswerStory | None:
+        """The exact title (any case), or the one an autocomplete value cut to 100 characters starts; never a guess."""
+        knowledge_base = self.bot.knowledge_base
+        if story := knowledge_base.story(title):
+            return story
+        if len(title) == limits.CHOICE_NAME:
+            starting = [t for t in knowledge_base.titles() if t.startswith(title)]
+            if len(starting) == 1:
+                return knowledge_base.story(starting[0])
+        return None
+
+    @storyadmin.command(name="reindex", description="Pick up story files edited or added by hand (moderators).")
+    @app_commands.checks.has_permissions(manage_messages=True)
+    async def reindex(self, interaction: discord.Interaction) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        async with self.lock:
+            change = await self.apply(self.library.reindex, actor=str(interaction.user), actor_id=interaction.user.id,
+                                      how="/storyadmin reindex")
+        report = change.report
+        skipped = [p for p in report.problems if p.fatal]
+        lines = [report.summary().replace(f" -> {report.out}", "").replace(f" at {report.out}", ""),
+                 *([f"Skipped {len({p.path for p in skipped})} invalid file(s):"] if skipped else []),
+                 *(f"• {self.library.relative(p.path)}: {p.short()}" for p in skipped)]
+        await self.tell(interaction, lines)
+
+    @storyadmin.command(name="feedback", description="Members' votes on answers: per story, and the worst-rated questions.")
+    @app_commands.checks.has_permissions(manage_messages=True)
+    async def feedback(self, interaction: discord.Interaction) -> None:
+        summary = await asyncio.to_thread(self.bot.records.summary)
+        embed = discord.Embed(title=f"Feedback — {summary.votes} vote(s)")
+        stories = [f"👍 {t.up} · 👎 {t.down} — {t.name}" for t in summary.stories[:SUMMARY_LINES]]
+        worst = [f"👍 {t.up} · 👎 {t.down} — “{t.name}”" for t in summary.worst]
+        embed.description = limits.fit_lines(
+            ["**Votes per story**", *(stories or ["No votes yet."]), "", "**Worst-rated questions**",
+             *(worst or ["None rated worse than liked."])],
+            limits.EMBED_DESCRIPTION,
+        )
+        await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+    async def tell(self, interaction: discord.Interaction, lines: list[str]) -> None:
+        await interaction.followup.send(limits.fit_lines(lines, limits.MESSAGE_CONTENT), ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+
+async def setup(bot: StoryBot) -> None:
+    await bot.add_cog(StoryAdmin(bot))

@@ -1,0 +1,135 @@
+"""The stories directory and the index kept in step: add, remove, reindex. No Discord in here.
+
+Every method is blocking (files, parsing, embedding) and is meant to run off the event loop, one at a
+time (the caller holds a lock). Each returns a freshly loaded `KnowledgeBase` for the caller to swap in;
+the index is rebuilt incrementally into the same directory, so until the swap every question is answered
+from the old one. A failed change puts the story files back as they were.
+"""
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import index
+from index import BuildReport, Embedder, KnowledgeBase, Story, StoryFileError
+from index.corpus import story_files
+from index.parser import parse_file
+
+
+class LibraryError(Exception):
+    """A change that cannot be made; the message is for the moderator, and nothing was changed."""
+
+
+@dataclass
+class Change:
+    report: BuildReport
+    knowledge_base: KnowledgeBase
+    file: Path | None = None  # the story file written or removed, if any
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """A hidden temporary file in the same directory, then one rename: never half a story on disk."""
+    with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".storyadmin-", suffix=".tmp", delete=False) as out:
+        try:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        except BaseException:
+            os.unlink(out.name)
+            raise
+    os.replace(out.name, path)
+
+
+class StoryLibrary:
+    def __init__(self, stories_dir: Path, index_dir: Path, embedder: Embedder) -> None:
+        self.stories_dir = Path(stories_dir)
+        self.index_dir = Path(index_dir)
+        self.embedder = embedder
+
+    def signature(self) -> tuple[tuple[str, int, int], ...]:
+        """Names, sizes and modification times of the story files: cheap, and changes with any edit."""
+        entries = []
+        for path in story_files([self.stories_dir]):
+            try:
+                stat = path.stat()
+            except OSError:
+                continue
+            entries.append((str(path), stat.st_size, stat.st_mtime_ns))
+        return tuple(entries)
+
+    def files_holding(self, story_id: str) -> list[Path]:
+        """Every readable file in the stories directory whose story has this id (the same title)."""
+        return [path for path in story_files([self.stories_dir])
+                if path.is_file() and (story := parse_file(path).story) is not None and story.id == story_id]
+
+    def relative(self, path: Path | str | None) -> str | None:
+        if path is None:
+            return None
+        try:
+            return str(Path(path).relative_to(self.stories_dir))
+        except ValueError:
+            return str(path)
+
+    def add(self, story: Story, data: bytes, suffix: str) -> Change:
+        """Save a validated story file; an older file with the same title is replaced (and its entries)."""
+        self.stories_dir.mkdir(parents=True, exist_ok=True)
+        old_files = self.files_holding(story.id)
+        if len(old_files) == 1 and old_files[0].suffix.lower() == suffix:
+            target = old_files[0]  # an update keeps the file's name
+        else:
+            target = self.stories_dir / f"{story.id}{suffix}"
+            if target.exists() and target not in old_files:
+                raise LibraryError(f"{self.relative(target)} already exists and holds another story; nothing was changed.")
+        backups = {path: path.read_bytes() for path in old_files}
+
+        def undo() -> None:
+            if target not in backups:
+                target.unlink(missing_ok=True)
+            for path, content in backups.items():
+                write_atomically(path, content)
+
+        try:
+            write_atomically(target, data)
+            for path in old_files:
+                if path != target:
+                    path.unlink()
+            report, knowledge_base = self._rebuild()
+        except BaseException:
+            undo()
+            raise
+        if knowledge_base.story(story.id) is None:  # only if a file with the same title appeared meanwhile
+            undo()
+            self._rebuild()
+            problems = "; ".join(p.message for p in report.problems if p.fatal and Path(p.path) == target)
+            raise LibraryError(f"the index did not take the story ({problems or 'unknown reason'}); nothing was changed.")
+        return Change(report, knowledge_base, target)
+
+    def remove(self, story_id: str) -> Change:
+        """Delete the story's file(s) and drop it from the index."""
+        old_files = self.files_holding(story_id)
+        if not old_files:
+            raise LibraryError(f"no file in {self.stories_dir} holds that story, so there is nothing to remove.")
+        backups = {path: path.read_bytes() for path in old_files}
+        try:
+            for path in old_files:
+                path.unlink()
+            report, knowledge_base = self._rebuild()
+        except StoryFileError as error:
+            for path, content in backups.items():
+                write_atomically(path, content)
+            raise LibraryError(f"{error.problems[0].message}: the last story cannot be removed; nothing was changed.") from error
+        except BaseException:
+            for path, content in backups.items():
+                write_atomically(path, content)
+            raise
+        return Change(report, knowledge_base, old_files[0])
+
+    def reindex(self) -> Change:
+        """Pick up whatever is in the stories directory now (hand edits included); invalid files are skipped."""
+        report, knowledge_base = self._rebuild()
+        return Change(report, knowledge_base)
+
+    def _rebuild(self) -> tuple[BuildReport, KnowledgeBase]:
+        report = index.build([self.stories_dir], self.index_dir, embedder=self.embedder, skip_invalid=True)
+        return report, index.load(self.index_dir, embedder=self.embedder)

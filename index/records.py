@@ -1,0 +1,234 @@
+"""What storybot keeps besides the index: the audit log of story changes and members' votes on answers.
+
+One SQLite file next to the index (`<index dir>/storybot.sqlite3`); the index directory only ever prunes
+its own `gen-*` and `.building-*` entries, so the file is safe there. No Discord in here: a member is
+given as an integer id and stored only as a salted hash (the salt is made once and kept in the file).
+
+Every method opens its own short connection, so a `Records` may be used from any thread; WAL mode lets
+readers (an export, a summary) run while the bot writes.
+"""
+
+import csv
+import hashlib
+import secrets
+import sqlite3
+import uuid
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from .answer import Answer
+
+RECORDS_FILE = "storybot.sqlite3"
+UP, DOWN = 1, -1
+NO_STORY = "(no story: the bot said no story covers it)"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS audit (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    actor_id INTEGER,                -- a moderator's Discord id; NULL for the directory watcher
+    actor TEXT NOT NULL,             -- their name at the time, or what made the change
+    action TEXT NOT NULL,            -- add, update, remove, reindex
+    title TEXT,
+    file TEXT,
+    detail TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE IF NOT EXISTS answers (
+    id TEXT PRIMARY KEY,
+    asked_at TEXT NOT NULL,
+    question TEXT NOT NULL,
+    answered INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS answer_stories (
+    answer_id TEXT NOT NULL REFERENCES answers(id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,       -- 0 for the main story of the answer
+    story_id TEXT NOT NULL,
+    title TEXT NOT NULL,
+    bullets TEXT NOT NULL,           -- 1-based bullet indexes shown, best first: "3,1"
+    PRIMARY KEY (answer_id, position)
+);
+CREATE TABLE IF NOT EXISTS votes (
+    answer_id TEXT NOT NULL REFERENCES answers(id) ON DELETE CASCADE,
+    member TEXT NOT NULL,            -- salted hash of the member's id, never the id
+    vote INTEGER NOT NULL CHECK (vote IN (-1, 1)),
+    voted_at TEXT NOT NULL,
+    PRIMARY KEY (answer_id, member)
+);
+"""
+
+EXPORT_COLUMNS = ["answer_id", "asked_at", "question", "answered", "story_ids", "titles", "bullets", "vote", "voted_at", "member"]
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    at: str
+    actor_id: int | None
+    actor: str
+    action: str
+    title: str | None
+    file: str | None
+    detail: str
+
+
+@dataclass(frozen=True)
+class Tally:
+    """Votes on one story, or on one question."""
+
+    name: str
+    up: int
+    down: int
+
+    @property
+    def score(self) -> int:
+        return self.up - self.down
+
+
+@dataclass(frozen=True)
+class FeedbackSummary:
+    stories: list[Tally]  # every story voted on, most votes first
+    worst: list[Tally]  # questions with more 👎 than 👍, worst first
+    votes: int
+
+
+def _inert(value):
+    """A member's question is shown as text, never run as a formula when the CSV is opened (OWASP CSV injection)."""
+    if isinstance(value, str) and value.startswith(("=", "+", "-", "@", "\t", "\r")):
+        return "'" + value
+    return value
+
+
+class Records:
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as db:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.executescript(SCHEMA)
+            db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('member_salt', ?)", (secrets.token_hex(16),))
+            self._salt = bytes.fromhex(db.execute("SELECT value FROM meta WHERE key = 'member_salt'").fetchone()[0])
+
+    @classmethod
+    def beside(cls, index_dir: Path) -> "Records":
+        return cls(Path(index_dir) / RECORDS_FILE)
+
+    @contextmanager
+    def _connect(self):
+        """One connection per call, committed at the end (rolled back on error) and always closed."""
+        with closing(sqlite3.connect(self.path, timeout=10)) as db:
+            db.execute("PRAGMA foreign_keys=ON")
+            db.execute("PRAGMA synchronous=NORMAL")  # with WAL: durable across crashes of the process
+            with db:
+                yield db
+
+    def member_hash(self, member_id: int) -> str:
+        return hashlib.blake2b(str(member_id).encode(), key=self._salt, digest_size=16).hexdigest()
+
+    # ---------------------------------------------------------------- audit log
+
+    def audit(self, action: str, *, actor: str, actor_id: int | None = None, title: str | None = None,
+              file: str | None = None, detail: str = "") -> None:
+        with self._connect() as db:
+            db.execute(
+                "INSERT INTO audit (at, actor_id, actor, action, title, file, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (now(), actor_id, actor, action, title, file, detail),
+            )
+
+    def audit_log(self) -> list[AuditEntry]:
+        """Every change, oldest first."""
+        with self._connect() as db:
+            rows = db.execute("SELECT at, actor_id, actor, action, title, file, detail FROM audit ORDER BY id").fetchall()
+        return [AuditEntry(*row) for row in rows]
+
+    # ---------------------------------------------------------------- answers and votes
+
+    def save_answer(self, answer: Answer) -> str:
+        """Keep what was shown (question, stories, bullets) under a new id that the vote buttons carry."""
+        answer_id = uuid.uuid4().hex
+        with self._connect() as db:
+            db.execute("INSERT INTO answers (id, asked_at, question, answered) VALUES (?, ?, ?, ?)",
+                       (answer_id, now(), answer.question, int(answer.answered)))
+            db.executemany(
+                "INSERT INTO answer_stories (answer_id, position, story_id, title, bullets) VALUES (?, ?, ?, ?, ?)",
+                [(answer_id, position, story.id, story.title, ",".join(str(fact.index) for fact in story.facts))
+                 for position, story in enumerate(answer.stories)],
+            )
+        return answer_id
+
+    def vote(self, answer_id: str, member_id: int, vote: int) -> bool:
+        """Record a member's 👍 (UP) or 👎 (DOWN); a second vote replaces the first. False for an unknown answer."""
+        if vote not in (UP, DOWN):
+            raise ValueError(f"a vote is {UP} or {DOWN}, not {vote!r}")
+        with self._connect() as db:
+            if db.execute("SELECT 1 FROM answers WHERE id = ?", (answer_id,)).fetchone() is None:
+                return False
+            db.execute(
+                "INSERT INTO votes (answer_id, member, vote, voted_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (answer_id, member) DO UPDATE SET vote = excluded.vote, voted_at = excluded.voted_at",
+                (answer_id, self.member_hash(member_id), vote, now()),
+            )
+        return True
+
+    def votes(self) -> list[dict]:
+        """One row per vote with what was shown, as exported (columns: EXPORT_COLUMNS), oldest first."""
+        with self._connect() as db:
+            db.row_factory = sqlite3.Row
+            votes = db.execute(
+                "SELECT a.id AS answer_id, a.asked_at, a.question, a.answered, v.vote, v.voted_at, v.member "
+                "FROM votes v JOIN answers a ON a.id = v.answer_id ORDER BY v.voted_at, a.id, v.member"
+            ).fetchall()
+            shown: dict[str, list[sqlite3.Row]] = {}
+            for story in db.execute("SELECT * FROM answer_stories WHERE answer_id IN (SELECT answer_id FROM votes) "
+                                    "ORDER BY answer_id, position"):
+                shown.setdefault(story["answer_id"], []).append(story)
+        rows = []
+        for vote in votes:
+            stories = shown.get(vote["answer_id"], [])
+            rows.append({
+                **dict(vote),
+                "vote": "up" if vote["vote"] == UP else "down",
+                "story_ids": " | ".join(s["story_id"] for s in stories),
+                "titles": " | ".join(s["title"] for s in stories),
+                "bullets": " | ".join(s["bullets"] for s in stories),
+            })
+        return rows
+
+    def export_csv(self, path: Path) -> int:
+        """Write every vote to a CSV file; returns how many rows."""
+        rows = self.votes()
+        with open(path, "w", encoding="utf-8", newline="") as out:
+            writer = csv.DictWriter(out, fieldnames=EXPORT_COLUMNS)
+            writer.writeheader()
+            writer.writerows({key: _inert(value) for key, value in row.items()} for row in rows)
+        return len(rows)
+
+    def summary(self, worst: int = 5) -> FeedbackSummary:
+        """Votes per story shown, and the questions members liked least."""
+        with self._connect() as db:
+            stories = db.execute(
+                f"""
+                SELECT COALESCE(s.title, '{NO_STORY}'), SUM(v.vote = 1), SUM(v.vote = -1)
+                FROM votes v LEFT JOIN answer_stories s ON s.answer_id = v.answer_id
+                GROUP BY COALESCE(s.story_id, '')
+                ORDER BY COUNT(*) DESC, SUM(v.vote) ASC
+                """
+            ).fetchall()
+            questions = db.execute(
+                """
+                SELECT MIN(a.question), SUM(v.vote = 1), SUM(v.vote = -1)
+                FROM votes v JOIN answers a ON a.id = v.answer_id
+                GROUP BY LOWER(a.question)
+                HAVING SUM(v.vote) < 0
+                ORDER BY SUM(v.vote) ASC, SUM(v.vote = -1) DESC, MIN(a.question)
+                LIMIT ?
+                """,
+                (worst,),
+            ).fetchall()
+            total = db.execute("SELECT COUNT(*) FROM votes").fetchone()[0]
+        return FeedbackSummary([Tally(*row) for row in stories], [Tally(*row) for row in questions], total)

@@ -1,0 +1,75 @@
+"""A generation's stories, read from disk one at a time when an answer needs them.
+
+At a million claims the stories as Python objects would take more memory than the whole index, so only
+what routing and listing need is kept in memory (ids, titles, dates, files); a full `Story` is parsed
+from its line of stories.jsonl on demand and the most recent ones are cached.
+"""
+
+import functools
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from .models import Story
+
+STORIES_FILE = "stories.jsonl"
+CATALOG_FILE = "catalog.json"
+OFFSETS_FILE = "story_offsets.npy"
+CACHED_STORIES = 2048
+
+
+def write_shelf(directory: Path, stories: list[Story]) -> None:
+    offsets, position = [], 0
+    with open(directory / STORIES_FILE, "wb") as out:
+        for story in stories:
+            line = story.model_dump_json().encode() + b"\n"
+            offsets.append(position)
+            out.write(line)
+            position += len(line)
+    catalog = {
+        "ids": [s.id for s in stories],
+        "titles": [s.title for s in stories],
+        "updated": [s.updated.isoformat() if s.updated else None for s in stories],
+        "source_files": [s.source_file for s in stories],
+    }
+    (directory / CATALOG_FILE).write_text(json.dumps(catalog), encoding="utf-8")
+    np.save(directory / OFFSETS_FILE, np.array(offsets + [position], dtype=np.int64))
+
+
+class StoryShelf:
+    """Sequence-like: `len(shelf)`, `shelf[n]` (a `Story`), iteration; plus the catalog columns."""
+
+    def __init__(self, directory: Path):
+        catalog = json.loads((directory / CATALOG_FILE).read_text(encoding="utf-8"))
+        self.ids: list[str] = catalog["ids"]
+        self.titles: list[str] = catalog["titles"]
+        self.updated: list[str | None] = catalog["updated"]
+        self.source_files: list[str | None] = catalog["source_files"]
+        self._offsets = np.load(directory / OFFSETS_FILE)
+        self._path = directory / STORIES_FILE
+        if not (len(self.ids) == len(self.titles) == len(self._offsets) - 1):
+            raise ValueError("catalog and story offsets disagree")
+        if self._path.stat().st_size != int(self._offsets[-1]):  # read lazily, so a cut file would only fail mid-answer
+            raise ValueError(f"{STORIES_FILE} is not the size its offsets say")
+        self._read = functools.lru_cache(maxsize=CACHED_STORIES)(self._read_story)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __getitem__(self, number: int) -> Story:
+        if not 0 <= number < len(self):
+            raise IndexError(number)
+        return self._read(number)
+
+    def __iter__(self) -> Iterator[Story]:
+        with open(self._path, "rb") as lines:
+            for line in lines:
+                yield Story.model_validate_json(line)
+
+    def _read_story(self, number: int) -> Story:
+        start, end = int(self._offsets[number]), int(self._offsets[number + 1])
+        with open(self._path, "rb") as stories:
+            stories.seek(start)
+            return Story.model_validate_json(stories.read(end - start))

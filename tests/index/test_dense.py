@@ -1,0 +1,51 @@
+"""The FAISS index chosen by size, and the lookups that replace per-item Python objects."""
+
+import faiss
+import numpy as np
+
+from index.dense import NPROBE, build_dense, describe, tune
+from index.lexical import LexicalIndex, build_lexical, tokenize_query
+
+
+def clustered_vectors(count: int, dimension: int = 64, clusters: int = 200, seed: int = 3) -> np.ndarray:
+    """Unit vectors around topics, as sentence embeddings are, rather than uniform noise."""
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(clusters, dimension))
+    vectors = centres[rng.integers(0, clusters, count)] + rng.normal(scale=0.35, size=(count, dimension))
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors.astype(np.float32)
+
+
+def test_small_indexes_are_exact_and_large_ones_ivf_with_8_bit_codes(tmp_path):
+    vectors = clustered_vectors(20_000)
+    ids = np.arange(20_000, dtype=np.int64) * 7 + 11  # stable ids are not row numbers
+    assert describe(build_dense(vectors[:500], ids[:500], exact_limit=1_000)) == "exact (flat inner product)"
+
+    approximate = build_dense(vectors, ids, exact_limit=1_000)
+    assert isinstance(approximate, faiss.IndexIVFScalarQuantizer) and approximate.ntotal == 20_000
+    faiss.write_index(approximate, str(tmp_path / "dense.faiss"))
+    reloaded = tune(faiss.read_index(str(tmp_path / "dense.faiss")))
+    assert reloaded.nprobe == NPROBE, "nprobe is not kept in the file, so loading must set it"
+
+    exact = faiss.IndexIDMap2(faiss.IndexFlatIP(vectors.shape[1]))
+    exact.add_with_ids(vectors, ids)
+    queries = clustered_vectors(200, seed=9)
+    _, found = reloaded.search(queries, 10)
+    _, truth = exact.search(queries, 10)
+    recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(found, truth, strict=True)])
+    assert recall >= 0.95
+    assert set(found.ravel()) <= set(ids.tolist())
+
+
+def test_bm25_scores_of_one_story_match_the_full_scores():
+    rng = np.random.default_rng(5)
+    words = [f"word{i}" for i in range(150)]
+    texts = [" ".join(rng.choice(words, 9)) for _ in range(2_000)]
+    lexical = LexicalIndex(build_lexical(texts))
+    for _ in range(40):
+        tokens = tokenize_query(" ".join(rng.choice(words, 4)))
+        start = int(rng.integers(0, 1_900))
+        rows = slice(start, start + int(rng.integers(1, 100)))
+        assert np.allclose(lexical.scores(tokens)[rows], lexical.scores_in(tokens, rows), atol=1e-5)
+    assert lexical.coverage(tokenize_query("word1 unseenword"), slice(0, 2_000)) < 1.0
+    assert lexical.coverage([], slice(0, 1)) == 1.0

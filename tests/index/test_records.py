@@ -1,0 +1,128 @@
+"""The audit log and the feedback store: real SQLite files in a temporary directory."""
+
+import csv
+import sqlite3
+import threading
+
+import pytest
+
+from index import Answer, AnswerFact, AnswerStory
+from index.__main__ import main
+from index.records import DOWN, NO_STORY, RECORDS_FILE, UP, Records
+
+MEMBER, OTHER = 123456789012345678, 223456789012345678
+
+
+def answer(question: str, *stories: tuple[str, list[int]]) -> Answer:
+    shown = [
+        AnswerStory(id=f"{title.lower()}-id", title=title, updated=None, narratives=[],
+                    facts=[AnswerFact(index=i, text=f"bullet {i}", citations=[1]) for i in bullets])
+        for title, bullets in stories
+    ]
+    return Answer(question=question, answered=bool(shown), stories=shown)
+
+
+def test_a_vote_keeps_what_was_shown_and_hashes_the_member(tmp_path):
+    records = Records.beside(tmp_path / "index")
+    answer_id = records.save_answer(answer("What did the council decide?", ("Rent cap", [3, 1]), ("Ferry", [2])))
+    assert records.vote(answer_id, MEMBER, UP)
+
+    [row] = records.votes()
+    assert row["question"] == "What did the council decide?"
+    assert (row["titles"], row["story_ids"], row["bullets"]) == ("Rent cap | Ferry", "rent cap-id | ferry-id", "3,1 | 2")
+    assert row["vote"] == "up" and row["answered"] == 1 and row["voted_at"]
+    assert row["member"] == records.member_hash(MEMBER) != records.member_hash(OTHER)
+    raw = (tmp_path / "index" / RECORDS_FILE).read_bytes()
+    assert str(MEMBER).encode() not in raw
+
+
+def test_a_changed_vote_replaces_the_old_one_and_the_salt_survives_reopening(tmp_path):
+    records = Records(tmp_path / RECORDS_FILE)
+    answer_id = records.save_answer(answer("Why the strike?", ("Ferry", [1])))
+    records.vote(answer_id, MEMBER, UP)
+    records.vote(answer_id, OTHER, UP)
+
+    reopened = Records(tmp_path / RECORDS_FILE)
+    assert reopened.member_hash(MEMBER) == records.member_hash(MEMBER)
+    reopened.vote(answer_id, MEMBER, DOWN)
+    votes = {row["member"]: row["vote"] for row in reopened.votes()}
+    assert votes == {records.member_hash(MEMBER): "down", records.member_hash(OTHER): "up"}
+
+    with sqlite3.connect(tmp_path / RECORDS_FILE) as db:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_salts_differ_between_files_so_hashes_cannot_be_joined(tmp_path):
+    assert Records(tmp_path / "a.sqlite3").member_hash(MEMBER) != Records(tmp_path / "b.sqlite3").member_hash(MEMBER)
+
+
+def test_an_unknown_answer_or_vote_is_refused(tmp_path):
+    records = Records(tmp_path / RECORDS_FILE)
+    assert records.vote("0" * 32, MEMBER, UP) is False
+    with pytest.raises(ValueError):
+        records.vote(records.save_answer(answer("q?")), MEMBER, 0)
+    assert records.votes() == []
+
+
+def test_summary_counts_votes_per_story_and_lists_the_worst_questions(tmp_path):
+    records = Records(tmp_path / RECORDS_FILE)
+    good = records.save_answer(answer("What rent cap was approved?", ("Rent cap", [1])))
+    bad = records.save_answer(answer("Who pays for the ferry?", ("Ferry", [2])))
+    bad_again = records.save_answer(answer("who pays for the ferry?", ("Ferry", [2])))
+    refused = records.save_answer(answer("Best sourdough recipe?"))
+    for member in (1, 2, 3):
+        records.vote(good, member, UP)
+    records.vote(bad, 1, DOWN)
+    records.vote(bad_again, 2, DOWN)
+    records.vote(bad_again, 3, UP)
+    records.vote(refused, 1, DOWN)
+
+    summary = records.summary()
+    assert summary.votes == 7
+    assert {(t.name, t.up, t.down) for t in summary.stories} == {("Rent cap", 3, 0), ("Ferry", 1, 2), (NO_STORY, 0, 1)}
+    assert [(t.name.lower(), t.up, t.down) for t in summary.worst] == [("who pays for the ferry?", 1, 2), ("best sourdough recipe?", 0, 1)]
+
+
+def test_votes_from_many_threads_at_once_are_all_kept(tmp_path):
+    records = Records(tmp_path / RECORDS_FILE)
+    answer_id = records.save_answer(answer("q?", ("Ferry", [1])))
+    threads = [threading.Thread(target=records.vote, args=(answer_id, member, UP)) for member in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(records.votes()) == 20
+
+
+def test_the_audit_log_keeps_who_when_what_and_which_file(tmp_path):
+    records = Records(tmp_path / RECORDS_FILE)
+    records.audit("add", actor="mod", actor_id=42, title="Rent cap", file="rent-cap.txt", detail="12 bullets")
+    records.audit("reindex", actor="directory watcher", detail="1 updated")
+    first, second = records.audit_log()
+    assert (first.actor, first.actor_id, first.action, first.title, first.file) == ("mod", 42, "add", "Rent cap", "rent-cap.txt")
+    assert first.at.endswith("+00:00")
+    assert (second.action, second.actor_id) == ("reindex", None)
+
+
+def test_feedback_export_from_the_command_line(tmp_path, capsys):
+    records = Records.beside(tmp_path)
+    records.vote(records.save_answer(answer("Why, \"exactly\", the strike?", ("Ferry", [1, 2]))), MEMBER, DOWN)
+    out = tmp_path / "votes.csv"
+    assert main(["feedback", "--index", str(tmp_path), "--export", str(out)]) == 0
+    assert "1 vote" in capsys.readouterr().out
+    with open(out, encoding="utf-8", newline="") as exported:
+        [row] = list(csv.DictReader(exported))
+    assert (row["question"], row["titles"], row["bullets"], row["vote"]) == ('Why, "exactly", the strike?', "Ferry", "1,2", "down")
+    assert row["member"] == records.member_hash(MEMBER)
+
+    assert main(["feedback", "--index", str(tmp_path / "nowhere"), "--export", str(out)]) == 1
+    assert not (tmp_path / "nowhere").exists()
+
+
+def test_the_export_never_turns_a_question_into_a_spreadsheet_formula(tmp_path):
+    records = Records.beside(tmp_path)
+    records.vote(records.save_answer(answer('=HYPERLINK("http://evil.example","x")', ("Ferry", [1]))), MEMBER, UP)
+    records.export_csv(tmp_path / "votes.csv")
+    with open(tmp_path / "votes.csv", encoding="utf-8", newline="") as exported:
+        [row] = list(csv.DictReader(exported))
+    assert row["question"] == '\'=HYPERLINK("http://evil.example","x")'
