@@ -12,8 +12,9 @@ import faiss
 import numpy as np
 
 EXACT_LIMIT = 50_000
-NPROBE = 24
-TRAINING_SAMPLE = 100_000  # k-means on more than this buys little and costs seconds
+NPROBE = 32
+POINTS_PER_LIST = 40  # FAISS warns below 39 training points per list, and recall suffers
+TRAINING_CAP = 200_000  # k-means on more than this buys little and costs seconds
 SEED = 1234
 
 
@@ -27,7 +28,7 @@ def build_dense(vectors: np.ndarray, ids: np.ndarray, exact_limit: int = EXACT_L
     quantizer = faiss.IndexFlatIP(dimension)
     index = faiss.IndexIVFScalarQuantizer(quantizer, dimension, lists, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT)
     rng = np.random.default_rng(SEED)
-    sample = vectors[np.sort(rng.choice(count, min(count, TRAINING_SAMPLE), replace=False))]
+    sample = vectors[np.sort(rng.choice(count, min(count, POINTS_PER_LIST * lists, TRAINING_CAP), replace=False))]
     index.train(sample)
     index.add_with_ids(vectors, ids)
     tune(index)

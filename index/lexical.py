@@ -2,6 +2,10 @@
 
 import logging
 import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 
 import bm25s
 import numpy as np
@@ -12,6 +16,8 @@ _stemmer = Stemmer.Stemmer("english")
 logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every index build at DEBUG
 
 
+COMMON_FLOOR = 10_000
+COMMON_SHARE = 0.05
 WORD = re.compile(r"(?u)\b\w\w+\b")  # bm25s's own splitter
 STOPWORDS = frozenset(STOPWORDS_EN)
 
@@ -36,6 +42,21 @@ def build_lexical(texts: list[str]) -> bm25s.BM25:
     return retriever
 
 
+@dataclass
+class Matches:
+    """One question's BM25 scores, valid inside `LexicalIndex.matching` only."""
+
+    scores: np.ndarray  # by item row; zero where no word of the question occurs
+    rows: np.ndarray  # the rows that matched (a row matching two words appears twice)
+    peak: float  # the best score
+
+    def top(self, count: int) -> np.ndarray:
+        """Up to `count` best-scoring rows, in no order."""
+        if len(self.rows) <= count:
+            return np.unique(self.rows)
+        return np.unique(self.rows[np.argpartition(-self.scores[self.rows], count)[:count]])
+
+
 class LexicalIndex:
     """BM25 scores over every item, and which of a question's words an item set contains at all."""
 
@@ -45,8 +66,37 @@ class LexicalIndex:
         self._indices = retriever.scores["indices"]
         self._data = retriever.scores["data"]
         self._items = int(retriever.scores["num_docs"])
+        self._local = threading.local()  # each answering thread reuses its own score buffer
+        # Words in more items than this are left out of candidate search (Lucene's common-terms idea): their
+        # IDF is a fraction of a rare word's. Never reached below COMMON_FLOOR items, so small corpora are exact.
+        self._common = max(COMMON_FLOOR, int(COMMON_SHARE * self._items))
         # bm25s stores each (item, word) score precomputed, which is what makes `scores_in` a lookup.
         assert retriever.method in ("lucene", "robertson", "atire"), "methods with non-occurrence scores need get_scores"
+
+    @contextmanager
+    def matching(self, tokens: list[str]) -> Iterator["Matches"]:
+        """The question's BM25 scores, touching only the items that share a word with it.
+
+        bm25s.get_scores allocates and scans a score for every item; at a million items those passes cost
+        more than the rest of an answer. Here the precomputed scores of the question's words are added into
+        a per-thread buffer over their posting lists alone, and exactly those entries are zeroed after.
+        """
+        buffer = getattr(self._local, "buffer", None)
+        if buffer is None:
+            buffer = self._local.buffer = np.zeros(self._items, dtype=np.float32)
+        postings = []
+        for token_id in self.retriever.get_tokens_ids(tokens):
+            start, stop = self._indptr[token_id], self._indptr[token_id + 1]
+            if stop - start > self._common:
+                continue  # a word in most items barely ranks them and would cost a pass over them all
+            rows = self._indices[start:stop]
+            buffer[rows] += self._data[start:stop]  # one word's rows are distinct, so += is exact
+            postings.append(rows)
+        rows = np.concatenate(postings) if postings else self._indices[:0]
+        try:
+            yield Matches(buffer, rows, float(buffer[rows].max()) if len(rows) else 0.0)
+        finally:
+            buffer[rows] = 0.0
 
     def scores(self, tokens: list[str]) -> np.ndarray:
         ids = self.retriever.get_tokens_ids(tokens)

@@ -22,7 +22,7 @@ import numpy as np
 from .abstention import Evidence, should_answer
 from .answer import Answer, AnswerStory, answer_fact, clean_question
 from .embedder import Embedder, embedder_for
-from .lexical import LexicalIndex, stems, tokenize_query
+from .lexical import LexicalIndex, Matches, stems, tokenize_query
 from .models import Story
 from .settings import DEFAULT_MODEL
 from .store import FACT, Generation, read_generation
@@ -137,14 +137,13 @@ class KnowledgeBase:
     def retrieve(self, question: str) -> Retrieval:
         text = clean_question(question)
         tokens = tokenize_query(text)
-        lexical_scores = self.lexical.scores(tokens)
-        # A focus differs from the question only when it names a story's title words, and then that story
-        # nearly always leads on BM25 too: guessing it first lets one encoder call embed both texts.
-        matched = np.flatnonzero(lexical_scores)  # few items share a question's words; a million do not
-        guess = self._focus(text, int(matched[np.argmax(lexical_scores[matched])])) if len(matched) else text
-        vectors = self.embedder.encode([text] if guess == text else [text, guess])
-        query = vectors[0]
-        routed = self._route(query, lexical_scores, matched)
+        with self.lexical.matching(tokens) as lexical:
+            # A focus differs from the question only when it names a story's title words, and then that story
+            # nearly always leads on BM25 too: guessing it first lets one encoder call embed both texts.
+            guess = self._focus(text, int(lexical.top(1)[0])) if len(lexical.rows) else text
+            vectors = self.embedder.encode([text] if guess == text else [text, guess])
+            query = vectors[0]
+            routed = self._route(query, lexical)
         if not routed:
             return Retrieval(text, [], None)
         story, score = routed[0]
@@ -155,20 +154,17 @@ class KnowledgeBase:
     def _focus(self, text: str, row: int) -> str:
         return focus_of(text, self._stories.titles[int(self.generation.items["story"][row])])
 
-    def _route(self, query: np.ndarray, lexical_scores: np.ndarray, matched: np.ndarray) -> list[tuple[int, float]]:
+    def _route(self, query: np.ndarray, lexical: Matches) -> list[tuple[int, float]]:
         """Candidate stories from both searches, scored as stories, best first."""
         generation = self.generation
         _, ids = generation.dense.search(query[None, :], min(CANDIDATES, generation.dense.ntotal))
         dense_rows = generation.rows_of_ids(ids[0][ids[0] >= 0])
-        lexical_rows = matched
-        if len(matched) > CANDIDATES:
-            lexical_rows = matched[np.argpartition(-lexical_scores[matched], CANDIDATES)[:CANDIDATES]]
-        peak = float(lexical_scores.max()) or 1.0
+        peak = lexical.peak or 1.0
         scored = []
-        for story in np.unique(generation.items["story"][np.concatenate([dense_rows, lexical_rows])]).tolist():
+        for story in np.unique(generation.items["story"][np.concatenate([dense_rows, lexical.top(CANDIDATES)])]).tolist():
             rows = generation.story_rows(story)
             cosine = float((self._vectors[rows] @ query).max())
-            scored.append((story, cosine + STORY_LEXICAL_WEIGHT * float(lexical_scores[rows].max()) / peak))
+            scored.append((story, cosine + STORY_LEXICAL_WEIGHT * float(lexical.scores[rows].max()) / peak))
         return sorted(scored, key=lambda pair: pair[1], reverse=True)
 
     def _candidate(
