@@ -16,14 +16,12 @@ from .errors import IndexFormatError, Problem, StoryFileError
 from .lexical import build_lexical
 from .models import Story
 from .settings import DEFAULT_MODEL
-from .shelf import StoryShelf
 from .store import (
     FACT,
     ITEM_DTYPE,
     NARRATIVE,
     Generation,
     build_lock,
-    current_path,
     file_stats,
     item_id,
     read_generation,
@@ -89,10 +87,10 @@ def build(
     model = embedder.name if embedder else (model or DEFAULT_MODEL)
     files = story_files(paths)
     with build_lock(out):
-        manifest = _current_manifest(out, model)
+        previous = _current_generation(out, model)
         stats = file_stats(files)
-        if manifest and stats_unchanged(out, stats):  # nothing touched since the last clean build: no parsing
-            return _unchanged(out, manifest, started)
+        if previous and stats_unchanged(out, stats):  # nothing touched since the last clean build: no parsing
+            return _unchanged(out, previous.manifest, started)
 
         corpus = read_corpus(files)
         if corpus.errors and not skip_invalid:
@@ -102,9 +100,9 @@ def build(
             raise StoryFileError(corpus.errors or [Problem(Path(where), 0, "no story files (.txt or .json) found")])
         stories = sorted(corpus.stories, key=lambda s: s.id)
         report = BuildReport(out, problems=corpus.problems)
-        old_hashes = manifest["stories"] if manifest else {}
+        old_hashes = previous.content_hashes() if previous else {}
         new_hashes = {s.id: s.content_hash() for s in stories}
-        old_shelf = StoryShelf(current_path(out)) if manifest else None
+        old_shelf = previous.stories if previous else None
         report.added = [s.title for s in stories if s.id not in old_hashes]
         report.updated = [s.title for s in stories if old_hashes.get(s.id, new_hashes[s.id]) != new_hashes[s.id]]
         report.removed = [t for i, t in zip(old_shelf.ids, old_shelf.titles, strict=True) if i not in new_hashes] if old_shelf else []
@@ -119,7 +117,6 @@ def build(
             report.seconds = time.perf_counter() - started
             return report
 
-        previous = read_generation(out, model=model) if manifest else None
         vectors, report.embedded, report.reused = _vectors(
             previous, stories, new_hashes, items, texts,
             lambda: embedder or embedder_for(model, out, encoder_dir), progress,
@@ -145,12 +142,14 @@ def _vectors(previous, stories, new_hashes, items, texts, get_embedder, progress
     return vectors, len(to_embed), len(reused_rows)
 
 
-def _current_manifest(out: Path, model: str) -> dict | None:
-    """The current generation's manifest if its vectors can be reused; a damaged or foreign one is rebuilt over."""
+def _current_generation(out: Path, model: str) -> Generation | None:
+    """The current generation if its vectors can be reused; a damaged or foreign one is rebuilt over.
+
+    Loaded whole, not just its manifest: trusting a manifest beside a truncated dense.faiss would report
+    "up to date" on every build and the index would never load again. The build then reuses this one load.
+    """
     try:
-        # The whole generation, not only its manifest: trusting a manifest beside a truncated dense.faiss
-        # would report "up to date" on every build and the index would never load again.
-        return read_generation(out, model=model).manifest
+        return read_generation(out, model=model)
     except (IndexFormatError, OSError, ValueError):
         return None
 

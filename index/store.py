@@ -35,7 +35,6 @@ STATS = "file_stats.json"  # the story files as the current generation saw them 
 GENERATIONS_KEPT = 2  # the current one and the one before, so a reader mid-load is never pulled from under
 
 FACT, NARRATIVE = 0, 1
-KIND_NAMES = {FACT: "fact", NARRATIVE: "narrative"}
 # One row per embedded text: which story, fact or narrative, and its position in the story (0-based).
 # Rows are grouped by story, in story order, so a story's rows are one slice.
 ITEM_DTYPE = np.dtype([("id", "<i8"), ("story", "<i4"), ("kind", "<i1"), ("position", "<i4")])
@@ -71,10 +70,6 @@ class Generation:
         self._starts = np.searchsorted(self.items["story"], np.arange(len(self.stories) + 1))
         self._id_order = np.argsort(self.items["id"]).astype(np.int64)
         self._sorted_ids = self.items["id"][self._id_order]
-
-    @property
-    def model(self) -> str:
-        return self.manifest["model"]
 
     def content_hashes(self) -> dict[str, str]:
         return self.manifest["stories"]
@@ -120,6 +115,11 @@ def write_generation(
     return final
 
 
+def unusable(root: Path, problem: str) -> IndexFormatError:
+    """Every unusable index gets the same remedy, which `build` applies without manual deletion."""
+    return IndexFormatError(f"index at {root} {problem}: rebuild it with `python -m index build --out {root}`")
+
+
 def current_path(root: Path) -> Path:
     pointer = root / CURRENT
     if not pointer.is_file():
@@ -127,9 +127,9 @@ def current_path(root: Path) -> Path:
     try:
         path = root / pointer.read_text(encoding="utf-8").strip()
     except (OSError, ValueError) as exc:  # unreadable, or not UTF-8
-        raise IndexFormatError(f"index at {root} is damaged ({exc}): rebuild it with `python -m index build --out {root}`") from exc
+        raise unusable(root, f"is damaged ({exc})") from exc
     if not path.is_dir() or path == root:
-        raise IndexFormatError(f"index at {root} points at missing {path.name}: rebuild it with `python -m index build --out {root}`")
+        raise unusable(root, f"points at missing {path.name}")
     return path
 
 
@@ -138,20 +138,13 @@ def read_manifest(root: Path, path: Path | None = None) -> dict:
     try:
         manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise IndexFormatError(f"index at {root} is damaged ({exc}): rebuild it with `python -m index build --out {root}`") from exc
+        raise unusable(root, f"is damaged ({exc})") from exc
     if not isinstance(manifest, dict):
-        raise IndexFormatError(
-            f"index at {root} is damaged (its manifest is not an object): rebuild it with `python -m index build --out {root}`"
-        )
+        raise unusable(root, "is damaged (its manifest is not an object)")
     if manifest.get("format_version") != FORMAT_VERSION:
-        raise IndexFormatError(
-            f"index at {root} has format version {manifest.get('format_version')}, this storybot reads "
-            f"{FORMAT_VERSION}: rebuild it with `python -m index build --out {root}`"
-        )
+        raise unusable(root, f"has format version {manifest.get('format_version')}, this storybot reads {FORMAT_VERSION}")
     if missing := sorted({"model", "dimension", "counts", "stories"} - manifest.keys()):
-        raise IndexFormatError(
-            f"index at {root} is damaged (its manifest lacks {', '.join(missing)}): rebuild it with `python -m index build --out {root}`"
-        )
+        raise unusable(root, f"is damaged (its manifest lacks {', '.join(missing)})")
     return manifest
 
 
@@ -160,10 +153,7 @@ def read_generation(root: Path, *, model: str | None = None) -> Generation:
     path = current_path(root)  # once: a build swapping CURRENT meanwhile must not pair one manifest with other data
     manifest = read_manifest(root, path)
     if model is not None and manifest["model"] != model:
-        raise IndexFormatError(
-            f"index at {root} was built with model {manifest['model']!r}, not {model!r}: "
-            f"rebuild it with `python -m index build --out {root}`"
-        )
+        raise unusable(root, f"was built with model {manifest['model']!r}, not {model!r}")
     try:
         stories = StoryShelf(path)
         items = np.load(path / "items.npy")
@@ -171,9 +161,9 @@ def read_generation(root: Path, *, model: str | None = None) -> Generation:
         dense = tune(faiss.read_index(str(path / "dense.faiss")))
         lexical = bm25s.BM25.load(str(path / "lexical"), mmap=True, show_progress=False)
     except Exception as exc:  # any damage at all means the same thing to the user: rebuild
-        raise IndexFormatError(f"index at {root} is damaged ({exc}): rebuild it with `python -m index build --out {root}`") from exc
+        raise unusable(root, f"is damaged ({exc})") from exc
     if not (len(items) == len(vectors) == dense.ntotal) or len(stories) != manifest["counts"]["stories"]:
-        raise IndexFormatError(f"index at {root} is inconsistent: rebuild it with `python -m index build --out {root}`")
+        raise unusable(root, "is inconsistent")
     return Generation(path, manifest, stories, items, vectors, dense, lexical)
 
 
