@@ -1,4 +1,4 @@
-"""`python -m index`: a thin command line over the library (build, stats, ask, evaluate, calibrate, feedback)."""
+"""`python -m index`: a thin command line over the library (build, stats, ask, evaluate, train, feedback, bench)."""
 
 import argparse
 import json
@@ -33,12 +33,18 @@ def main(argv: list[str] | None = None) -> int:
     ask_cmd.add_argument("--index", type=Path, default=settings.index_dir)
     ask_cmd.add_argument("--json", action="store_true", help="print the answer contract as JSON")
 
-    for name, help_text in (("evaluate", "print retrieval quality on the labelled set"),
-                            ("calibrate", "fit the answer-or-abstain decision on the dev split")):
-        cmd = commands.add_parser(name, help=help_text)
-        cmd.add_argument("--eval", type=Path, default=Path("tests/eval"), help="labelled set (default: tests/eval)")
-        if name == "evaluate":
-            cmd.add_argument("--split", choices=("dev", "test", "all"), default="test")
+    eval_cmd = commands.add_parser("evaluate", help="answer quality on the labelled set, in three corpora, split by story")
+    eval_cmd.add_argument("--eval", type=Path, default=Path("tests/eval"), help="labelled set (default: tests/eval)")
+    eval_cmd.add_argument("--seeds", type=Path, default=Path("seeds"), help="the shipped seeds, the 'seed' corpus (default: seeds)")
+    eval_cmd.add_argument("--corpus", default="seed,eval,distractors", help="corpora to score, comma-separated")
+    eval_cmd.add_argument("--split", choices=("dev", "test", "both"), default="both")
+    eval_cmd.add_argument("--distractors", type=int, default=1000, help="generated stories in the 'distractors' corpus")
+    eval_cmd.add_argument("--misses", type=int, default=0, metavar="N", help="also list up to N missed dev questions per corpus")
+    eval_cmd.add_argument("--write-figures", action="store_true", help="save the counts to <eval>/figures.json (the quality tests read them)")
+
+    train_cmd = commands.add_parser("train", help="fit every learned weight and threshold from training/ (minutes)")
+    train_cmd.add_argument("--training", type=Path, default=Path("training"), help="training stories and questions (default: training)")
+    train_cmd.add_argument("--eval", type=Path, default=Path("tests/eval"), help="labelled set whose dev stories set the threshold")
 
     bench_cmd = commands.add_parser("bench", help="measure build rate, latency, start-up and memory (minutes)")
     bench_cmd.add_argument("--sizes", default="10000,100000,1000000", help="claims per corpus, comma-separated")
@@ -111,17 +117,34 @@ def run_ask(args, settings: IndexSettings) -> int:
 
 
 def run_evaluate(args, settings: IndexSettings) -> int:
-    from .evaluation import evaluate
+    from .evaluation import CORPORA, FIGURES_FILE, describe_miss, evaluate, tables, write_figures
 
-    report = evaluate(args.eval, split=args.split, model=settings.model, encoder_dir=settings.encoder_dir)
-    print(report.table())
+    corpora = [name.strip() for name in args.corpus.split(",") if name.strip()]
+    if unknown := set(corpora) - set(CORPORA):
+        print(f"error: unknown corpus {', '.join(sorted(unknown))}; choose from {', '.join(CORPORA)}", file=sys.stderr)
+        return EXIT_INVALID_INPUT
+    results = evaluate(args.eval, args.seeds, corpora, distractors=args.distractors, model=settings.model, encoder_dir=settings.encoder_dir)
+    print(f"corpora: seed = {args.seeds}; eval = {args.eval / 'stories'}; distractors = eval + {args.distractors} generated stories")
+    print(tables(results, ("dev", "test") if args.split == "both" else (args.split,)))
+    for corpus, outcomes in results.items():
+        # Misses are listed for dev questions only: the test stories are for reporting, never for looking at.
+        misses = [line for o in outcomes if o.split == "dev" and (line := describe_miss(o))][: args.misses]
+        if misses:
+            print(f"\n{corpus}: dev misses\n" + "\n".join(misses))
+    if args.write_figures:
+        write_figures(results, args.eval / FIGURES_FILE)
+        print(f"wrote {args.eval / FIGURES_FILE}")
     return 0
 
 
-def run_calibrate(args, settings: IndexSettings) -> int:
-    from .evaluation import calibrate
+def run_train(args, settings: IndexSettings) -> int:
+    import tempfile
 
-    print(calibrate(args.eval, model=settings.model, encoder_dir=settings.encoder_dir))
+    from .embedder import embedder_for
+    from .training import train
+
+    with tempfile.TemporaryDirectory() as scratch:
+        train(args.training, args.eval, embedder_for(settings.model, Path(scratch), settings.encoder_dir))
     return 0
 
 
@@ -157,7 +180,7 @@ def run_feedback(args, settings: IndexSettings) -> int:
     return 0
 
 
-COMMANDS = {"build": run_build, "stats": run_stats, "ask": run_ask, "evaluate": run_evaluate, "calibrate": run_calibrate,
+COMMANDS = {"build": run_build, "stats": run_stats, "ask": run_ask, "evaluate": run_evaluate, "train": run_train,
             "feedback": run_feedback, "bench": run_bench}
 
 if __name__ == "__main__":

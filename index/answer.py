@@ -25,6 +25,8 @@ def clean_question(question: str) -> str:
     text = re.sub(r"\s+", " ", "".join(c for c in question if unicodedata.category(c) != "Cf")).strip()
     if not text:
         raise QuestionError("Please include a question, e.g. “What did the council decide about rents?”")
+    if not re.search(r"\w", text):
+        raise QuestionError("I can only answer questions asked in words, e.g. “What did the council decide about rents?”")
     if len(text) > MAX_QUESTION_CHARS:
         raise QuestionError(
             f"That question is {len(text):,} characters long; I can take up to {MAX_QUESTION_CHARS}. "

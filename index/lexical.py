@@ -31,6 +31,10 @@ def tokenize_query(text: str) -> list[str]:
     return _stemmer.stemWords([word for word in WORD.findall(text.lower()) if word not in STOPWORDS])
 
 
+def stem_words(words: list[str]) -> list[str]:
+    return _stemmer.stemWords(words)
+
+
 def stems(text: str) -> list[str]:
     """Word stems without dropping stopwords: for comparing a question to a title."""
     return _stemmer.stemWords(WORD.findall(text.lower()))

@@ -1,15 +1,19 @@
 """Turn a question into an answer: the right story, its best bullets, and all of its narratives.
 
-Two steps, because they need different evidence (numbers from tests/eval, dev split):
-
 1. Route to a story. Each candidate story scores its best item's cosine plus a share of its best BM25
    score over "title + item" texts: dense search finds paraphrases, BM25 finds names, numbers and rare
    words the small model blurs. Scoring stories rather than fusing item ranks keeps a story with many
    mediocre hits from beating the one with the single right bullet.
-2. Rank that story's bullets. A question usually names its story ("when will Sorrel Bank start
-   generating?"), and those topic words pull every question towards the lead bullet, which restates the
-   topic. So bullets are scored against the question and against its *focus*, the question without the
-   story's title words, plus BM25 over the focus words; this took top-1 from 0.77 to 0.93 on dev.
+2. Rank that story's bullets with a learned linear model (judgement.py) over signals of each bullet:
+   cosines to the question and to its *focus* (the question without the story's title words, so topic
+   words stop pulling the lead bullet first), BM25 of the focus words within the story, the English-rarity
+   weighted share of focus words the bullet holds, and whether it holds what is asked for (a number for
+   "how many", a date for "when", a name for "who").
+3. Decide whether to answer at all with a second learned model that predicts whether what would be shown
+   is right. Its signals mean the same with one story indexed or a million (signals.py): no corpus IDF,
+   and the routing margin is capped, a lone story counting as a clear winner.
+4. Questions about the sides ("arguments for and against?") are recognised from the question's embedding
+   and answered with the story's lead bullet and its narratives, even when no bullet matches.
 """
 
 import re
@@ -19,21 +23,21 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from .abstention import Evidence, should_answer
 from .answer import Answer, AnswerStory, answer_fact, clean_question
 from .embedder import Embedder, embedder_for
+from .judgement import Judgement
 from .lexical import LexicalIndex, Matches, stems, tokenize_query
 from .models import Story
 from .settings import DEFAULT_MODEL
+from .signals import asked_type, content_words, coverage, holds_type, stem_set
 from .store import FACT, Generation, read_generation
 
 CANDIDATES = 50  # items taken from each search to find candidate stories
 STORY_LEXICAL_WEIGHT = 0.35  # routing: cosine + this * (story's best BM25 / corpus's best BM25)
-FOCUS_WEIGHT = 0.5  # bullets: (1 - w) * cosine to question + w * cosine to its focus
-BULLET_LEXICAL_WEIGHT = 0.2  # bullets: + this * BM25 of the focus words, relative to the story's best
+MARGIN_CAP = 0.3  # routing margin of a story with no rival, and the most any margin counts
 MAX_STORIES = 3
 MAX_FACTS = 3
-FACT_MARGIN = 0.25  # bullets after the first are shown only when they score this close to it
+PART_ROUTED = 5  # a part of a question adds its story only if the whole question ranks that story this high
 SUGGESTIONS = 3
 QUESTION_JOINS = re.compile(r"\s*(?:\band\b|&|;|\bvs\.?|\bversus\b|\?(?=\s*\S))\s*", re.I)
 
@@ -49,9 +53,9 @@ def focus_of(question: str, title: str) -> str:
 def question_parts(question: str) -> list[str]:
     """The parts of a question about several stories ("the rent cap and the police change"), or none.
 
-    Each part is answered on its own and adds its story only when it passes the abstention check by
-    itself; on tests/eval this finds both stories of every two-story question and adds no story to any
-    single-story question.
+    Each part is answered on its own and adds its story only when it would be answered by itself and the
+    whole question already ranks that story among its PART_ROUTED best, so "what did the police and the
+    council agree?" does not pull in an unrelated council story.
     """
     parts = [part.strip(" ,") for part in QUESTION_JOINS.split(question)]
     parts = [part for part in parts if len(tokenize_query(part)) >= 2]
@@ -65,13 +69,19 @@ class Candidate:
     story: int
     score: float  # routing score: best item cosine + a share of BM25
     facts: np.ndarray  # item rows of its bullets, best first
-    fact_scores: np.ndarray  # their scores, same order
-    evidence: Evidence
+    fact_scores: np.ndarray  # their ranking scores, same order
+    bullet_features: np.ndarray  # judgement.BULLET_FEATURES per bullet, in story order (for training)
+    features: np.ndarray  # judgement.ANSWER_FEATURES
+    probability: float  # that the answer shown would be right
+    about_the_sides: bool
+
+    def answers(self, judgement: Judgement) -> bool:
+        return self.probability >= judgement.answer_threshold
 
 
 @dataclass
 class Retrieval:
-    """Everything `ask` decides from, before it decides: for calibration and debugging."""
+    """Everything `ask` decides from, before it decides: for training and debugging."""
 
     question: str
     routed: list[tuple[int, float]]  # (story, routing score), best first; empty only when nothing matched
@@ -81,9 +91,10 @@ class Retrieval:
 class KnowledgeBase:
     """A loaded index, ready to answer; safe to call from several threads at once."""
 
-    def __init__(self, generation: Generation, embedder: Embedder):
+    def __init__(self, generation: Generation, embedder: Embedder, judgement: Judgement | None = None):
         self.generation = generation
         self.embedder = embedder
+        self.judgement = judgement or Judgement.load()
         self.lexical = LexicalIndex(generation.lexical)
         self._vectors = np.asarray(generation.vectors)  # a plain view of the memory map: no copy, no subclass overhead
         self._stories = generation.stories
@@ -121,38 +132,45 @@ class KnowledgeBase:
 
     def ask(self, question: str) -> Answer:
         retrieval = self.retrieve(question)
-        # A question about two stories is answered part by part: each part that passes the abstention
-        # check on its own adds its best story, with bullets ranked for that part.
-        retrievals = [retrieval] + [self.retrieve(part) for part in question_parts(retrieval.question)]
         shown: dict[int, Candidate] = {}
-        for found in retrievals:
-            if found.best and should_answer(found.best.evidence):
-                shown.setdefault(found.best.story, found.best)
+        if retrieval.best and retrieval.best.answers(self.judgement):
+            shown[retrieval.best.story] = retrieval.best
+        # A question about two stories is answered part by part: a part adds its best story when that part
+        # would be answered on its own and the whole question already ranks that story among its few best.
+        near = {story for story, _ in retrieval.routed[:PART_ROUTED]}
+        for part in question_parts(retrieval.question):
+            found = self.retrieve(part).best
+            if found and found.story in near and found.answers(self.judgement):
+                shown.setdefault(found.story, found)
         if not shown:
             titles = [self._stories.titles[story] for story, _ in retrieval.routed[:SUGGESTIONS]]
             return Answer(question=retrieval.question, answered=False, suggestions=titles)
         stories = [self._answer_story(c) for c in list(shown.values())[:MAX_STORIES]]
         return Answer(question=retrieval.question, answered=True, stories=stories)
 
-    def retrieve(self, question: str) -> Retrieval:
+    def retrieve(self, question: str, story: int | None = None) -> Retrieval:
+        """Route the question (or take `story` as if it were the only one indexed) and rank its bullets."""
         text = clean_question(question)
         tokens = tokenize_query(text)
         with self.lexical.matching(tokens) as lexical:
             # A focus differs from the question only when it names a story's title words, and then that story
             # nearly always leads on BM25 too: guessing it first lets one encoder call embed both texts.
-            guess = self._focus(text, int(lexical.top(1)[0])) if len(lexical.rows) else text
+            lead = story if story is not None else int(lexical.top(1)[0]) if len(lexical.rows) else None
+            guess = self._focus(text, lead, by_row=story is None) if lead is not None else text
             vectors = self.embedder.encode([text] if guess == text else [text, guess])
             query = vectors[0]
-            routed = self._route(query, lexical)
+            routed = self._route(query, lexical) if story is None else [(story, 0.0)]
         if not routed:
             return Retrieval(text, [], None)
-        story, score = routed[0]
-        focus = focus_of(text, self._stories.titles[story])
+        best, score = routed[0]
+        margin = min(MARGIN_CAP, score - routed[1][1]) if len(routed) > 1 else MARGIN_CAP
+        focus = focus_of(text, self._stories.titles[best])
         focus_vector = query if focus == text else vectors[1] if focus == guess else self.embedder.encode([focus])[0]
-        return Retrieval(text, routed, self._candidate(story, score, query, tokens, focus, focus_vector))
+        return Retrieval(text, routed, self._candidate(best, score, margin, text, query, focus, focus_vector))
 
-    def _focus(self, text: str, row: int) -> str:
-        return focus_of(text, self._stories.titles[int(self.generation.items["story"][row])])
+    def _focus(self, text: str, lead: int, *, by_row: bool) -> str:
+        story = int(self.generation.items["story"][lead]) if by_row else lead
+        return focus_of(text, self._stories.titles[story])
 
     def _route(self, query: np.ndarray, lexical: Matches) -> list[tuple[int, float]]:
         """Candidate stories from both searches, scored as stories, best first."""
@@ -168,38 +186,74 @@ class KnowledgeBase:
         return sorted(scored, key=lambda pair: pair[1], reverse=True)
 
     def _candidate(
-        self, story: int, score: float, query: np.ndarray, tokens: list[str], focus: str, focus_vector: np.ndarray
+        self, story: int, score: float, margin: float, question: str, query: np.ndarray, focus: str, focus_vector: np.ndarray
     ) -> Candidate:
-        """Rank one story's bullets against the question and its focus, and gather the evidence."""
+        """Rank one story's bullets, and gather the evidence for answering with it."""
         span = self.generation.story_rows(story)
-        facts = span.start + np.flatnonzero(self.generation.items["kind"][span] == FACT)
-        vectors = self._vectors[facts]
-        query_cosines, focus_cosines = vectors @ query, vectors @ focus_vector
-        focus_lexical = self.lexical.scores_in(tokenize_query(focus), span)[facts - span.start]
-        scores = ((1 - FOCUS_WEIGHT) * query_cosines + FOCUS_WEIGHT * focus_cosines
-                  + BULLET_LEXICAL_WEIGHT * focus_lexical / (float(focus_lexical.max()) or 1.0))
-        order = np.argsort(-scores)
-        evidence = Evidence(bullet_score=float(scores[order[0]]), coverage=self.lexical.coverage(tokens, span))
-        return Candidate(story, score, facts[order], scores[order], evidence)
+        kinds = self.generation.items["kind"][span]
+        facts = span.start + np.flatnonzero(kinds == FACT)
+        record: Story = self._stories[story]
+        texts = [record.facts[int(p)].text for p in self.generation.items["position"][facts]]
+        bullets = bullet_features(question, focus, texts, self._vectors[facts] @ query, self._vectors[facts] @ focus_vector,
+                                  self.lexical.scores_in(tokenize_query(focus), span)[facts - span.start])
+        scores = self.judgement.rank_bullets(bullets)
+        order = np.argsort(-scores, kind="stable")
+        story_text = " ".join([record.title, *(f.text for f in record.facts), *(n.text for n in record.narratives)])
+        sides = self.judgement.about_the_sides(query)
+        about_the_sides = sides >= self.judgement.sides_threshold
+        features = answer_features(question, focus, bullets[order[0]], float(scores[order[0]]), story_text, texts[order[0]],
+                                   float((self._vectors[span] @ query).max()), margin, sides)
+        return Candidate(story, score, facts[order], scores[order], bullets, features,
+                         self.judgement.answer_probability(features, about_the_sides), about_the_sides)
 
     def _answer_story(self, candidate: Candidate) -> AnswerStory:
-        """The story's best bullets: the first, and up to two more that score close to it."""
+        """The story's best bullets (the first, and up to two more close to it) or, for a question about the
+        sides, its lead bullet; the narratives always."""
         story: Story = self._stories[candidate.story]
+        if candidate.about_the_sides:
+            return AnswerStory.from_story(story, [answer_fact(story, 1)], score=round(candidate.score, 4))
         top = candidate.fact_scores[0]
         answer_facts = [
             answer_fact(story, int(self.generation.items["position"][row]) + 1, round(float(score), 4))
             for row, score in zip(candidate.facts[:MAX_FACTS], candidate.fact_scores[:MAX_FACTS], strict=False)
-            if score >= top - FACT_MARGIN
+            if score >= top - self.judgement.extra_bullet_margin
         ]
         return AnswerStory.from_story(story, answer_facts, score=round(candidate.score, 4))
 
 
+def bullet_features(
+    question: str, focus: str, texts: list[str], question_cosines: np.ndarray, focus_cosines: np.ndarray, focus_bm25: np.ndarray,
+) -> np.ndarray:
+    """judgement.BULLET_FEATURES for each bullet of one story, in story order."""
+    focus_words = content_words(focus)
+    kind = asked_type(question)
+    rows = []
+    for position, text in enumerate(texts):
+        holds = holds_type(text, kind)
+        rows.append([question_cosines[position], focus_cosines[position], focus_bm25[position] / (float(focus_bm25.max()) or 1.0),
+                     coverage(focus_words, stem_set(text)), float(kind is not None and holds), float(kind is not None and not holds),
+                     float(position == 0)])
+    return np.asarray(rows, dtype=np.float32)
+
+
+def answer_features(
+    question: str, focus: str, best_bullet: np.ndarray, best_score: float, story_text: str, best_text: str,
+    story_best_cosine: float, margin: float, sides: float,
+) -> np.ndarray:
+    """judgement.ANSWER_FEATURES: the best story with its best bullet."""
+    words = content_words(question)
+    return np.asarray([best_score, best_bullet[0], best_bullet[1], coverage(words, stem_set(story_text)),
+                       coverage(content_words(focus), stem_set(best_text)), best_bullet[5], story_best_cosine, margin, sides,
+                       float(not words)], dtype=np.float32)
+
+
 def load(
-    out: Path, *, embedder: Embedder | None = None, model: str | None = None, encoder_dir: Path | None = None
+    out: Path, *, embedder: Embedder | None = None, model: str | None = None, encoder_dir: Path | None = None,
+    judgement: Judgement | None = None,
 ) -> KnowledgeBase:
     """Load the current index at `out`; the embedder must be the model it was built with."""
     name = embedder.name if embedder else (model or DEFAULT_MODEL)
     generation = read_generation(out, model=name)
     # One question is answered at a time per thread; FAISS's OpenMP threads only fight the other askers.
     faiss.omp_set_num_threads(1)
-    return KnowledgeBase(generation, embedder or embedder_for(name, out, encoder_dir))
+    return KnowledgeBase(generation, embedder or embedder_for(name, out, encoder_dir), judgement)

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 import index
-from index.evaluation import build_eval_index
-from tests.support import EVAL, INDEX_FIXTURES, SEED
+from index.evaluation import build_corpus
+from tests.support import EVAL, INDEX_FIXTURES, SEED, SEEDS
 
 
 @pytest.fixture
@@ -21,5 +21,5 @@ def stories(tmp_path) -> Path:
 
 @pytest.fixture(scope="session")
 def eval_kb(embedder, tmp_path_factory) -> index.KnowledgeBase:
-    """The labelled evaluation corpus (14 fictional stories and the seed), built once per session."""
-    return build_eval_index(EVAL, tmp_path_factory.mktemp("eval") / "index", embedder)
+    """The labelled evaluation corpus (the fictional evaluation stories and the seed), built once per session."""
+    return build_corpus("eval", EVAL, SEEDS, tmp_path_factory.mktemp("eval") / "index", embedder)

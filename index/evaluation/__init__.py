@@ -1,0 +1,97 @@
+"""Measure answer quality on the labelled set, in three corpora, split by story.
+
+    results = evaluate(Path("tests/eval"), Path("seeds"))   # {corpus: [Outcome, ...]}
+    print(tables(results))
+
+The corpora are what a community meets: `seed` (the shipped seeds alone, the default set-up), `eval`
+(every evaluation story) and `distractors` (the evaluation stories plus generated fictional rivals).
+Each question is asked once per corpus; figures are then counted per split. The seed corpus is asked
+only the questions about its stories and the off-topic ones: nothing else is in it to find.
+"""
+
+import json
+import re
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
+from ..builder import build
+from ..embedder import Embedder, embedder_for
+from ..retrieval import KnowledgeBase, load
+from ..settings import DEFAULT_MODEL
+from .data import DEV, TEST, LabelledQuestion, LabelledSet, read_labelled_set
+from .distractors import write_distractors
+from .scoring import METRICS, Outcome, counts, describe_miss, outcome_of
+
+CORPORA = ("seed", "eval", "distractors")
+DISTRACTORS = 1000
+FIGURES_FILE = "figures.json"
+
+__all__ = ["CORPORA", "DISTRACTORS", "FIGURES_FILE", "LabelledQuestion", "LabelledSet", "METRICS", "Outcome", "ask_all", "build_corpus",
+           "counts", "describe_miss", "evaluate", "figures", "questions_for", "read_labelled_set", "tables", "write_figures"]
+
+
+def build_corpus(
+    name: str, eval_dir: Path, seeds_dir: Path, out: Path, embedder: Embedder, distractors: int = DISTRACTORS,
+) -> KnowledgeBase:
+    """Build one of the three corpora at `out` (generated distractors are written beside it)."""
+    paths = {"seed": [seeds_dir], "eval": [eval_dir / "stories"]}.get(name)
+    if paths is None:
+        avoid = {word.lower() for path in (eval_dir / "stories").iterdir() for word in re.findall(r"\w+", path.read_text(encoding="utf-8"))}
+        write_distractors(out.parent / "distractors", distractors, avoid=avoid)
+        paths = [eval_dir / "stories", out.parent / "distractors"]
+    build(paths, out, embedder=embedder)
+    return load(out, embedder=embedder)
+
+
+def questions_for(corpus: str, labelled: LabelledSet, seed_titles: set[str]) -> list[LabelledQuestion]:
+    if corpus != "seed":
+        return labelled.questions
+    return [q for q in labelled.questions if (q.stories and set(q.stories) <= seed_titles) or q.kind == "offtopic"]
+
+
+def ask_all(kb: KnowledgeBase, questions: Iterable[LabelledQuestion], labelled: LabelledSet) -> list[Outcome]:
+    return [outcome_of(q, labelled.split_of(q), kb.ask(q.text)) for q in questions]
+
+
+def evaluate(
+    eval_dir: Path, seeds_dir: Path, corpora: Iterable[str] = CORPORA, *, distractors: int = DISTRACTORS,
+    embedder: Embedder | None = None, model: str | None = None, encoder_dir: Path | None = None,
+) -> dict[str, list[Outcome]]:
+    labelled = read_labelled_set(eval_dir, seeds_dir)
+    results = {}
+    with tempfile.TemporaryDirectory() as scratch:
+        for corpus in corpora:
+            out = Path(scratch) / corpus / "index"
+            embedder = embedder or embedder_for(model or DEFAULT_MODEL, out, encoder_dir)
+            kb = build_corpus(corpus, eval_dir, seeds_dir, out, embedder, distractors)
+            results[corpus] = ask_all(kb, questions_for(corpus, labelled, set(kb.titles())), labelled)
+    return results
+
+
+def figures(results: dict[str, list[Outcome]]) -> dict[str, dict[str, dict[str, list[int]]]]:
+    """{corpus: {split: {metric: [count, out of]}}}: what the README shows and the quality tests read."""
+    return {
+        corpus: {split: {name: list(pair) for name, pair in counts([o for o in outcomes if o.split == split]).items()}
+                 for split in (DEV, TEST)}
+        for corpus, outcomes in results.items()
+    }
+
+
+def tables(results: dict[str, list[Outcome]], splits: Iterable[str] = (DEV, TEST)) -> str:
+    """One markdown table per split: a row per metric, a column per corpus, each cell `rate (n/N)`."""
+    numbers = figures(results)
+    blocks = []
+    for split in splits:
+        header = [f"split: {split}", "", "| metric | " + " | ".join(numbers) + " |", "|---|" + "---|" * len(numbers)]
+        rows = [f"| {name} | " + " | ".join(_cell(*numbers[corpus][split][name]) for corpus in numbers) + " |" for name in METRICS]
+        blocks.append("\n".join(header + rows))
+    return "\n\n".join(blocks)
+
+
+def _cell(count: int, total: int) -> str:
+    return f"{count / total:.3f} ({count}/{total})" if total else "–"
+
+
+def write_figures(results: dict[str, list[Outcome]], path: Path) -> None:
+    path.write_text(json.dumps(figures(results), indent=1) + "\n", encoding="utf-8")

@@ -1,0 +1,86 @@
+"""The labelled evaluation set: its questions, and the split of its stories into dev and test.
+
+`tests/eval/questions/*.jsonl` holds one question a line (see tests/eval/README.md for the fields).
+The split is by *story*: every question about a story falls on that story's side, so the figures for
+the test side come from stories that nothing was ever tuned on. A story's side is a seeded hash of its
+title (stable when stories are added, about half each side); the shipped seeds are always test stories,
+because they are what a newcomer meets first.
+"""
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..corpus import read_corpus
+
+SPLIT_SEED = "storybot-eval-split-1"
+DEV, TEST = "dev", "test"
+ANSWER_KINDS = ("answerable", "narrative", "two_story")  # a member should get an answer
+REFUSE_KINDS = ("unanswerable", "false_premise", "offtopic")  # "no story covers that" is the right reply
+KINDS = ANSWER_KINDS + REFUSE_KINDS
+
+
+def hashed_split(key: str) -> str:
+    return DEV if hashlib.sha256(f"{SPLIT_SEED}:{key}".encode()).digest()[0] % 2 == 0 else TEST
+
+
+@dataclass(frozen=True)
+class LabelledQuestion:
+    text: str
+    kind: str
+    stories: tuple[str, ...]  # the story (two for `two_story`) it is about; empty for `offtopic`
+    facts: tuple[int, ...]  # bullets that answer it, the labelled one first; `answerable` only
+    writer: str
+    where: str  # file:line, for messages
+
+    @property
+    def should_answer(self) -> bool:
+        return self.kind in ANSWER_KINDS
+
+
+@dataclass(frozen=True)
+class LabelledSet:
+    questions: list[LabelledQuestion]
+    splits: dict[str, str]  # story title -> dev | test
+
+    def split_of(self, question: LabelledQuestion) -> str:
+        """A question is dev only when every story it is about is a dev story."""
+        if not question.stories:
+            return hashed_split(question.text)
+        return DEV if all(self.splits[title] == DEV for title in question.stories) else TEST
+
+    def story_titles(self, split: str) -> list[str]:
+        return sorted(title for title, side in self.splits.items() if side == split)
+
+
+def read_labelled_set(eval_dir: Path, seeds_dir: Path | None = None) -> LabelledSet:
+    """Every question file under `eval_dir/questions`, checked against the stories it names."""
+    stories = read_corpus([eval_dir / "stories"])
+    if stories.errors:
+        raise ValueError("; ".join(str(problem) for problem in stories.errors))
+    seed_titles = {story.title for story in read_corpus([seeds_dir]).stories} if seeds_dir else set()
+    facts_of = {story.title: len(story.facts) for story in stories.stories}
+    splits = {title: TEST if title in seed_titles else hashed_split(title) for title in facts_of}
+    questions = []
+    for path in sorted((eval_dir / "questions").glob("*.jsonl")):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if line.strip():
+                questions.append(_question(json.loads(line), f"{path}:{number}", facts_of))
+    return LabelledSet(questions, splits)
+
+
+def _question(row: dict, where: str, facts_of: dict[str, int]) -> LabelledQuestion:
+    kind = row.get("kind")
+    if kind not in KINDS:
+        raise ValueError(f"{where}: kind must be one of {', '.join(KINDS)}, not {kind!r}")
+    titles = tuple(row["stories"]) if kind == "two_story" else (() if kind == "offtopic" else (row.get("story"),))
+    for title in titles:
+        if title not in facts_of:
+            raise ValueError(f"{where}: no story titled {title!r} in the evaluation stories")
+    facts = (row["fact"], *row.get("also", ())) if kind == "answerable" else ()
+    if kind == "answerable" and not all(isinstance(f, int) and 1 <= f <= facts_of[titles[0]] for f in facts):
+        raise ValueError(f"{where}: bullets {facts} are not all between 1 and {facts_of[titles[0]]}")
+    if kind == "two_story" and len(set(titles)) != 2:
+        raise ValueError(f"{where}: a two_story question names two different stories")
+    return LabelledQuestion(row["q"], kind, titles, facts, row.get("writer", ""), where)

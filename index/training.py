@@ -1,0 +1,165 @@
+"""`python -m index train`: fit every learned weight of answering from training/, and its threshold on dev.
+
+training/ holds fictional stories and labelled questions written for training only; of the evaluation set
+only the dev stories' questions are read, to set the threshold. With a fixed seed and the bundled model this takes a few minutes on 2 cores and
+writes index/judgement.json (what the product loads). It fits, in order:
+
+1. the "about the sides" classifier: logistic regression over the question's embedding;
+2. the bullet ranker: logistic regression over judgement.BULLET_FEATURES, each bullet of a question's
+   labelled story a row, answering bullets positive;
+3. the answer-or-refuse model: logistic regression over judgement.ANSWER_FEATURES predicting whether
+   what would be shown is right, on rows from three corpus sizes so that it means the same in each:
+   every question asked of the whole training corpus, of it plus generated distractors, and of single
+   stories alone (its own story, and one other story that cannot answer it);
+4. its threshold, on the evaluation's *dev* stories (never its test stories): the probability cut that
+   maximises right answers minus WRONG_COSTS times wrong ones.
+"""
+
+import dataclasses
+import json
+import random
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .builder import build
+from .embedder import Embedder
+from .evaluation.data import LabelledQuestion, read_labelled_set
+from .evaluation.distractors import write_distractors
+from .judgement import ANSWER_FEATURES, BULLET_FEATURES, WEIGHTS_FILE, Judgement, Linear
+from .retrieval import Candidate, KnowledgeBase, load
+
+SEED = 1127
+DISTRACTOR_SEED = 4242  # not the evaluation's distractor seed
+DISTRACTORS = 1000
+WRONG_COSTS = 1.0  # the threshold maximises right answers minus this many times the wrong ones, on dev
+# A bullet ranker learned from training/ ranked worse on the dev stories than round 1's fixed weights
+# (first bullet right 0.571 against 0.602, top three 0.718 against 0.801), so those weights are kept.
+LEARN_BULLET_RANKER = False
+FOLDS = 5
+# Before training: today's hand-set weights rank bullets, nothing is about the sides, everything is answered.
+ALWAYS = Linear(np.zeros(len(ANSWER_FEATURES), np.float32), 10.0)
+PROVISIONAL = Judgement(Linear(np.array([0.5, 0.5, 0.2, 0, 0, 0, 0], np.float32), 0.0), Linear(np.zeros(384, np.float32), -10.0),
+                        ALWAYS, ALWAYS, 0.5, 0.5, 0.25)
+
+
+def shown_right(candidate: Candidate, question: LabelledQuestion, kb: KnowledgeBase) -> bool:
+    """Whether answering with `candidate` would be right, as the evaluation scores it."""
+    if not question.should_answer or kb.titles()[candidate.story] not in question.stories:
+        return False
+    if question.kind != "answerable":
+        return True
+    first = 1 if candidate.about_the_sides else int(kb.generation.items["position"][candidate.facts[0]]) + 1
+    return first in question.facts
+
+
+def train(training_dir: Path, eval_dir: Path, embedder: Embedder, out: Path = WEIGHTS_FILE, log=print) -> dict:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    started = time.perf_counter()
+    rng = random.Random(SEED)
+    labelled = read_labelled_set(training_dir)
+    questions = [q for q in labelled.questions if q.kind != "two_story"]
+    with tempfile.TemporaryDirectory() as scratch:
+        whole, distracted = Path(scratch) / "whole", Path(scratch) / "distracted"
+        build([training_dir / "stories"], whole, embedder=embedder)
+        write_distractors(Path(scratch) / "distractors", DISTRACTORS, seed=DISTRACTOR_SEED)
+        build([training_dir / "stories", Path(scratch) / "distractors"], distracted, embedder=embedder)
+        kb = load(whole, embedder=embedder, judgement=PROVISIONAL)
+        number_of = {title: n for n, title in enumerate(kb.titles())}
+        log(f"built the training corpora ({len(kb.titles())} stories; +{DISTRACTORS} distractors) in {time.perf_counter() - started:.0f} s")
+
+        # 1. About the sides.
+        vectors = embedder.encode([q.text for q in questions])
+        is_sides = np.array([q.kind == "narrative" for q in questions])
+        sides = LogisticRegression(C=1.0, max_iter=2000).fit(vectors, is_sides)
+
+        # 2. Bullet ranking, on each answerable question's own story.
+        rows, labels = [], []
+        for q in questions:
+            if q.kind == "answerable":
+                candidate = kb.retrieve(q.text, story=number_of[q.stories[0]]).best
+                rows.append(candidate.bullet_features)
+                labels.append(np.isin(np.arange(1, len(candidate.bullet_features) + 1), q.facts))
+        ranker = PROVISIONAL.bullet_rank if not LEARN_BULLET_RANKER else _standardised_fit(LogisticRegression(C=1.0, max_iter=2000), StandardScaler(), np.vstack(rows), np.concatenate(labels))
+        margins = [_gap_to_right_bullet(ranker(r), y) for r, y in zip(rows, labels, strict=True)]
+        near = sorted(g for g in margins if 0 < g)
+        extra_margin = float(near[3 * len(near) // 4]) if near else 0.0  # the right bullet is among those shown for 3/4 of near misses
+
+        judgement = Judgement(ranker, Linear(sides.coef_[0].astype(np.float32), float(sides.intercept_[0])), ALWAYS, ALWAYS,
+                              0.5, 0.5, extra_margin)
+        # 3. Answer or refuse: rows from three corpus sizes.
+        features, correct, groups, branch = [], [], [], []
+        for corpus in (load(whole, embedder=embedder, judgement=judgement), load(distracted, embedder=embedder, judgement=judgement)):
+            for q in questions:
+                candidate = corpus.retrieve(q.text).best
+                if candidate is not None:
+                    features.append(candidate.features)
+                    correct.append(shown_right(candidate, q, corpus))
+                    groups.append(q.stories[0] if q.stories else q.text)
+                    branch.append(candidate.about_the_sides)
+        kb = load(whole, embedder=embedder, judgement=judgement)
+        for q in questions:
+            alone = [number_of[q.stories[0]]] if q.stories else []
+            alone.append(rng.choice([n for n in range(len(number_of)) if n not in alone]))
+            for story in alone:
+                candidate = kb.retrieve(q.text, story=story).best
+                features.append(candidate.features)
+                correct.append(shown_right(candidate, q, kb))
+                groups.append(q.stories[0] if q.stories else q.text)
+                branch.append(candidate.about_the_sides)
+    features, correct, groups, branch = np.vstack(features), np.array(correct), np.array(groups), np.array(branch)
+    model = lambda: LogisticRegression(C=1.0, max_iter=2000)  # noqa: E731
+    answer = _standardised_fit(model(), StandardScaler(), features[~branch], correct[~branch])
+    answer_sides = _standardised_fit(model(), StandardScaler(), features[branch], correct[branch])
+    judgement = dataclasses.replace(judgement, answer=answer, answer_sides=answer_sides)
+    threshold = _dev_threshold(eval_dir, judgement, embedder, log)
+    weights = {
+        "bullet_rank": {"features": BULLET_FEATURES, "coefficients": ranker.coefficients.tolist(), "intercept": ranker.intercept},
+        "sides": {"features": "the question's embedding", "coefficients": sides.coef_[0].tolist(), "intercept": float(sides.intercept_[0])},
+        "answer": {"features": ANSWER_FEATURES, "coefficients": answer.coefficients.tolist(), "intercept": answer.intercept},
+        "answer_sides": {"features": ANSWER_FEATURES, "coefficients": answer_sides.coefficients.tolist(), "intercept": answer_sides.intercept},
+        "answer_threshold": threshold, "sides_threshold": 0.5, "extra_bullet_margin": extra_margin,
+        "trained_on": f"{training_dir}: {len(labelled.splits)} stories, {len(questions)} questions; {len(correct)} answer rows "
+                      f"(whole corpus, +{DISTRACTORS} distractors, single stories); seed {SEED}",
+        "threshold_chosen_on": f"{eval_dir} dev stories only: right answers - {WRONG_COSTS:g} x wrong answers, highest",
+        "model": embedder.name,
+    }
+    out.write_text(json.dumps(weights, indent=1) + "\n", encoding="utf-8")
+    log(f"wrote {out} ({out.stat().st_size:,} bytes) in {time.perf_counter() - started:.0f} s: answer threshold {threshold:.2f}, "
+        f"extra bullet margin {extra_margin:.2f}")
+    return weights
+
+
+def _standardised_fit(model, scaler, x: np.ndarray, y: np.ndarray) -> Linear:
+    """Fit on standardised features and fold the scaling back in, so the product needs only a dot product."""
+    model.fit(scaler.fit_transform(x), y)
+    coefficients = model.coef_[0] / scaler.scale_
+    return Linear(coefficients.astype(np.float32), float(model.intercept_[0] - coefficients @ scaler.mean_))
+
+
+def _gap_to_right_bullet(scores: np.ndarray, right: np.ndarray) -> float:
+    """How far below the top bullet the best answering bullet scores (0 when it is first)."""
+    return float(scores.max() - scores[right].max()) if right.any() else -1.0
+
+
+def _dev_threshold(eval_dir: Path, judgement: Judgement, embedder: Embedder, log) -> float:
+    """The answer threshold that does best on the evaluation's *dev* stories: each right answer counts 1,
+    each wrong one -WRONG_COSTS, a refusal 0. No test story's question is read."""
+    labelled = read_labelled_set(eval_dir)
+    dev = [q for q in labelled.questions if q.kind != "two_story" and labelled.split_of(q) == "dev"]
+    with tempfile.TemporaryDirectory() as scratch:
+        build([eval_dir / "stories"], Path(scratch), embedder=embedder)
+        kb = load(Path(scratch), embedder=embedder, judgement=judgement)
+        rows = [(c.probability, shown_right(c, q, kb)) for q in dev if (c := kb.retrieve(q.text).best) is not None]
+    probability, right = np.array([p for p, _ in rows]), np.array([r for _, r in rows])
+    cuts = np.round(np.arange(0.05, 0.96, 0.01), 2)
+    gains = [(right & (probability >= cut)).sum() - WRONG_COSTS * (~right & (probability >= cut)).sum() for cut in cuts]
+    chosen = float(cuts[int(np.argmax(gains))])
+    answered = probability >= chosen
+    log(f"threshold {chosen:.2f} on {len(dev)} dev questions: answers {answered.mean():.2f}, wrong when answered "
+        f"{1 - right[answered].mean():.3f}, right answers refused {(right & ~answered).sum() / max(right.sum(), 1):.3f}")
+    return chosen

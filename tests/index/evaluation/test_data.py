@@ -1,0 +1,60 @@
+"""The labelled set: as large and varied as the evaluation needs, split by story, and checked on reading."""
+
+import json
+import shutil
+from collections import Counter
+
+import pytest
+
+from index.evaluation import read_labelled_set
+from index.evaluation.data import DEV, TEST, hashed_split
+from tests.support import EVAL, SEED, SEEDS
+
+
+def test_the_set_is_as_large_and_varied_as_the_issue_asks(labelled):
+    kinds = Counter(q.kind for q in labelled.questions)
+    assert len(labelled.splits) >= 75
+    assert len(labelled.questions) >= 1000
+    on_topic_but_unanswered = kinds["unanswerable"] + kinds["false_premise"]
+    assert on_topic_but_unanswered >= 0.2 * len(labelled.questions) and kinds["false_premise"] >= 30
+    assert kinds["narrative"] >= 50 and kinds["two_story"] >= 30
+    assert len({q.writer for q in labelled.questions}) >= 8
+
+
+def test_dev_and_test_stories_are_disjoint_and_about_half_each(labelled):
+    dev, test = set(labelled.story_titles(DEV)), set(labelled.story_titles(TEST))
+    assert not dev & test and dev | test == set(labelled.splits)
+    assert 0.35 < len(dev) / len(labelled.splits) < 0.65
+    for question in labelled.questions:
+        if question.stories and labelled.split_of(question) == DEV:
+            assert set(question.stories) <= dev
+
+
+def test_the_seed_is_a_test_story_with_at_least_thirty_questions(labelled):
+    seed_title = SEED.read_text(encoding="utf-8").splitlines()[0].strip()
+    assert labelled.splits[seed_title] == TEST
+    about_seed = [q for q in labelled.questions if q.stories == (seed_title,)]
+    assert len(about_seed) >= 30
+    assert {"answerable", "unanswerable"} <= {q.kind for q in about_seed} | {"unanswerable" for q in about_seed if q.kind == "false_premise"}
+
+
+def test_the_split_is_a_seeded_hash_that_adding_stories_cannot_move():
+    assert hashed_split("Some Story") == hashed_split("Some Story")
+    sides = Counter(hashed_split(f"story {n}") for n in range(1000))
+    assert 420 < sides[DEV] < 580
+
+
+@pytest.mark.parametrize(("row", "message"), [
+    ({"q": "x", "kind": "guess", "story": None}, "kind must be one of"),
+    ({"q": "x", "kind": "answerable", "story": "No Such Story", "fact": 1}, "no story titled 'No Such Story'"),
+    ({"q": "x", "kind": "answerable", "story": "London Police to Stop Responding to Mental Health Calls", "fact": 7}, "between 1 and 6"),
+    ({"q": "x", "kind": "two_story", "stories": ["London Police to Stop Responding to Mental Health Calls"] * 2}, "two different stories"),
+])
+def test_a_bad_label_names_its_file_and_line(tmp_path, row, message):
+    shutil.copytree(EVAL / "stories", tmp_path / "stories")
+    (tmp_path / "questions").mkdir()
+    good = {"q": "what is the weather on mars", "kind": "offtopic", "story": None, "fact": None}
+    (tmp_path / "questions" / "a.jsonl").write_text(json.dumps(good) + "\n" + json.dumps(row) + "\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=message) as error:
+        read_labelled_set(tmp_path, SEEDS)
+    assert "a.jsonl:2:" in str(error.value)

@@ -1,0 +1,51 @@
+"""The learned parts of answering: shipped, small, and fed signals that mean the same at any corpus size."""
+
+import numpy as np
+import pytest
+
+from index import build, load
+from index.judgement import ANSWER_FEATURES, BULLET_FEATURES, WEIGHTS_FILE, Judgement
+from index.signals import content_words, coverage, stem_set
+from tests.support import SEED, SEEDS
+
+INVARIANT = ("best_bullet_question_cosine", "best_bullet_focus_cosine", "question_words_in_story", "focus_words_in_best_bullet",
+             "best_bullet_lacks_asked_type", "story_best_item_cosine", "about_the_sides", "question_has_no_content_words")
+
+
+def test_the_weights_ship_small_and_load():
+    assert WEIGHTS_FILE.stat().st_size < 64_000
+    judgement = Judgement.load()
+    assert judgement.bullet_rank.coefficients.shape == (len(BULLET_FEATURES),)
+    assert judgement.answer.coefficients.shape == judgement.answer_sides.coefficients.shape == (len(ANSWER_FEATURES),)
+    assert judgement.sides.coefficients.shape == (384,)
+    assert 0 < judgement.answer_threshold < 1
+
+
+def test_damaged_weights_name_the_file_and_the_fix(tmp_path):
+    broken = tmp_path / "judgement.json"
+    broken.write_text("{", encoding="utf-8")
+    with pytest.raises(RuntimeError, match="python -m index train"):
+        Judgement.load(broken)
+
+
+@pytest.mark.slow
+def test_the_evidence_about_a_story_is_the_same_alone_and_among_eighty(eval_kb, embedder, tmp_path):
+    build([SEEDS], tmp_path / "seed", embedder=embedder)
+    alone = load(tmp_path / "seed", embedder=embedder)
+    title = SEED.read_text(encoding="utf-8").splitlines()[0].strip()
+    among = eval_kb.titles().index(title)
+    for question in ("Why are London police stopping mental health calls?", "what is the capital of peru?", "who disagrees?"):
+        one, many = alone.retrieve(question, story=0).best, eval_kb.retrieve(question, story=among).best
+        for name in INVARIANT:
+            at = ANSWER_FEATURES.index(name)
+            assert one.features[at] == pytest.approx(many.features[at], abs=1e-5), (question, name)
+
+
+def test_coverage_weighs_words_by_their_rarity_in_english():
+    words = content_words("how many officers does the Humberside force have?")
+    assert [stem for stem, _ in words] == ["offic", "humbersid", "forc"]
+    rare_found = coverage(words, stem_set("Humberside"))
+    common_found = coverage(words, stem_set("officers"))
+    assert rare_found > common_found > 0
+    assert coverage(content_words("??"), stem_set("anything")) == 0.0
+    assert np.isclose(coverage(words, stem_set("officers in Humberside force")), 1.0)
