@@ -201,7 +201,8 @@ class KnowledgeBase:
         story_text = " ".join([record.title, *(f.text for f in record.facts), *(n.text for n in record.narratives)])
         sides = self.judgement.about_the_sides(query)
         about_the_sides = sides >= self.judgement.sides_threshold
-        features = answer_features(question, focus, bullets[order[0]], float(scores[order[0]]), story_text, texts[order[0]],
+        lead = float(scores[order[0]] - scores[order[1]]) if len(order) > 1 else float(scores[order[0]])
+        features = answer_features(question, focus, bullets[order[0]], float(scores[order[0]]), lead, story_text, texts[order[0]],
                                    float((self._vectors[span] @ query).max()), margin, sides)
         return Candidate(story, score, facts[order], scores[order], bullets, features,
                          self.judgement.answer_probability(features, about_the_sides), about_the_sides)
@@ -237,12 +238,12 @@ def bullet_features(
 
 
 def answer_features(
-    question: str, focus: str, best_bullet: np.ndarray, best_score: float, story_text: str, best_text: str,
+    question: str, focus: str, best_bullet: np.ndarray, best_score: float, lead: float, story_text: str, best_text: str,
     story_best_cosine: float, margin: float, sides: float,
 ) -> np.ndarray:
     """judgement.ANSWER_FEATURES: the best story with its best bullet."""
     words = content_words(question)
-    return np.asarray([best_score, best_bullet[0], best_bullet[1], coverage(words, stem_set(story_text)),
+    return np.asarray([best_score, lead, best_bullet[0], best_bullet[1], coverage(words, stem_set(story_text)),
                        coverage(content_words(focus), stem_set(best_text)), best_bullet[5], story_best_cosine, margin, sides,
                        float(not words)], dtype=np.float32)
 

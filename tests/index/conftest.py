@@ -23,3 +23,9 @@ def stories(tmp_path) -> Path:
 def eval_kb(embedder, tmp_path_factory) -> index.KnowledgeBase:
     """The labelled evaluation corpus (the fictional evaluation stories and the seed), built once per session."""
     return build_corpus("eval", EVAL, SEEDS, tmp_path_factory.mktemp("eval") / "index", embedder)
+
+
+@pytest.fixture(scope="session")
+def seed_kb(embedder, tmp_path_factory) -> index.KnowledgeBase:
+    """The default set-up a newcomer meets: the shipped seed alone."""
+    return build_corpus("seed", EVAL, SEEDS, tmp_path_factory.mktemp("seed") / "index", embedder)

@@ -19,8 +19,9 @@ def eval_answers(eval_kb) -> list[tuple[str, index.Answer]]:
     return [(q.text, eval_kb.ask(q.text)) for q in read_labelled_set(EVAL, SEEDS).questions]
 
 
-def test_the_example_from_the_brief(eval_kb):
-    answer = eval_kb.ask("how much time did the other force save?")
+def test_the_example_from_the_brief(seed_kb):
+    """Asked of the seed alone, as the brief set it; among eighty stories "the other force" is ambiguous."""
+    answer = seed_kb.ask("how much time did the other force save?")
     assert answer.answered
     assert [s.title for s in answer.stories] == [SEED_TITLE]
     first = answer.stories[0].facts[0]
@@ -30,7 +31,7 @@ def test_the_example_from_the_brief(eval_kb):
 
 
 def test_the_json_contract_keeps_its_field_names(eval_kb):
-    answer = json.loads(eval_kb.ask("how much time did the other force save?").model_dump_json())
+    answer = json.loads(eval_kb.ask("how much time did Humberside police save with their mental health policy?").model_dump_json())
     assert {"question", "answered", "stories", "suggestions"} <= set(answer)
     story = answer["stories"][0]
     assert {"id", "title", "updated", "facts", "narratives"} <= set(story)
