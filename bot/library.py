@@ -6,6 +6,7 @@ the index is rebuilt incrementally into the same directory, so until the swap ev
 from the old one. A failed change puts the story files back as they were.
 """
 
+import logging
 import os
 import tempfile
 from dataclasses import dataclass
@@ -15,6 +16,9 @@ import index
 from index import BuildReport, Embedder, KnowledgeBase, Story, StoryFileError
 from index.corpus import story_files
 from index.parser import parse_file
+
+
+log = logging.getLogger(__name__)
 
 
 class LibraryError(Exception):
@@ -95,14 +99,13 @@ class StoryLibrary:
                 if path != target:
                     path.unlink()
             report, knowledge_base = self._rebuild()
+            if knowledge_base.story(story.id) is None:  # only if a file with the same title appeared meanwhile
+                problems = "; ".join(p.message for p in report.problems if p.fatal and Path(p.path) == target)
+                raise LibraryError(f"the index did not take the story ({problems or 'unknown reason'}); nothing was changed.")
         except BaseException:
             undo()
+            self._rebuild_quietly()
             raise
-        if knowledge_base.story(story.id) is None:  # only if a file with the same title appeared meanwhile
-            undo()
-            self._rebuild()
-            problems = "; ".join(p.message for p in report.problems if p.fatal and Path(p.path) == target)
-            raise LibraryError(f"the index did not take the story ({problems or 'unknown reason'}); nothing was changed.")
         return Change(report, knowledge_base, target)
 
     def remove(self, story_id: str) -> Change:
@@ -122,6 +125,7 @@ class StoryLibrary:
         except BaseException:
             for path, content in backups.items():
                 write_atomically(path, content)
+            self._rebuild_quietly()
             raise
         return Change(report, knowledge_base, old_files[0])
 
@@ -129,6 +133,13 @@ class StoryLibrary:
         """Pick up whatever is in the stories directory now (hand edits included); invalid files are skipped."""
         report, knowledge_base = self._rebuild()
         return Change(report, knowledge_base)
+
+    def _rebuild_quietly(self) -> None:
+        """After a failed change: the index back in step with the restored files (the bot still holds the old one)."""
+        try:
+            index.build([self.stories_dir], self.index_dir, embedder=self.embedder, skip_invalid=True)
+        except Exception:  # noqa: BLE001 (the original error is the one to report; the next change or poll retries)
+            log.exception("could not rebuild %s after a failed change", self.index_dir)
 
     def _rebuild(self) -> tuple[BuildReport, KnowledgeBase]:
         report = index.build([self.stories_dir], self.index_dir, embedder=self.embedder, skip_invalid=True)

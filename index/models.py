@@ -9,7 +9,8 @@ import re
 import unicodedata
 from datetime import date
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 
 def story_id_for(title: str) -> str:
@@ -55,6 +56,18 @@ class Story(BaseModel):
     narratives: list[Narrative] = Field(default_factory=list)
     sources: list[Source] = Field(default_factory=list)
     source_file: str | None = None
+
+    @field_validator("facts")
+    @classmethod
+    def _facts_numbered_in_order(cls, facts: list[Fact]) -> list[Fact]:
+        """A fact's index is its position: `answer_fact` looks bullets up by it, and cards show them in order."""
+        for position, fact in enumerate(facts, 1):
+            if fact.index != position:
+                raise PydanticCustomError(
+                    "fact_index", "bullet {position} is numbered {index}; number the facts 1, 2, 3… in their order",
+                    {"position": position, "index": fact.index},
+                )
+        return facts
 
     @model_validator(mode="after")
     def _derive_id(self) -> "Story":

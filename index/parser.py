@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
+from json_source_map import calculate as json_source_map
 from pydantic import ValidationError
 
 from .errors import HasProblems, Problem
@@ -100,12 +101,40 @@ def _parse_json(text: str, path: Path) -> ParseResult:
     try:
         story = Story.model_validate({**raw, "source_file": str(path)})
     except ValidationError as exc:
-        problems = [
-            Problem(path, 1, f"{'.'.join(str(part) for part in err['loc']) or 'story'}: {err['msg']}")
-            for err in exc.errors()
-        ]
+        lines = _json_lines(text)
+        problems = []
+        for err in exc.errors():
+            location = list(err["loc"])
+            if err["type"] == "fact_index":  # reported on the list, about one bullet in it
+                location += [err["ctx"]["position"] - 1, "index"]
+            problems.append(Problem(path, _line_of(lines, location), f"{_field_name(location)}: {err['msg']}"))
         return ParseResult(path, problems=problems)
     return ParseResult(path, story=story, problems=_soft_problems(story, path, {}))
+
+
+def _json_lines(text: str) -> dict[str, int]:
+    """Each JSON pointer ("/facts/0/index") to the 1-based line of its value; empty if the map cannot be made."""
+    try:
+        return {pointer: entry.value_start.line + 1 for pointer, entry in json_source_map(text).items()}
+    except Exception:  # noqa: BLE001 (json.loads accepted the text; the map is only a convenience for messages)
+        return {}
+
+
+def _line_of(lines: dict[str, int], location: list) -> int:
+    """The line of the deepest part of `location` the document has (a missing field: its parent's line)."""
+    for depth in range(len(location), 0, -1):
+        pointer = "/" + "/".join(str(part) for part in location[:depth])
+        if pointer in lines:
+            return lines[pointer]
+    return 1
+
+
+def _field_name(location: list) -> str:
+    """('facts', 0, 'index') -> 'facts[0].index'."""
+    name = ""
+    for part in location:
+        name += f"[{part}]" if isinstance(part, int) else f".{part}" if name else str(part)
+    return name or "story"
 
 
 def parse_citations(markers: str) -> tuple[list[int], list[str]]:

@@ -176,3 +176,39 @@ def test_soft_problems_are_warnings_and_the_story_is_kept(tmp_path):
 def test_every_problem_in_a_file_is_reported_at_once(tmp_path):
     path = write_story(tmp_path, "many.txt", "Title\n- one [x]\n- two [y]\n")
     assert [p.line for p in parse_file(path).errors] == [2, 3]
+
+
+# --- JSON stories are checked, not trusted ----------------------------------------------------------
+
+def json_story(**fields) -> bytes:
+    story = {"title": "Fennwater Bridge Closes", "facts": [{"index": 1, "text": "The bridge closed.", "citations": [1]}]}
+    return json.dumps({**story, **fields}, indent=2).encode()
+
+
+def line_of(data: bytes, text: str, occurrence: int = 1) -> int:
+    """The 1-based line of the `occurrence`-th `text` in `data`."""
+    position = -1
+    for _ in range(occurrence):
+        position = data.decode().index(text, position + 1)
+    return data.decode()[:position].count("\n") + 1
+
+
+@pytest.mark.parametrize(
+    ("numbers", "bad_bullet", "message"),
+    [([7], 1, "bullet 1 is numbered 7"), ([1, 1], 2, "bullet 2 is numbered 1"), ([2, 1], 1, "bullet 1 is numbered 2")],
+    ids=["beyond the bullets", "duplicate", "out of order"],
+)
+def test_json_fact_numbers_must_be_their_positions(numbers, bad_bullet, message):
+    data = json_story(facts=[{"index": n, "text": f"Bullet {n}.", "citations": [1]} for n in numbers])
+    result = parse_bytes(data, Path("story.json"), json_format=True)
+    assert result.story is None
+    [error] = result.errors
+    assert error.line == line_of(data, '"index"', bad_bullet)
+    assert error.message.startswith(f"facts[{bad_bullet - 1}].index: {message}")
+
+
+def test_a_json_problem_names_the_line_of_the_bad_value():
+    data = json_story(narratives=[{"label": "Narrative A", "text": "Fine."}, {"label": "Narrative B", "text": 5}])
+    [error] = parse_bytes(data, Path("story.json"), json_format=True).errors
+    assert error.line == line_of(data, '"text": 5')
+    assert "narratives[1].text: Input should be a valid string" in error.message

@@ -146,6 +146,17 @@ async def test_a_bad_attachment_gets_line_numbered_errors_privately_and_nothing_
     assert snapshot(stories_dir) == before
 
 
+async def test_a_json_story_whose_fact_numbers_lie_is_refused_and_nothing_changes(fake_discord, admin_bot, stories_dir, index_dir):
+    before, current, knowledge_base = snapshot(stories_dir), (index_dir / "CURRENT").read_text(), admin_bot.knowledge_base
+    story = {"title": "Lying Numbers", "facts": [{"index": 7, "text": "Only one bullet.", "citations": [1]}]}
+    body = await add(fake_discord, "lying.json", json.dumps(story, indent=2))
+    assert body["content"].startswith("Nothing was changed: “lying.json” has 1 problem(s)")
+    assert "• line 5: facts[0].index: bullet 1 is numbered 7" in body["content"]
+    assert snapshot(stories_dir) == before and (index_dir / "CURRENT").read_text() == current
+    assert admin_bot.knowledge_base is knowledge_base
+    assert len(knowledge_base.catalog()) == 4  # /stories still works for everyone
+
+
 async def test_a_moderator_adds_a_story_by_attachment_and_the_next_ask_answers_from_it(fake_discord, admin_bot, stories_dir):
     assert (await ask(fake_discord, HARBOUR_QUESTION))["title"] == NO_STORY
     old_knowledge_base = admin_bot.knowledge_base

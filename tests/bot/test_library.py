@@ -1,0 +1,40 @@
+"""`StoryLibrary` on its own: a change that fails at any step leaves the files and the index as they were."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+import index
+from bot.library import StoryLibrary
+from tests.support import write_story
+
+STORIES = Path(__file__).parent / "stories"
+
+
+@pytest.fixture
+def library(tmp_path, embedder) -> StoryLibrary:
+    folder = tmp_path / "stories"
+    shutil.copytree(STORIES, folder)
+    out = tmp_path / "index"
+    index.build([folder], out, embedder=embedder)
+    return StoryLibrary(folder, out, embedder)
+
+
+def files(folder: Path) -> dict[str, bytes]:
+    return {path.name: path.read_bytes() for path in sorted(folder.iterdir())}
+
+
+def test_an_add_that_fails_after_the_build_puts_files_and_index_back(library, monkeypatch, tmp_path):
+    before, manifest = files(library.stories_dir), index.store.read_manifest(library.index_dir)
+    data = write_story(tmp_path, "new.txt", "Gull Point Pier Reopens\n- The pier reopened on Monday.[1]\n").read_bytes()
+    story = index.parser.parse_bytes(data, Path("new.txt")).story
+
+    def failing_load(*args, **kwargs):
+        raise RuntimeError("disk went away")
+
+    monkeypatch.setattr(index, "load", failing_load)
+    with pytest.raises(RuntimeError, match="disk went away"):
+        library.add(story, data, ".txt")
+    assert files(library.stories_dir) == before
+    assert index.store.read_manifest(library.index_dir)["stories"] == manifest["stories"]
