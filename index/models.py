@@ -71,8 +71,8 @@ class Story(BaseModel):
 
     @model_validator(mode="after")
     def _derive_id(self) -> "Story":
-        if not self.id:
-            object.__setattr__(self, "id", story_id_for(self.title))
+        """Always from the title, whatever was given: an id names the story's file and finds it by title."""
+        object.__setattr__(self, "id", story_id_for(self.title))
         return self
 
     def source(self, number: int) -> Source | None:

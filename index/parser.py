@@ -98,6 +98,7 @@ def _parse_json(text: str, path: Path) -> ParseResult:
     if not isinstance(raw, dict):
         return ParseResult(path, problems=[Problem(path, 1, "JSON story must be an object")])
     raw.pop("source_file", None)
+    given_id = raw.pop("id", None)
     try:
         story = Story.model_validate({**raw, "source_file": str(path)})
     except ValidationError as exc:
@@ -109,7 +110,11 @@ def _parse_json(text: str, path: Path) -> ParseResult:
                 location += [err["ctx"]["position"] - 1, "index"]
             problems.append(Problem(path, _line_of(lines, location), f"{_field_name(location)}: {err['msg']}"))
         return ParseResult(path, problems=problems)
-    return ParseResult(path, story=story, problems=_soft_problems(story, path, {}))
+    problems = _soft_problems(story, path, {})
+    if given_id not in (None, "", story.id):
+        line = _line_of(_json_lines(text), ["id"])
+        problems.insert(0, Problem(path, line, "id is ignored: a story's id always comes from its title", fatal=False))
+    return ParseResult(path, story=story, problems=problems)
 
 
 def _json_lines(text: str) -> dict[str, int]:

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from index.corpus import read_corpus
+from index.models import Story, story_id_for
 from index.parser import MAX_FILE_BYTES, parse_bytes, parse_citations, parse_file
 from tests.support import INDEX_FIXTURES as FIXTURES
 from tests.support import SEED, write_story
@@ -212,3 +213,26 @@ def test_a_json_problem_names_the_line_of_the_bad_value():
     [error] = parse_bytes(data, Path("story.json"), json_format=True).errors
     assert error.line == line_of(data, '"text": 5')
     assert "narratives[1].text: Input should be a valid string" in error.message
+
+
+@pytest.mark.parametrize("given", ["../../../x", "another-story-1234abcd", "Saltmarsh Ferry Fares to Double From Spring", ""])
+def test_a_json_story_id_is_always_derived_from_its_title(given):
+    data = json_story(id=given)
+    result = parse_bytes(data, Path("story.json"), json_format=True)
+    assert result.story.id == story_id_for("Fennwater Bridge Closes")
+    if given:
+        line = line_of(data, '"id"')
+        assert f"line {line}: id is ignored: a story's id always comes from its title" in [w.short() for w in result.warnings]
+
+
+def test_stories_read_back_keep_the_id_of_their_title():
+    story = parse_bytes(json_story(), Path("story.json"), json_format=True).story
+    assert Story.model_validate_json(story.model_dump_json().replace(story.id, "../elsewhere")).id == story.id
+
+
+def test_a_json_id_cannot_make_two_titles_one_story(tmp_path):
+    (tmp_path / "a.json").write_bytes(json_story(id="same"))
+    (tmp_path / "b.json").write_bytes(json_story(id="same", title="Another Title Entirely"))
+    corpus = read_corpus([tmp_path])
+    assert corpus.errors == []
+    assert sorted(s.title for s in corpus.stories) == ["Another Title Entirely", "Fennwater Bridge Closes"]

@@ -292,5 +292,24 @@ async def test_reindex_picks_up_hand_edits_and_lists_invalid_files(fake_discord,
     assert reindexed[0] == "reindex" and reindexed[3] == MODERATOR
 
 
+async def test_a_json_id_never_names_a_file_or_replaces_another_story(fake_discord, admin_bot, stories_dir, tmp_path):
+    outside = stories_dir.parent / "outside.json"
+    titles = admin_bot.knowledge_base.titles()
+    rent_cap = index.parser.parse_file(STORIES / "eastmere_rent_cap.txt").story
+    rent_cap_file = admin_bot.knowledge_base.source_file(rent_cap.title)
+    for given in ["../outside", str(outside.with_suffix("")), rent_cap.id, rent_cap.title]:
+        story = {"id": given, "title": "Gull Point Pier Reopens", "facts": [{"index": 1, "text": "The pier reopened.", "citations": [1]}]}
+        body = await add(fake_discord, "pier.json", json.dumps(story))
+        assert "“Gull Point Pier Reopens”" in body["content"] and "id is ignored" in body["content"]
+        assert not outside.exists() and not list(stories_dir.parent.glob("*.tmp")) and not list(stories_dir.glob(".*"))
+        assert admin_bot.knowledge_base.story(rent_cap.title).title == rent_cap.title
+        assert rent_cap_file.exists()
+    assert sorted(admin_bot.knowledge_base.titles()) == sorted([*titles, "Gull Point Pier Reopens"])
+    saved = index.models.story_id_for("Gull Point Pier Reopens") + ".json"
+    assert (stories_dir / saved).exists()
+    (stories_dir / saved).unlink()
+    await run(fake_discord, fake_discord.subcommand("storyadmin", "reindex", permissions=MANAGE_MESSAGES, user_id=MODERATOR))
+
+
 async def test_no_message_the_bot_sent_in_this_module_could_ping_anyone(fake_discord, admin_bot):
     assert_nobody_is_pinged(fake_discord.requests)
