@@ -5,7 +5,7 @@ from typing import TextIO
 from index import KnowledgeBase, QuestionError
 from index.terminal import format_answer, format_catalog, format_story
 
-from .title_search import best_title
+from .title_search import find_story
 
 GREETING = (
     "storybot console: type a question, /story TITLE, /stories, or /quit (Ctrl-D also quits). "
@@ -39,9 +39,7 @@ def reply_to(knowledge_base: KnowledgeBase, line: str) -> str:
     if command == "/story":
         if not argument.strip():
             return "Usage: /story TITLE (type /stories to see the titles)"
-        story = knowledge_base.story(argument)
-        if story is None and (meant := best_title(argument, knowledge_base.titles())):
-            story = knowledge_base.story(meant)
+        story = find_story(knowledge_base, argument, guess=True)
         if story is None:
             return f"I don't know a story called “{argument.strip()}”. Type /stories to see the titles."
         return format_story(story, full_card=True)

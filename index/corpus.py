@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import HasProblems, Problem
-from .models import Story
+from .models import Story, title_key
 from .parser import STORY_SUFFIXES, parse_file
 
 
@@ -44,6 +44,11 @@ def read_corpus(paths: list[Path]) -> Corpus:
         if result.story is not None:
             by_id[result.story.id].append(result.story)
     for same_title in by_id.values():
+        if len(same_title) == 1 and (shadowed := by_id.get(title_key(same_title[0].title))):
+            # Lookups take a title or an id (autocomplete sends ids): this title would find the other story.
+            story = same_title[0]
+            corpus.problems.append(Problem(Path(story.source_file), 1, f"title {story.title!r} is the id of {shadowed[0].title!r}; choose another title"))
+            continue
         if len(same_title) == 1:
             corpus.stories.append(same_title[0])
             continue

@@ -13,11 +13,22 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic_core import PydanticCustomError
 
 
+def visible_text(text: str) -> str:
+    """Without invisible format characters (zero-width spaces and joiners, bidi marks), whitespace collapsed."""
+    return re.sub(r"\s+", " ", "".join(c for c in text if unicodedata.category(c) != "Cf")).strip()
+
+
+def title_key(title: str) -> str:
+    """The one form titles are compared and ids derived by: titles that look the same (NFKC, spacing,
+    invisible characters, case) have one key. The title shown stays as written, less invisible characters."""
+    return visible_text(unicodedata.normalize("NFKC", title)).casefold()
+
+
 def story_id_for(title: str) -> str:
     """A stable id from the title, so an updated story (same title) replaces the old one."""
-    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    ascii_title = unicodedata.normalize("NFKD", title_key(title)).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")[:80].strip("-")
-    digest = hashlib.sha1(title.strip().casefold().encode()).hexdigest()[:8]
+    digest = hashlib.sha1(title_key(title).encode()).hexdigest()[:8]
     return f"{slug}-{digest}" if slug else digest
 
 
@@ -56,6 +67,14 @@ class Story(BaseModel):
     narratives: list[Narrative] = Field(default_factory=list)
     sources: list[Source] = Field(default_factory=list)
     source_file: str | None = None
+
+    @field_validator("title")
+    @classmethod
+    def _visible_title(cls, title: str) -> str:
+        title = visible_text(title)
+        if not title:
+            raise ValueError("title has no visible characters")
+        return title
 
     @field_validator("facts")
     @classmethod

@@ -15,7 +15,7 @@ from json_source_map import calculate as json_source_map
 from pydantic import ValidationError
 
 from .errors import HasProblems, Problem
-from .models import Fact, Narrative, Source, Story
+from .models import Fact, Narrative, Source, Story, title_key, visible_text
 
 MAX_FILE_BYTES = 1_000_000
 MAX_CITATION = 9999
@@ -210,13 +210,13 @@ class _TextParser:
 
     def _header(self, number: int, line: str) -> None:
         if self.title is None:
-            if UPDATED.match(line) or IMAGE_CREDIT.match(line):
+            if UPDATED.match(line) or IMAGE_CREDIT.match(line) or not visible_text(line):
                 self.problem(number, "no title: the first line must be the story's title")
                 self.title = ""
             else:
-                self.title = line
+                self.title = visible_text(line)
             return
-        if line == self.title:
+        if title_key(line) == title_key(self.title):
             return  # scraped pages repeat the title above the date
         if match := UPDATED.match(line):
             self.updated = self._date(number, match["date"])

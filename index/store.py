@@ -29,7 +29,9 @@ from .errors import IndexFormatError
 from .models import Story
 from .shelf import StoryShelf, write_shelf
 
-FORMAT_VERSION = 2
+# 3: titles kept without invisible characters, ids always derived from the title, facts numbered by their
+# position. A version-2 generation may hold stories these rules refuse, so it is rebuilt from the files.
+FORMAT_VERSION = 3
 CURRENT = "CURRENT"
 STATS = "file_stats.json"  # the story files as the current generation saw them (builder's fast path)
 GENERATIONS_KEPT = 2  # the current one and the one before, so a reader mid-load is never pulled from under

@@ -21,14 +21,14 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from index import AnswerStory, KnowledgeBase
+from index import KnowledgeBase
 from index.parser import MAX_FILE_BYTES, STORY_SUFFIXES, parse_bytes
 
 from ..bot import StoryBot
 from ..library import Change, LibraryError, StoryLibrary
 from ..private_replies import NO_MENTIONS, reply_privately
 from ..rendering import limits
-from ..title_search import matching_titles
+from ..title_search import find_story, story_choices
 
 log = logging.getLogger(__name__)
 
@@ -151,7 +151,7 @@ class StoryAdmin(commands.Cog):
     @app_commands.describe(title="The story's title; start typing to search")
     @app_commands.checks.has_permissions(manage_messages=True)
     async def remove(self, interaction: discord.Interaction, title: str) -> None:
-        story = self.find_story(title)
+        story = find_story(self.bot.knowledge_base, title)  # never a guess for a destructive command
         if story is None:
             shown = discord.utils.escape_markdown(limits.shorten(title, 200))
             await reply_privately(interaction, f"I don't know a story called “{shown}”; nothing was removed. Pick one from the list.")
@@ -169,22 +169,7 @@ class StoryAdmin(commands.Cog):
 
     @remove.autocomplete("title")
     async def remove_title_autocomplete(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        titles = sorted(self.bot.knowledge_base.titles(), key=str.casefold)
-        return [
-            app_commands.Choice(name=limits.shorten(title, limits.CHOICE_NAME), value=title[: limits.CHOICE_NAME])
-            for title in matching_titles(current, titles, limits.AUTOCOMPLETE_CHOICES)
-        ]
-
-    def find_story(self, title: str) -> AnswerStory | None:
-        """The exact title (any case), or the one an autocomplete value cut to 100 characters starts; never a guess."""
-        knowledge_base = self.bot.knowledge_base
-        if story := knowledge_base.story(title):
-            return story
-        if len(title) == limits.CHOICE_NAME:
-            starting = [t for t in knowledge_base.titles() if t.startswith(title)]
-            if len(starting) == 1:
-                return knowledge_base.story(starting[0])
-        return None
+        return story_choices(self.bot.knowledge_base, current, sorted(self.bot.knowledge_base.titles(), key=str.casefold))
 
     @storyadmin.command(name="reindex", description="Pick up story files edited or added by hand (moderators).")
     @app_commands.checks.has_permissions(manage_messages=True)

@@ -236,3 +236,47 @@ def test_a_json_id_cannot_make_two_titles_one_story(tmp_path):
     corpus = read_corpus([tmp_path])
     assert corpus.errors == []
     assert sorted(s.title for s in corpus.stories) == ["Another Title Entirely", "Fennwater Bridge Closes"]
+
+
+LOOKALIKE_TITLES = [
+    "Rent  Cap Approved",  # double space
+    "Rent\u00a0Cap Approved",  # no-break space
+    "Rent Cap\u200b Approved",  # zero-width space
+    "\u200fRent Cap Approved\u202c",  # bidi marks
+    "Ｒｅｎｔ Cap Approved",  # full-width letters (NFKC)
+    " rent cap approved\t",
+]
+
+
+@pytest.mark.parametrize("title", LOOKALIKE_TITLES)
+def test_titles_that_look_the_same_are_one_story(title):
+    assert story_id_for(title) == story_id_for("Rent Cap Approved")
+    story = Story(title=title, facts=[{"index": 1, "text": "Approved.", "citations": [1]}])
+    assert story.id == story_id_for("Rent Cap Approved")
+    assert "\u200b" not in story.title and "  " not in story.title and story.title == story.title.strip()
+
+
+def test_lookalike_titles_in_two_files_are_reported_as_one_title(tmp_path):
+    write_story(tmp_path, "a.txt", "Rent Cap Approved\n- one [1]\n")
+    write_story(tmp_path, "b.txt", "Rent\u00a0Cap\u200b  Approved\n- two [1]\n")
+    corpus = read_corpus([tmp_path])
+    assert corpus.stories == [] and len(corpus.errors) == 2
+    assert all("same story title 'Rent Cap Approved'" in p.message for p in corpus.errors)
+
+
+def test_a_title_repeated_with_other_spacing_counts_once_and_an_invisible_title_is_no_title(tmp_path):
+    story = parse_file(write_story(tmp_path, "a.txt", "Rent Cap Approved\nRent  Cap\u200b Approved\n- one [1]\n")).story
+    assert story.title == "Rent Cap Approved"
+    result = parse_file(write_story(tmp_path, "b.txt", "\u200b\u200f\n- one [1]\n"))
+    assert result.story is None and result.errors[0].short().startswith("line 1: no title")
+    json_result = parse_bytes(json_story(title="\u200b \u00a0"), Path("story.json"), json_format=True)
+    assert json_result.story is None and "title: Value error, title has no visible characters" in json_result.errors[0].message
+
+
+def test_a_title_spelled_like_another_storys_id_is_refused_and_the_other_kept(tmp_path):
+    write_story(tmp_path, "a.txt", "Rent Cap Approved\n- one [1]\n")
+    decoy = write_story(tmp_path, "b.txt", f"{story_id_for('Rent Cap Approved').upper()}\n- two [1]\n")
+    corpus = read_corpus([tmp_path])
+    assert [s.title for s in corpus.stories] == ["Rent Cap Approved"]
+    [error] = corpus.errors
+    assert str(error).startswith(f"{decoy}:1: title {story_id_for('Rent Cap Approved').upper()!r} is the id of 'Rent Cap Approved'")

@@ -179,7 +179,7 @@ async def test_a_moderator_adds_a_story_by_attachment_and_the_next_ask_answers_f
     event = fake_discord.autocomplete("story", "title", "kestrel seawall", permissions=MANAGE_MESSAGES)
     await fake_discord.dispatch("INTERACTION_CREATE", event)
     callback = (await fake_discord.wait_for(lambda: fake_discord.callbacks(event["id"])))[0]
-    assert callback.json["data"]["choices"][0]["value"] == embed["title"]
+    assert callback.json["data"]["choices"][0] == {"name": embed["title"], "value": index.models.story_id_for(embed["title"])}
 
 
 async def test_the_same_story_again_changes_no_file_but_is_logged(fake_discord, admin_bot, stories_dir):
@@ -215,7 +215,7 @@ async def test_remove_autocompletes_titles_and_makes_the_story_unanswerable(fake
     event = fake_discord.subcommand_autocomplete("storyadmin", "remove", "title", "ferry", permissions=MANAGE_MESSAGES)
     choices = (await run(fake_discord, event))["choices"]
     ferry = "Brackwater Ferry Crews Strike Over Night Shifts"
-    assert choices[0] == {"name": ferry, "value": ferry}
+    assert choices[0] == {"name": ferry, "value": index.models.story_id_for(ferry)}
     question = "Why are the Brackwater ferry crews on strike over night shifts?"
     assert (await ask(fake_discord, question))["title"] == ferry
 
