@@ -35,7 +35,10 @@ ARTICLES_HEADING = re.compile(r"^articles\s+on\s+this\s+story\s*:?$", re.I)
 UPDATED = re.compile(r"^(?:last\s+)?updated:?\s+(?P<date>.+)$", re.I)
 IMAGE_CREDIT = re.compile(r"^image\s+credit:?\s*(?P<credit>.*)$", re.I)
 SOURCE_LINE = re.compile(r"^(?:\[(?P<bracketed>\d+)\]|(?P<dotted>\d+)[.)])\s*(?P<rest>.*)$")
-URL = re.compile(r"\(?(?P<url>https?://[^\s)]+)\)?")
+# The URL in the parentheses that close the line (itself allowed one level of brackets, as in Wikipedia's):
+# a URL earlier on the line belongs to the headline. Each "(" is tried once and stops at the next space or
+# bracket, so a megabyte of "(http://" is still linear.
+URL = re.compile(r"\((?P<url>https?://[^\s()]*(?:\([^\s()]*\)[^\s()]*)*)\)\s*$", re.I)
 # The lookbehind starts a match only where a run of spaces starts: without it a long run is quadratic.
 OUTLET_SEPARATOR = re.compile(r"(?<!\s)\s+[—–-]\s+|:\s+")
 DATE_FORMATS = ("%B %d, %Y", "%b %d, %Y", "%d %B %Y", "%d %b %Y", "%Y-%m-%d", "%B %d %Y")

@@ -20,6 +20,7 @@ from pathlib import Path
 import discord
 from discord import app_commands
 from discord.ext import commands
+from discord.utils import escape_markdown
 
 from index import KnowledgeBase
 from index.parser import MAX_FILE_BYTES, STORY_SUFFIXES, parse_bytes
@@ -28,17 +29,17 @@ from ..bot import StoryBot
 from ..library import Change, LibraryError, StoryLibrary
 from ..private_replies import NO_MENTIONS, reply_privately
 from ..rendering import limits
+from ..rendering.embeds import feedback_embed
 from ..title_search import find_story, story_choices
 
 log = logging.getLogger(__name__)
 
 WATCHER = "directory watcher"
 MODERATORS = discord.Permissions(manage_messages=True)
-SUMMARY_LINES = 15
 
 
 def problem_lines(header: str, problems) -> list[str]:
-    return [header, *(f"• {problem.short()}" for problem in problems)] if problems else []
+    return [header, *(f"• {escape_markdown(problem.short())}" for problem in problems)] if problems else []
 
 
 class StoryAdmin(commands.Cog):
@@ -115,7 +116,7 @@ class StoryAdmin(commands.Cog):
     @app_commands.describe(file="A story file in the scraped text format (.txt) or JSON (.json)")
     @app_commands.checks.has_permissions(manage_messages=True)
     async def add(self, interaction: discord.Interaction, file: discord.Attachment) -> None:
-        suffix, shown = Path(file.filename).suffix.lower(), discord.utils.escape_markdown(limits.shorten(file.filename, 100))
+        suffix, shown = Path(file.filename).suffix.lower(), escape_markdown(limits.shorten(file.filename, 100))
         if suffix not in STORY_SUFFIXES:
             await reply_privately(interaction, f"Please attach a story file ending in .txt or .json; “{shown}” is neither.")
             return
@@ -136,13 +137,13 @@ class StoryAdmin(commands.Cog):
                 change = await self.apply(self.library.add, story, data, suffix, actor=str(interaction.user),
                                           actor_id=interaction.user.id, how="/storyadmin add")
             except LibraryError as error:
-                await self.tell(interaction, [f"Could not add “{story.title}”: {error}"])
+                await self.tell(interaction, [f"Could not add “{escape_markdown(story.title)}”: {error}"])
                 return
         verb = "Updated" if story.title in change.report.updated else "Added" if story.title in change.report.added else "Already up to date:"
         if verb == "Already up to date:":  # the same content again (perhaps as another file): still the moderator's change
             await asyncio.to_thread(self.bot.records.audit, "update", actor=str(interaction.user), actor_id=interaction.user.id,
                                     title=story.title, file=self.library.relative(change.file), detail="/storyadmin add (same content)")
-        lines = [f"{verb} “{story.title}” ({len(story.facts)} bullets, {len(story.narratives)} narratives) "
+        lines = [f"{verb} “{escape_markdown(story.title)}” ({len(story.facts)} bullets, {len(story.narratives)} narratives) "
                  f"in {self.library.relative(change.file)}. Members can ask about it now.",
                  *problem_lines("Warnings:", result.warnings)]
         await self.tell(interaction, lines)
@@ -153,7 +154,7 @@ class StoryAdmin(commands.Cog):
     async def remove(self, interaction: discord.Interaction, title: str) -> None:
         story = find_story(self.bot.knowledge_base, title)  # never a guess for a destructive command
         if story is None:
-            shown = discord.utils.escape_markdown(limits.shorten(title, 200))
+            shown = escape_markdown(limits.shorten(title, 200))
             await reply_privately(interaction, f"I don't know a story called “{shown}”; nothing was removed. Pick one from the list.")
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
@@ -162,9 +163,9 @@ class StoryAdmin(commands.Cog):
                 change = await self.apply(self.library.remove, story.id, actor=str(interaction.user),
                                           actor_id=interaction.user.id, how="/storyadmin remove")
             except LibraryError as error:
-                await self.tell(interaction, [f"Could not remove “{story.title}”: {error}"])
+                await self.tell(interaction, [f"Could not remove “{escape_markdown(story.title)}”: {error}"])
                 return
-        await self.tell(interaction, [f"Removed “{story.title}” ({self.library.relative(change.file)}). "
+        await self.tell(interaction, [f"Removed “{escape_markdown(story.title)}” ({self.library.relative(change.file)}). "
                                       f"{change.report.stories} stories remain."])
 
     @remove.autocomplete("title")
@@ -182,21 +183,13 @@ class StoryAdmin(commands.Cog):
         skipped = [p for p in report.problems if p.fatal]
         lines = [report.summary().replace(f" -> {report.out}", "").replace(f" at {report.out}", ""),
                  *([f"Skipped {len({p.path for p in skipped})} invalid file(s):"] if skipped else []),
-                 *(f"• {self.library.relative(p.path)}: {p.short()}" for p in skipped)]
+                 *(f"• {self.library.relative(p.path)}: {escape_markdown(p.short())}" for p in skipped)]
         await self.tell(interaction, lines)
 
     @storyadmin.command(name="feedback", description="Members' votes on answers: per story, and the worst-rated questions.")
     @app_commands.checks.has_permissions(manage_messages=True)
     async def feedback(self, interaction: discord.Interaction) -> None:
-        summary = await asyncio.to_thread(self.bot.records.summary)
-        embed = discord.Embed(title=f"Feedback — {summary.votes} vote(s)")
-        stories = [f"👍 {t.up} · 👎 {t.down} — {t.name}" for t in summary.stories[:SUMMARY_LINES]]
-        worst = [f"👍 {t.up} · 👎 {t.down} — “{t.name}”" for t in summary.worst]
-        embed.description = limits.fit_lines(
-            ["**Votes per story**", *(stories or ["No votes yet."]), "", "**Worst-rated questions**",
-             *(worst or ["None rated worse than liked."])],
-            limits.EMBED_DESCRIPTION,
-        )
+        embed = feedback_embed(await asyncio.to_thread(self.bot.records.summary))
         await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     async def tell(self, interaction: discord.Interaction, lines: list[str]) -> None:

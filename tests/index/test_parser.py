@@ -280,3 +280,20 @@ def test_a_title_spelled_like_another_storys_id_is_refused_and_the_other_kept(tm
     assert [s.title for s in corpus.stories] == ["Rent Cap Approved"]
     [error] = corpus.errors
     assert str(error).startswith(f"{decoy}:1: title {story_id_for('Rent Cap Approved').upper()!r} is the id of 'Rent Cap Approved'")
+
+
+@pytest.mark.parametrize(
+    ("line", "url", "headline"),
+    [
+        ("[1] Gazette — Read [this](https://evil.example/x) first (https://gazette.example/a)", "https://gazette.example/a",
+         "Read [this](https://evil.example/x) first"),
+        ("[1] Gazette — Headline(https://evil.example/x)(https://gazette.example/a)", "https://gazette.example/a",
+         "Headline(https://evil.example/x)"),
+        ("[1] Wiki — Article (https://wiki.example/Foo_(bar))", "https://wiki.example/Foo_(bar)", "Article"),
+        ("[1] Gazette — See https://evil.example/x for more", None, "See https://evil.example/x for more"),
+        ("[1] Gazette — Headline (javascript:alert(1))", None, "Headline (javascript:alert(1))"),
+    ],
+)
+def test_a_source_lines_url_is_the_one_in_its_closing_parentheses(tmp_path, line, url, headline):
+    story = parse_file(write_story(tmp_path, "s.txt", f"Title\n- fact [1]\n\nArticles on this story\n{line}\n")).story
+    assert (story.source(1).outlet, story.source(1).headline, story.source(1).url) == ("Gazette" if "Gazette" in line else "Wiki", headline, url)

@@ -311,5 +311,14 @@ async def test_a_json_id_never_names_a_file_or_replaces_another_story(fake_disco
     await run(fake_discord, fake_discord.subcommand("storyadmin", "reindex", permissions=MANAGE_MESSAGES, user_id=MODERATOR))
 
 
+async def test_story_text_in_replies_to_moderators_is_escaped(fake_discord, admin_bot, stories_dir):
+    title = "Pier [reopens](https://evil.example) *today*"
+    body = await add(fake_discord, "pier.txt", f"{title}\nBy [us](https://evil.example)\n- The pier reopened.[1]\n")
+    assert body["content"].startswith(r"Added “Pier \[reopens](https://evil.example) \*today\*”")
+    assert r"ignored: 'By \[us](https://evil.example)'" in body["content"]
+    body = await run(fake_discord, fake_discord.subcommand("storyadmin", "remove", {"title": title}, permissions=MANAGE_MESSAGES, user_id=MODERATOR))
+    assert body["content"].startswith(r"Removed “Pier \[reopens](https://evil.example) \*today\*”")
+
+
 async def test_no_message_the_bot_sent_in_this_module_could_ping_anyone(fake_discord, admin_bot):
     assert_nobody_is_pinged(fake_discord.requests)
