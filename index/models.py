@@ -8,8 +8,9 @@ import hashlib
 import re
 import unicodedata
 from datetime import date
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 
@@ -32,6 +33,16 @@ def story_id_for(title: str) -> str:
     return f"{slug}-{digest}" if slug else digest
 
 
+def _has_visible_text(text: str) -> str:
+    if not visible_text(text):
+        raise ValueError("no visible text")
+    return text
+
+
+# Shown as it is (an embed field or a bullet), so it must show something: Discord refuses a blank field.
+VisibleText = Annotated[str, AfterValidator(_has_visible_text)]
+
+
 class Source(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -45,15 +56,15 @@ class Fact(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     index: int = Field(ge=1, description="1-based position of the bullet in its story")
-    text: str = Field(min_length=1, description="the bullet, verbatim, without its citation markers")
+    text: VisibleText = Field(description="the bullet, verbatim, without its citation markers")
     citations: list[int] = Field(default_factory=list)
 
 
 class Narrative(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    label: str = Field(min_length=1, description="the heading exactly as written, e.g. 'Narrative A'")
-    text: str = Field(min_length=1)
+    label: VisibleText = Field(description="the heading exactly as written, e.g. 'Narrative A'")
+    text: VisibleText
 
 
 class Story(BaseModel):

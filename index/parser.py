@@ -282,10 +282,10 @@ class _TextParser:
             self.problem(len(self.lines) or 1, "no bullets: a story needs at least one fact line starting with •, - or *")
         facts = [(number, *self._split_citations(number, text)) for number, text in self.facts]
         for number, text, _ in facts:
-            if not text:
+            if not visible_text(text):
                 self.problem(number, "empty bullet")
         for label_line, label, paragraphs in self.narratives:
-            if not any(paragraphs):
+            if not visible_text(" ".join(paragraphs)):
                 self.problem(label_line, f"narrative {label!r} has no text", fatal=False)
         if any(p.fatal for p in self.problems):
             return ParseResult(self.path, problems=self.problems)
@@ -297,7 +297,7 @@ class _TextParser:
             narratives=[
                 Narrative(label=label, text="\n\n".join(p for p in paragraphs if p))
                 for _, label, paragraphs in self.narratives
-                if any(paragraphs)
+                if visible_text(" ".join(paragraphs))
             ],
             sources=sorted(self.sources.values(), key=lambda s: s.number),
             source_file=str(self.path),

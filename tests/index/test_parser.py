@@ -297,3 +297,24 @@ def test_a_title_spelled_like_another_storys_id_is_refused_and_the_other_kept(tm
 def test_a_source_lines_url_is_the_one_in_its_closing_parentheses(tmp_path, line, url, headline):
     story = parse_file(write_story(tmp_path, "s.txt", f"Title\n- fact [1]\n\nArticles on this story\n{line}\n")).story
     assert (story.source(1).outlet, story.source(1).headline, story.source(1).url) == ("Gazette" if "Gazette" in line else "Wiki", headline, url)
+
+
+@pytest.mark.parametrize(
+    ("narrative", "field", "where"),
+    [({"label": " ", "text": "Fine."}, "label", '"label": " "'), ({"label": "Narrative B", "text": "\u200b\u00a0"}, "text", '"text": "\\u200b'),
+     ({"label": "\u200f", "text": "Fine."}, "label", '"label": "\\u200f"')],
+)
+def test_a_json_narrative_with_a_blank_label_or_text_is_refused(narrative, field, where):
+    data = json_story(narratives=[{"label": "Narrative A", "text": "Fine."}, narrative])
+    [error] = parse_bytes(data, Path("story.json"), json_format=True).errors
+    assert error.short() == f"line {line_of(data, where)}: narratives[1].{field}: Value error, no visible text"
+
+
+def test_invisible_bullets_and_narratives_in_a_text_file_are_reported_not_raised(tmp_path):
+    path = write_story(tmp_path, "s.txt", "Title\n- fine [1]\n- \u200b\u200b [1]\n\nNarrative A\n\u200b\n\nNarrative B\nText.\n")
+    result = parse_file(path)
+    assert [e.short() for e in result.errors] == ["line 3: empty bullet"]
+    path = write_story(tmp_path, "t.txt", "Title\n- fine [1]\n\nNarrative A\n\u200b\n\nNarrative B\nText.\n")
+    result = parse_file(path)
+    assert [n.label for n in result.story.narratives] == ["Narrative B"]
+    assert "line 4: narrative 'Narrative A' has no text" in [w.short() for w in result.warnings]
