@@ -13,6 +13,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -36,6 +37,7 @@ CURRENT = "CURRENT"
 STATS = "file_stats.json"  # the story files as the current generation saw them (builder's fast path)
 GENERATIONS_KEPT = 2  # the current one and the one before, so a reader mid-load is never pulled from under
 
+GENERATION_NAME = re.compile(r"gen-[0-9A-Za-z_-]+")  # what CURRENT may hold: a generation inside the folder
 FACT, NARRATIVE = 0, 1
 # One row per embedded text: which story, fact or narrative, and its position in the story (0-based).
 # Rows are grouped by story, in story order, so a story's rows are one slice.
@@ -127,11 +129,14 @@ def current_path(root: Path) -> Path:
     if not pointer.is_file():
         raise IndexFormatError(f"no index at {root}: build it with `python -m index build --out {root}`")
     try:
-        path = root / pointer.read_text(encoding="utf-8").strip()
+        name = pointer.read_text(encoding="utf-8").strip()
     except (OSError, ValueError) as exc:  # unreadable, or not UTF-8
         raise unusable(root, f"is damaged ({exc})") from exc
-    if not path.is_dir() or path == root:
-        raise unusable(root, f"points at missing {path.name}")
+    if not GENERATION_NAME.fullmatch(name):  # an absolute path, "..", the folder itself: never followed
+        raise unusable(root, "points outside its generations")
+    path = root / name
+    if not path.is_dir():
+        raise unusable(root, f"points at missing {name}")
     return path
 
 
