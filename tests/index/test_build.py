@@ -175,3 +175,18 @@ def test_a_build_killed_mid_way_leaves_the_previous_index_answering_as_before(tm
     assert report.updated and not list(out.glob(".building-*"))
     assert "moorings" in index.load(out, embedder=embedder).story("Fictional Town 5 Opens Harbour Number 5").facts[0].text
     assert os.listdir(out).count(CURRENT) == 1
+
+
+def test_an_index_loaded_before_two_rebuilds_still_reads_every_story_after_its_generation_is_pruned(stories, tmp_path, embedder):
+    out = tmp_path / "idx"
+    index.build([stories], out, embedder=embedder)
+    kb = index.load(out, embedder=embedder)
+    loaded_from = kb.path
+    for n in range(2):
+        write_story(stories, f"new{n}.txt", f"Pruning Story {n}\n- Bullet {n}.[1]\n")
+        index.build([stories], out, embedder=embedder)
+    assert not loaded_from.exists()  # pruned from under the loaded index
+    titles = kb.titles()
+    assert len(kb.catalog()) == len(titles) == 4
+    assert all(kb.story(title).title == title for title in titles)
+    assert kb.ask("how much time did the other force save?").answered
