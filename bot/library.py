@@ -30,6 +30,7 @@ class Change:
     report: BuildReport
     knowledge_base: KnowledgeBase
     file: Path | None = None  # the story file written or removed, if any
+    audited: bool = True  # False when the audit log could not be written
 
 
 def write_atomically(path: Path, data: bytes) -> None:

@@ -86,10 +86,15 @@ def build(
     started = time.perf_counter()
     model = embedder.name if embedder else (model or DEFAULT_MODEL)
     files = story_files(paths)
+    stats = file_stats(files)
+    # Nothing touched since the last clean build: no parsing, and no lock either, since nothing will be
+    # written (so an up-to-date index on a read-only disk loads).
+    if stats_unchanged(out, stats) and (previous := _current_generation(out, model)):
+        return _unchanged(out, previous.manifest, started)
     with build_lock(out):
         previous = _current_generation(out, model)
         stats = file_stats(files)
-        if previous and stats_unchanged(out, stats):  # nothing touched since the last clean build: no parsing
+        if previous and stats_unchanged(out, stats):  # another build finished meanwhile
             return _unchanged(out, previous.manifest, started)
 
         corpus = read_corpus(files)

@@ -10,8 +10,10 @@ readers (an export, a summary) run while the bot writes.
 
 import csv
 import hashlib
+import logging
 import secrets
 import sqlite3
+import threading
 import uuid
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
@@ -20,7 +22,11 @@ from pathlib import Path
 
 from .answer import Answer
 
+log = logging.getLogger(__name__)
+
 RECORDS_FILE = "storybot.sqlite3"
+BUSY_SECONDS = 2.0  # how long a vote, a summary or an audit row waits for another writer's lock
+SAVE_BUSY_SECONDS = 0.5  # the same for saving an answer, which happens on every question
 UP, DOWN = 1, -1
 NO_STORY = "(no story: the bot said no story covers it)"
 
@@ -104,30 +110,62 @@ def _inert(value):
     return value
 
 
+class RecordsUnavailable(Exception):
+    """The records database cannot be used now (locked, read-only, corrupt, disk full); the message says why."""
+
+
 class Records:
+    """Opened on first use, not when made: answering never needs the records, so a broken database must
+    not stop the bot. Any failure raises `RecordsUnavailable`, logged once until the database works again."""
+
     def __init__(self, path: Path):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as db:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.executescript(SCHEMA)
-            db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('member_salt', ?)", (secrets.token_hex(16),))
-            self._salt = bytes.fromhex(db.execute("SELECT value FROM meta WHERE key = 'member_salt'").fetchone()[0])
+        self._salt: bytes | None = None
+        self._failing = False
+        self._state = threading.Lock()
 
     @classmethod
     def beside(cls, index_dir: Path) -> "Records":
         return cls(Path(index_dir) / RECORDS_FILE)
 
+    def _set_up(self, db: sqlite3.Connection) -> None:
+        db.executescript(SCHEMA)
+        db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('member_salt', ?)", (secrets.token_hex(16),))
+        self._salt = bytes.fromhex(db.execute("SELECT value FROM meta WHERE key = 'member_salt'").fetchone()[0])
+
     @contextmanager
-    def _connect(self):
+    def _connect(self, timeout: float = BUSY_SECONDS):
         """One connection per call, committed at the end (rolled back on error) and always closed."""
-        with closing(sqlite3.connect(self.path, timeout=10)) as db:
-            db.execute("PRAGMA foreign_keys=ON")
-            db.execute("PRAGMA synchronous=NORMAL")  # with WAL: durable across crashes of the process
-            with db:
-                yield db
+        try:
+            if self._salt is None:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            with closing(sqlite3.connect(self.path, timeout=timeout)) as db:
+                if self._salt is None:
+                    db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA foreign_keys=ON")
+                db.execute("PRAGMA synchronous=NORMAL")  # with WAL: durable across crashes of the process
+                with db:
+                    if self._salt is None:
+                        self._set_up(db)
+                    yield db
+        except (sqlite3.Error, OSError) as exc:
+            self._unavailable(exc)
+        if self._failing:
+            with self._state:
+                self._failing = False
+            log.info("the records database %s works again", self.path)
+
+    def _unavailable(self, exc: Exception):
+        message = f"the records database {self.path} cannot be used ({exc}); votes and the audit log are unavailable until it can"
+        with self._state:
+            first, self._failing = not self._failing, True
+        (log.error if first else log.debug)("%s", message)
+        raise RecordsUnavailable(message) from exc
 
     def member_hash(self, member_id: int) -> str:
+        if self._salt is None:
+            with self._connect():
+                pass
         return hashlib.blake2b(str(member_id).encode(), key=self._salt, digest_size=16).hexdigest()
 
     # ---------------------------------------------------------------- audit log
@@ -148,10 +186,16 @@ class Records:
 
     # ---------------------------------------------------------------- answers and votes
 
-    def save_answer(self, answer: Answer) -> str:
-        """Keep what was shown (question, stories, bullets) under a new id that the vote buttons carry."""
-        answer_id = uuid.uuid4().hex
-        with self._connect() as db:
+    @staticmethod
+    def new_answer_id() -> str:
+        return uuid.uuid4().hex
+
+    def save_answer(self, answer: Answer, answer_id: str | None = None) -> str:
+        """Keep what was shown (question, stories, bullets) under the id the vote buttons carry (a new one if not given).
+
+        Waits at most SAVE_BUSY_SECONDS for a lock: a busy database must not tie up the threads that save."""
+        answer_id = answer_id or self.new_answer_id()
+        with self._connect(timeout=SAVE_BUSY_SECONDS) as db:
             db.execute("INSERT INTO answers (id, asked_at, question, answered) VALUES (?, ?, ?, ?)",
                        (answer_id, now(), answer.question, int(answer.answered)))
             db.executemany(

@@ -24,6 +24,7 @@ from discord.utils import escape_markdown
 
 from index import KnowledgeBase
 from index.parser import MAX_FILE_BYTES, STORY_SUFFIXES, parse_bytes
+from index.records import RecordsUnavailable
 
 from ..bot import StoryBot
 from ..library import Change, LibraryError, StoryLibrary
@@ -35,6 +36,8 @@ from ..title_search import find_story, story_choices
 log = logging.getLogger(__name__)
 
 WATCHER = "directory watcher"
+AUDIT_UNAVAILABLE = "The audit log is unavailable right now, so this change is not in it; the problem has been logged."
+FEEDBACK_UNAVAILABLE = "Feedback is unavailable right now: the records database cannot be used. The problem has been logged."
 MODERATORS = discord.Permissions(manage_messages=True)
 
 
@@ -92,11 +95,19 @@ class StoryAdmin(commands.Cog):
         self.signature = await asyncio.to_thread(self.library.signature)
         for problem in change.report.problems:
             (log.error if problem.fatal else log.warning)("%s", problem)
-        try:
-            await asyncio.to_thread(self.audit, change, before, actor, actor_id, how)
-        except Exception:
-            log.exception("could not write the audit log for: %s", change.report.summary())
+        change.audited = await self.write_audit(self.audit, change, before, actor, actor_id, how)
         return change
+
+    async def write_audit(self, write, *args, **kwargs) -> bool:
+        """Run an audit write off the loop; False when the audit log is unavailable (the change stands)."""
+        try:
+            await asyncio.to_thread(write, *args, **kwargs)
+        except RecordsUnavailable:
+            return False  # logged once by the records
+        except Exception:
+            log.exception("could not write the audit log")
+            return False
+        return True
 
     def audit(self, change: Change, before: KnowledgeBase, actor: str, actor_id: int | None, how: str) -> None:
         """One row per story added, updated or removed, naming its file."""
@@ -141,12 +152,13 @@ class StoryAdmin(commands.Cog):
                 return
         verb = "Updated" if story.title in change.report.updated else "Added" if story.title in change.report.added else "Already up to date:"
         if verb == "Already up to date:":  # the same content again (perhaps as another file): still the moderator's change
-            await asyncio.to_thread(self.bot.records.audit, "update", actor=str(interaction.user), actor_id=interaction.user.id,
-                                    title=story.title, file=self.library.relative(change.file), detail="/storyadmin add (same content)")
+            change.audited = await self.write_audit(
+                self.bot.records.audit, "update", actor=str(interaction.user), actor_id=interaction.user.id,
+                title=story.title, file=self.library.relative(change.file), detail="/storyadmin add (same content)")
         lines = [f"{verb} “{escape_markdown(story.title)}” ({len(story.facts)} bullets, {len(story.narratives)} narratives) "
                  f"in {self.library.relative(change.file)}. Members can ask about it now.",
                  *problem_lines("Warnings:", result.warnings)]
-        await self.tell(interaction, lines)
+        await self.tell(interaction, lines, change)
 
     @storyadmin.command(name="remove", description="Remove a story: its file and its index entries (moderators).")
     @app_commands.describe(title="The story's title; start typing to search")
@@ -166,7 +178,7 @@ class StoryAdmin(commands.Cog):
                 await self.tell(interaction, [f"Could not remove “{escape_markdown(story.title)}”: {error}"])
                 return
         await self.tell(interaction, [f"Removed “{escape_markdown(story.title)}” ({self.library.relative(change.file)}). "
-                                      f"{change.report.stories} stories remain."])
+                                      f"{change.report.stories} stories remain."], change)
 
     @remove.autocomplete("title")
     async def remove_title_autocomplete(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
@@ -184,15 +196,22 @@ class StoryAdmin(commands.Cog):
         lines = [report.summary().replace(f" -> {report.out}", "").replace(f" at {report.out}", ""),
                  *([f"Skipped {len({p.path for p in skipped})} invalid file(s):"] if skipped else []),
                  *(f"• {self.library.relative(p.path)}: {escape_markdown(p.short())}" for p in skipped)]
-        await self.tell(interaction, lines)
+        await self.tell(interaction, lines, change)
 
     @storyadmin.command(name="feedback", description="Members' votes on answers: per story, and the worst-rated questions.")
     @app_commands.checks.has_permissions(manage_messages=True)
     async def feedback(self, interaction: discord.Interaction) -> None:
-        embed = feedback_embed(await asyncio.to_thread(self.bot.records.summary))
+        try:
+            summary = await asyncio.to_thread(self.bot.records.summary)
+        except RecordsUnavailable:  # logged once by the records
+            await reply_privately(interaction, FEEDBACK_UNAVAILABLE)
+            return
+        embed = feedback_embed(summary)
         await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
-    async def tell(self, interaction: discord.Interaction, lines: list[str]) -> None:
+    async def tell(self, interaction: discord.Interaction, lines: list[str], change: Change | None = None) -> None:
+        if change is not None and not change.audited:
+            lines = [*lines[:1], AUDIT_UNAVAILABLE, *lines[1:]]
         await interaction.followup.send(limits.fit_lines(lines, limits.MESSAGE_CONTENT), ephemeral=True, allowed_mentions=NO_MENTIONS)
 
 
