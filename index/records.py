@@ -2,7 +2,9 @@
 
 One SQLite file next to the index (`<index dir>/storybot.sqlite3`); the index directory only ever prunes
 its own `gen-*` and `.building-*` entries, so the file is safe there. No Discord in here: a member is
-given as an integer id and stored only as a salted hash (the salt is made once and kept in the file).
+given as an integer id and stored only as a salted hash. The salt is made once and kept apart from the
+hashes, in `storybot.salt` beside the database, so the database alone does not give member ids back;
+both files are readable by their owner only (0600).
 
 Every method opens its own short connection, so a `Records` may be used from any thread; WAL mode lets
 readers (an export, a summary) run while the bot writes.
@@ -11,6 +13,7 @@ readers (an export, a summary) run while the bot writes.
 import csv
 import hashlib
 import logging
+import os
 import secrets
 import sqlite3
 import threading
@@ -128,25 +131,60 @@ class Records:
     def beside(cls, index_dir: Path) -> "Records":
         return cls(Path(index_dir) / RECORDS_FILE)
 
+    @property
+    def salt_path(self) -> Path:
+        return self.path.with_suffix(".salt")
+
     def _set_up(self, db: sqlite3.Connection) -> None:
-        db.executescript(SCHEMA)
-        db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('member_salt', ?)", (secrets.token_hex(16),))
-        self._salt = bytes.fromhex(db.execute("SELECT value FROM meta WHERE key = 'member_salt'").fetchone()[0])
+        """First use: the schema, and the salt from its own file (made, or moved out of an older database)."""
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA secure_delete=ON")  # a deleted salt is overwritten, not left in a free page
+        with db:
+            db.executescript(SCHEMA)
+            legacy = db.execute("SELECT value FROM meta WHERE key = 'member_salt'").fetchone()
+            salt = self._salt_from_file(legacy[0] if legacy else None)
+            db.execute("DELETE FROM meta WHERE key = 'member_salt'")
+        if legacy:
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # and out of the write-ahead log
+        self._salt = salt
+
+    def _salt_from_file(self, legacy: str | None) -> bytes:
+        """The salt file's value; a missing one is written (0600) from `legacy` or fresh, atomically."""
+        if not self.salt_path.exists():
+            scratch = self.salt_path.with_name(f".{self.salt_path.name}.{secrets.token_hex(4)}.tmp")
+            descriptor = os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "w") as out:
+                out.write((legacy or secrets.token_hex(16)) + "\n")
+            try:
+                os.link(scratch, self.salt_path)  # never replaces a salt another process made meanwhile
+            except FileExistsError:
+                pass
+            finally:
+                scratch.unlink()
+        text = self.salt_path.read_text(encoding="ascii", errors="replace").strip()
+        if len(text) != 32 or any(c not in "0123456789abcdef" for c in text):
+            raise OSError(f"{self.salt_path} is damaged (expected 32 hex digits)")
+        return bytes.fromhex(text)
+
+    def _create_private(self) -> None:
+        """The database file made readable by its owner only (SQLite gives its WAL files the same mode)."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
+        if self.path.stat().st_mode & 0o077:
+            self.path.chmod(0o600)  # one made by an older version
 
     @contextmanager
     def _connect(self, timeout: float = BUSY_SECONDS):
         """One connection per call, committed at the end (rolled back on error) and always closed."""
         try:
             if self._salt is None:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._create_private()
             with closing(sqlite3.connect(self.path, timeout=timeout)) as db:
                 if self._salt is None:
-                    db.execute("PRAGMA journal_mode=WAL")
+                    self._set_up(db)
                 db.execute("PRAGMA foreign_keys=ON")
                 db.execute("PRAGMA synchronous=NORMAL")  # with WAL: durable across crashes of the process
                 with db:
-                    if self._salt is None:
-                        self._set_up(db)
                     yield db
         except (sqlite3.Error, OSError) as exc:
             self._unavailable(exc)
