@@ -15,6 +15,7 @@ from pathlib import Path
 import index
 from index import BuildReport, Embedder, KnowledgeBase, Story, StoryFileError
 from index.corpus import story_files
+from index.store import file_stats
 from index.parser import parse_file
 
 
@@ -52,16 +53,9 @@ class StoryLibrary:
         self.index_dir = Path(index_dir)
         self.embedder = embedder
 
-    def signature(self) -> tuple[tuple[str, int, int], ...]:
-        """Names, sizes and modification times of the story files: cheap, and changes with any edit."""
-        entries = []
-        for path in story_files([self.stories_dir]):
-            try:
-                stat = path.stat()
-            except OSError:
-                continue
-            entries.append((str(path), stat.st_size, stat.st_mtime_ns))
-        return tuple(entries)
+    def signature(self) -> dict[str, list[int]]:
+        """Names, sizes and modification times of the story files, as a build records them (`BuildReport.file_stats`)."""
+        return file_stats(story_files([self.stories_dir]))
 
     def files_holding(self, story_id: str) -> list[Path]:
         """Every readable file in the stories directory whose story has this id (the same title)."""

@@ -45,6 +45,9 @@ class BuildReport:
     changed: bool = True
     seconds: float = 0.0
     problems: list[Problem] = field(default_factory=list)
+    # The story files as this build found them before reading any (`store.file_stats`): a file changed
+    # after that differs from these, so whoever watches the folder knows to build again.
+    file_stats: dict[str, list[int]] = field(default_factory=dict)
 
     def summary(self) -> str:
         if not self.changed:
@@ -90,12 +93,12 @@ def build(
     # Nothing touched since the last clean build: no parsing, and no lock either, since nothing will be
     # written (so an up-to-date index on a read-only disk loads).
     if stats_unchanged(out, stats) and (previous := _current_generation(out, model)):
-        return _unchanged(out, previous.manifest, started)
+        return _unchanged(out, previous.manifest, stats, started)
     with build_lock(out):
         previous = _current_generation(out, model)
         stats = file_stats(files)
         if previous and stats_unchanged(out, stats):  # another build finished meanwhile
-            return _unchanged(out, previous.manifest, started)
+            return _unchanged(out, previous.manifest, stats, started)
 
         corpus = read_corpus(files)
         if corpus.errors and not skip_invalid:
@@ -104,7 +107,7 @@ def build(
             where = ", ".join(str(p) for p in paths)
             raise StoryFileError(corpus.errors or [Problem(Path(where), 0, "no story files (.txt or .json) found")])
         stories = sorted(corpus.stories, key=lambda s: s.id)
-        report = BuildReport(out, problems=corpus.problems)
+        report = BuildReport(out, problems=corpus.problems, file_stats=stats)
         old_hashes = previous.content_hashes() if previous else {}
         new_hashes = {s.id: s.content_hash() for s in stories}
         old_shelf = previous.stories if previous else None
@@ -159,10 +162,10 @@ def _current_generation(out: Path, model: str) -> Generation | None:
         return None
 
 
-def _unchanged(out: Path, manifest: dict, started: float) -> BuildReport:
+def _unchanged(out: Path, manifest: dict, stats: dict[str, list[int]], started: float) -> BuildReport:
     counts = manifest["counts"]
     return BuildReport(out, stories=counts["stories"], facts=counts["facts"], narratives=counts["narratives"],
-                       changed=False, seconds=time.perf_counter() - started)
+                       changed=False, seconds=time.perf_counter() - started, file_stats=stats)
 
 
 def _reusable_rows(previous: Generation, stories: list[Story], new_hashes: dict[str, str], items: np.ndarray):

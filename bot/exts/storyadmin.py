@@ -56,7 +56,7 @@ class StoryAdmin(commands.Cog):
         self.bot = bot
         self.library = StoryLibrary(bot.settings.stories_dir, bot.index_dir, bot.knowledge_base.embedder)
         self.lock = asyncio.Lock()
-        self.signature: tuple = ()
+        self.signature: dict[str, list[int]] = {}
         self.watcher: asyncio.Task | None = None
 
     async def cog_load(self) -> None:
@@ -92,7 +92,7 @@ class StoryAdmin(commands.Cog):
         before = self.bot.knowledge_base
         change: Change = await asyncio.to_thread(operation, *args)
         self.bot.knowledge_base = change.knowledge_base  # questions already running keep the one they started with
-        self.signature = await asyncio.to_thread(self.library.signature)
+        self.signature = change.report.file_stats  # as the build found the files: an edit made since is picked up next
         for problem in change.report.problems:
             (log.error if problem.fatal else log.warning)("%s", problem)
         change.audited = await self.write_audit(self.audit, change, before, actor, actor_id, how)

@@ -19,6 +19,7 @@ from index.records import Records
 from tests.bot.fake_discord import MANAGE_MESSAGES, FakeDiscord
 from tests.bot.harness import started_bot
 from tests.bot.message_checks import assert_nobody_is_pinged
+from tests.support import write_story
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -276,6 +277,30 @@ async def test_questions_are_answered_from_the_old_index_while_a_change_is_built
     finish.set()
     await fake_discord.wait_for(lambda: fake_discord.followups(event["token"]))
     assert admin_bot.knowledge_base is not before  # swapped in once complete
+
+
+async def test_a_hand_edit_made_during_a_moderator_change_is_picked_up_by_the_next_poll(fake_discord, admin_bot, stories_dir, monkeypatch):
+    cog = admin_bot.get_cog("StoryAdmin")
+    cog.watcher.cancel()  # polled by hand below, so that the poll comes exactly after the change
+    rebuild = cog.library._rebuild
+    title = "Gull Point Lighthouse Relit"
+
+    def rebuild_then_an_editor_saves_a_file():
+        result = rebuild()
+        write_story(stories_dir, "lighthouse.txt", f"{title}\n- The lighthouse was relit on Friday.[1]\n")
+        return result
+
+    monkeypatch.setattr(cog.library, "_rebuild", rebuild_then_an_editor_saves_a_file)
+    body = await add(fake_discord, "pier-again.txt", "Gull Point Pier Closes Again\n- The pier closed again.[1]\n")
+    assert body["content"].startswith("Added")
+    monkeypatch.setattr(cog.library, "_rebuild", rebuild)
+    assert admin_bot.knowledge_base.story(title) is None
+    assert await cog.pick_up_hand_edits() is not None
+    assert admin_bot.knowledge_base.story(title).title == title
+    for name in ("lighthouse.txt", index.models.story_id_for("Gull Point Pier Closes Again") + ".txt"):
+        (stories_dir / name).unlink()
+    await cog.pick_up_hand_edits()
+    cog.watcher = asyncio.create_task(cog.watch(0.2))
 
 
 async def test_reindex_picks_up_hand_edits_and_lists_invalid_files(fake_discord, admin_bot, stories_dir):
