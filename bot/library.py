@@ -16,7 +16,6 @@ import index
 from index import BuildReport, Embedder, KnowledgeBase, Story, StoryFileError
 from index.corpus import story_files
 from index.store import file_stats
-from index.parser import parse_file
 
 
 log = logging.getLogger(__name__)
@@ -57,10 +56,12 @@ class StoryLibrary:
         """Names, sizes and modification times of the story files, as a build records them (`BuildReport.file_stats`)."""
         return file_stats(story_files([self.stories_dir]))
 
-    def files_holding(self, story_id: str) -> list[Path]:
-        """Every readable file in the stories directory whose story has this id (the same title)."""
-        return [path for path in story_files([self.stories_dir])
-                if path.is_file() and (story := parse_file(path).story) is not None and story.id == story_id]
+    def files_holding(self, story_id: str, indexed: KnowledgeBase) -> list[Path]:
+        """The file in the stories directory that the index read this story from (found without parsing any)."""
+        file = indexed.source_file(story_id)
+        if file is None or not file.is_file() or not file.resolve().is_relative_to(self.stories_dir.resolve()):
+            return []
+        return [file]
 
     def relative(self, path: Path | str | None) -> str | None:
         if path is None:
@@ -70,10 +71,10 @@ class StoryLibrary:
         except ValueError:
             return str(path)
 
-    def add(self, story: Story, data: bytes, suffix: str) -> Change:
-        """Save a validated story file; an older file with the same title is replaced (and its entries)."""
+    def add(self, story: Story, data: bytes, suffix: str, indexed: KnowledgeBase) -> Change:
+        """Save a validated story file; the file `indexed` holds the same title in is replaced (and its entries)."""
         self.stories_dir.mkdir(parents=True, exist_ok=True)
-        old_files = self.files_holding(story.id)
+        old_files = self.files_holding(story.id, indexed)
         if len(old_files) == 1 and old_files[0].suffix.lower() == suffix:
             target = old_files[0]  # an update keeps the file's name
         else:
@@ -103,9 +104,9 @@ class StoryLibrary:
             raise
         return Change(report, knowledge_base, target)
 
-    def remove(self, story_id: str) -> Change:
-        """Delete the story's file(s) and drop it from the index."""
-        old_files = self.files_holding(story_id)
+    def remove(self, story_id: str, indexed: KnowledgeBase) -> Change:
+        """Delete the file `indexed` read the story from, and drop it from the index."""
+        old_files = self.files_holding(story_id, indexed)
         if not old_files:
             raise LibraryError(f"no file in {self.stories_dir} holds that story, so there is nothing to remove.")
         backups = {path: path.read_bytes() for path in old_files}

@@ -26,7 +26,7 @@ from .store import (
     item_id,
     read_generation,
     record_stats,
-    stats_unchanged,
+    unchanged_counts,
     write_generation,
 )
 
@@ -90,15 +90,14 @@ def build(
     model = embedder.name if embedder else (model or DEFAULT_MODEL)
     files = story_files(paths)
     stats = file_stats(files)
-    # Nothing touched since the last clean build: no parsing, and no lock either, since nothing will be
-    # written (so an up-to-date index on a read-only disk loads).
-    if stats_unchanged(out, stats) and (previous := _current_generation(out, model)):
-        return _unchanged(out, previous.manifest, stats, started)
+    # Nothing touched since the last clean build: no parsing, no loading, and no lock either, since nothing
+    # will be written (so an up-to-date index on a read-only disk loads).
+    if counts := unchanged_counts(out, stats, model):
+        return _unchanged(out, counts, stats, started)
     with build_lock(out):
+        if counts := unchanged_counts(out, stats, model):  # another build finished meanwhile
+            return _unchanged(out, counts, stats, started)
         previous = _current_generation(out, model)
-        stats = file_stats(files)
-        if previous and stats_unchanged(out, stats):  # another build finished meanwhile
-            return _unchanged(out, previous.manifest, stats, started)
 
         corpus = read_corpus(files)
         if corpus.errors and not skip_invalid:
@@ -155,6 +154,7 @@ def _current_generation(out: Path, model: str) -> Generation | None:
 
     Loaded whole, not just its manifest: trusting a manifest beside a truncated dense.faiss would report
     "up to date" on every build and the index would never load again. The build then reuses this one load.
+    (The no-op check before it, `unchanged_counts`, trusts only files whose sizes and times it recorded.)
     """
     try:
         return read_generation(out, model=model)
@@ -162,8 +162,7 @@ def _current_generation(out: Path, model: str) -> Generation | None:
         return None
 
 
-def _unchanged(out: Path, manifest: dict, stats: dict[str, list[int]], started: float) -> BuildReport:
-    counts = manifest["counts"]
+def _unchanged(out: Path, counts: dict, stats: dict[str, list[int]], started: float) -> BuildReport:
     return BuildReport(out, stories=counts["stories"], facts=counts["facts"], narratives=counts["narratives"],
                        changed=False, seconds=time.perf_counter() - started, file_stats=stats)
 

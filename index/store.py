@@ -186,20 +186,38 @@ def file_stats(files: list[Path]) -> dict[str, list[int]]:
     return stats
 
 
-def stats_unchanged(root: Path, stats: dict[str, list[int]]) -> bool:
-    """True when the story files are exactly as at the last clean build of the current generation."""
+def unchanged_counts(root: Path, stats: dict[str, list[int]], model: str) -> dict | None:
+    """The current generation's counts when nothing changed since the last clean build, else None.
+
+    Nothing changed means: the story files are exactly as then, CURRENT names the same generation, built
+    with `model`, and every file of that generation has the size and time it had when written (a truncated
+    or replaced file fails this). Reads a few small files and stats the generation's: no loading.
+    """
     try:
         recorded = json.loads((root / STATS).read_text(encoding="utf-8"))
-        return recorded["generation"] == current_path(root).name and recorded["files"] == stats
-    except (OSError, ValueError, KeyError, IndexFormatError):
-        return False
+        path = current_path(root)
+        if (recorded["generation"], recorded["model"], recorded["files"]) != (path.name, model, stats):
+            return None
+        if _generation_file_stats(path) != recorded["generation_files"]:
+            return None
+        return recorded["counts"]
+    except (OSError, ValueError, KeyError, TypeError, IndexFormatError):
+        return None
 
 
 def record_stats(root: Path, stats: dict[str, list[int]]) -> None:
     """Beside the generations, not in one: a touched but unchanged file must not cost a new generation."""
+    path = current_path(root)
+    manifest = read_manifest(root, path)
+    record = {"generation": path.name, "model": manifest["model"], "counts": manifest["counts"],
+              "generation_files": _generation_file_stats(path), "files": stats}
     scratch = root / f".{STATS}.tmp"
-    scratch.write_text(json.dumps({"generation": current_path(root).name, "files": stats}), encoding="utf-8")
+    scratch.write_text(json.dumps(record), encoding="utf-8")
     os.replace(scratch, root / STATS)
+
+
+def _generation_file_stats(path: Path) -> dict[str, list[int]]:
+    return {str(f.relative_to(path)): [(info := f.stat()).st_size, info.st_mtime_ns] for f in sorted(path.rglob("*")) if f.is_file()}
 
 
 @contextmanager

@@ -145,7 +145,7 @@ class StoryAdmin(commands.Cog):
         story = result.story
         async with self.lock:
             try:
-                change = await self.apply(self.library.add, story, data, suffix, actor=str(interaction.user),
+                change = await self.apply(self.library.add, story, data, suffix, self.bot.knowledge_base, actor=str(interaction.user),
                                           actor_id=interaction.user.id, how="/storyadmin add")
             except LibraryError as error:
                 await self.tell(interaction, [f"Could not add “{escape_markdown(story.title)}”: {error}"])
@@ -172,7 +172,7 @@ class StoryAdmin(commands.Cog):
         await interaction.response.defer(ephemeral=True, thinking=True)
         async with self.lock:
             try:
-                change = await self.apply(self.library.remove, story.id, actor=str(interaction.user),
+                change = await self.apply(self.library.remove, story.id, self.bot.knowledge_base, actor=str(interaction.user),
                                           actor_id=interaction.user.id, how="/storyadmin remove")
             except LibraryError as error:
                 await self.tell(interaction, [f"Could not remove “{escape_markdown(story.title)}”: {error}"])

@@ -33,8 +33,23 @@ def test_an_add_that_fails_after_the_build_puts_files_and_index_back(library, mo
     def failing_load(*args, **kwargs):
         raise RuntimeError("disk went away")
 
+    indexed = index.load(library.index_dir, embedder=library.embedder)
     monkeypatch.setattr(index, "load", failing_load)
     with pytest.raises(RuntimeError, match="disk went away"):
-        library.add(story, data, ".txt")
+        library.add(story, data, ".txt", indexed)
     assert files(library.stories_dir) == before
     assert index.store.read_manifest(library.index_dir)["stories"] == manifest["stories"]
+
+
+def test_an_add_finds_the_file_it_replaces_without_parsing_the_library(library, monkeypatch):
+    indexed = index.load(library.index_dir, embedder=library.embedder)
+
+    def must_not_parse(path, *args):
+        raise AssertionError(f"parsed {path} to find the file holding the same title")
+
+    monkeypatch.setattr("bot.library.parse_file", must_not_parse, raising=False)  # the build still parses
+    lowmoor = library.stories_dir / "lowmoor_library_closures.txt"
+    data = lowmoor.read_bytes().replace(b"Lowmoor", b"Lowmoor", 1) + b"\n"
+    story = index.parser.parse_bytes(data, Path("upload.txt")).story
+    change = library.add(story, data, ".txt", indexed)
+    assert change.file == lowmoor and lowmoor.read_bytes() == data  # an update keeps the file's name

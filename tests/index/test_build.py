@@ -55,6 +55,24 @@ def test_an_untouched_story_tree_is_not_even_parsed_again(stories, tmp_path, emb
     assert report.changed is False and report.embedded == 0
 
 
+def test_an_unchanged_rebuild_does_not_load_the_index(stories, tmp_path, embedder, monkeypatch):
+    """At a million claims loading the generation took 3.5 s; the no-op check reads a few small files instead."""
+    out = tmp_path / "idx"
+    index.build([stories], out, embedder=embedder)
+
+    def must_not_load(*args, **kwargs):
+        raise AssertionError("an unchanged rebuild loaded the generation")
+
+    monkeypatch.setattr("index.builder.read_generation", must_not_load)
+    report = index.build([stories], out, embedder=embedder)
+    assert (report.changed, report.stories, report.facts, report.narratives) == (False, 4, 14, 8)
+    monkeypatch.undo()
+    with open(current_path(out) / "dense.faiss", "r+b") as dense:  # damaged after the build, size and all
+        dense.truncate(100)
+    report = index.build([stories], out, embedder=embedder)
+    assert report.changed and index.load(out, embedder=embedder).ask("how much time did the other force save?").answered
+
+
 def test_an_edited_story_re_embeds_only_its_own_items(stories, tmp_path, embedder):
     out = tmp_path / "idx"
     index.build([stories], out, embedder=embedder)
