@@ -43,7 +43,11 @@ def write_atomically(path: Path, data: bytes) -> None:
         except BaseException:
             os.unlink(out.name)
             raise
-    os.replace(out.name, path)
+    try:
+        os.replace(out.name, path)
+    except BaseException:  # e.g. a directory in the way: no temporary file is left behind
+        os.unlink(out.name)
+        raise
 
 
 class StoryLibrary:

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 import index
-from bot.library import StoryLibrary
+from bot.library import StoryLibrary, write_atomically
 from tests.support import write_story
 
 STORIES = Path(__file__).parent / "stories"
@@ -53,3 +53,10 @@ def test_an_add_finds_the_file_it_replaces_without_parsing_the_library(library, 
     story = index.parser.parse_bytes(data, Path("upload.txt")).story
     change = library.add(story, data, ".txt", indexed)
     assert change.file == lowmoor and lowmoor.read_bytes() == data  # an update keeps the file's name
+
+
+def test_a_write_that_cannot_be_renamed_into_place_leaves_no_temporary_file(tmp_path):
+    (tmp_path / "story.txt").mkdir()  # in the way, as a hand-made folder would be
+    with pytest.raises(OSError):
+        write_atomically(tmp_path / "story.txt", b"Title\n- a [1]\n")
+    assert [p.name for p in tmp_path.iterdir()] == ["story.txt"]
