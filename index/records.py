@@ -22,6 +22,7 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NoReturn
 
 from .answer import Answer
 
@@ -152,15 +153,14 @@ class Records:
         """The salt file's value; a missing one is written (0600) from `legacy` or fresh, atomically."""
         if not self.salt_path.exists():
             scratch = self.salt_path.with_name(f".{self.salt_path.name}.{secrets.token_hex(4)}.tmp")
-            descriptor = os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(descriptor, "w") as out:
-                out.write((legacy or secrets.token_hex(16)) + "\n")
             try:
+                with os.fdopen(os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as out:
+                    out.write((legacy or secrets.token_hex(16)) + "\n")
                 os.link(scratch, self.salt_path)  # never replaces a salt another process made meanwhile
             except FileExistsError:
                 pass
             finally:
-                scratch.unlink()
+                scratch.unlink(missing_ok=True)
         text = self.salt_path.read_text(encoding="ascii", errors="replace").strip()
         if len(text) != 32 or any(c not in "0123456789abcdef" for c in text):
             raise OSError(f"{self.salt_path} is damaged (expected 32 hex digits)")
@@ -193,7 +193,7 @@ class Records:
                 self._failing = False
             log.info("the records database %s works again", self.path)
 
-    def _unavailable(self, exc: Exception):
+    def _unavailable(self, exc: Exception) -> NoReturn:
         message = f"the records database {self.path} cannot be used ({exc}); votes and the audit log are unavailable until it can"
         with self._state:
             first, self._failing = not self._failing, True
