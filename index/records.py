@@ -29,7 +29,7 @@ from .answer import Answer
 log = logging.getLogger(__name__)
 
 RECORDS_FILE = "storybot.sqlite3"
-BUSY_SECONDS = 2.0  # how long a vote, a summary or an audit row waits for another writer's lock
+BUSY_SECONDS = 1.0  # how long a vote, a summary or an audit row waits for another writer's lock (a vote must be answered within 3 s)
 SAVE_BUSY_SECONDS = 0.5  # the same for saving an answer, which happens on every question
 UP, DOWN = 1, -1
 NO_STORY = "(no story: the bot said no story covers it)"
