@@ -15,7 +15,7 @@ from pathlib import Path
 import index
 from index import BuildReport, Embedder, KnowledgeBase, Story, StoryFileError
 from index.corpus import story_files
-from index.store import file_stats
+from index.store import file_stats, recorded_file_stats
 
 
 log = logging.getLogger(__name__)
@@ -55,6 +55,10 @@ class StoryLibrary:
         self.stories_dir = Path(stories_dir)
         self.index_dir = Path(index_dir)
         self.embedder = embedder
+
+    def built_signature(self) -> dict[str, list[int]]:
+        """The signature the current index was cleanly built from ({} if unknown, so the first poll reindexes)."""
+        return recorded_file_stats(self.index_dir)
 
     def signature(self) -> dict[str, list[int]]:
         """Names, sizes and modification times of the story files, as a build records them (`BuildReport.file_stats`)."""

@@ -205,6 +205,15 @@ def unchanged_counts(root: Path, stats: dict[str, list[int]], model: str) -> dic
         return None
 
 
+def recorded_file_stats(root: Path) -> dict[str, list[int]]:
+    """The story files' stats recorded by the last clean build of the current generation, or {}."""
+    try:
+        recorded = json.loads((root / STATS).read_text(encoding="utf-8"))
+        return recorded["files"] if recorded["generation"] == current_path(root).name else {}
+    except (OSError, ValueError, KeyError, TypeError, IndexFormatError):
+        return {}
+
+
 def record_stats(root: Path, stats: dict[str, list[int]]) -> None:
     """Beside the generations, not in one: a touched but unchanged file must not cost a new generation."""
     path = current_path(root)

@@ -60,7 +60,8 @@ class StoryAdmin(commands.Cog):
         self.watcher: asyncio.Task | None = None
 
     async def cog_load(self) -> None:
-        self.signature = await asyncio.to_thread(self.library.signature)
+        # What the index was built from, not what the folder holds now: a file saved since is picked up.
+        self.signature = await asyncio.to_thread(self.library.built_signature)
         if self.bot.settings.poll_seconds > 0:
             self.watcher = asyncio.create_task(self.watch(self.bot.settings.poll_seconds), name="storybot-stories-watcher")
 

@@ -60,3 +60,9 @@ def test_a_write_that_cannot_be_renamed_into_place_leaves_no_temporary_file(tmp_
     with pytest.raises(OSError):
         write_atomically(tmp_path / "story.txt", b"Title\n- a [1]\n")
     assert [p.name for p in tmp_path.iterdir()] == ["story.txt"]
+
+
+def test_the_signature_the_index_was_built_from_is_the_recorded_one(library, tmp_path):
+    assert library.built_signature() == library.signature()
+    write_story(library.stories_dir, "late.txt", "Saved After The Build\n- A late file.[1]\n")  # after the build, before the bot watches
+    assert library.built_signature() != library.signature()
