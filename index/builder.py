@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .corpus import read_corpus, story_files
+from .corpus import read_corpus, story_file_names
 from .embedder import Embedder, embedder_for
 from .errors import IndexFormatError, Problem, StoryFileError
 from .lexical import build_lexical
@@ -88,8 +88,8 @@ def build(
     """
     started = time.perf_counter()
     model = embedder.name if embedder else (model or DEFAULT_MODEL)
-    files = story_files(paths)
-    stats = file_stats(files)
+    names = story_file_names(paths)
+    stats = file_stats(names)
     # Nothing touched since the last clean build: no parsing, no loading, and no lock either, since nothing
     # will be written (so an up-to-date index on a read-only disk loads).
     if counts := unchanged_counts(out, stats, model):
@@ -99,7 +99,7 @@ def build(
             return _unchanged(out, counts, stats, started)
         previous = _current_generation(out, model)
 
-        corpus = read_corpus(files)
+        corpus = read_corpus([Path(name) for name in names])
         if corpus.errors and not skip_invalid:
             raise StoryFileError(corpus.errors)
         if not corpus.stories:

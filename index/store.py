@@ -174,15 +174,16 @@ def read_generation(root: Path, *, model: str | None = None) -> Generation:
     return Generation(path, manifest, stories, items, vectors, dense, lexical)
 
 
-def file_stats(files: list[Path]) -> dict[str, list[int]]:
+def file_stats(files: list[Path] | list[str]) -> dict[str, list[int]]:
     """Size and modification time of each story file: enough to know nothing was touched."""
     stats = {}
     for file in files:
         try:
-            info = file.stat()
+            info = os.stat(file)
         except OSError:
             continue  # reported by the parser, which will be asked since the stats differ
-        stats[str(file.resolve())] = [info.st_size, info.st_mtime_ns]
+        name = os.fspath(file)
+        stats[name if os.path.isabs(name) else os.path.abspath(name)] = [info.st_size, info.st_mtime_ns]
     return stats
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from index.corpus import read_corpus
+from index.corpus import read_corpus, story_files
 from index.models import Story, story_id_for
 from index.parser import MAX_FILE_BYTES, parse_bytes, parse_citations, parse_file
 from tests.support import INDEX_FIXTURES as FIXTURES
@@ -318,3 +318,11 @@ def test_invisible_bullets_and_narratives_in_a_text_file_are_reported_not_raised
     result = parse_file(path)
     assert [n.label for n in result.story.narratives] == ["Narrative B"]
     assert "line 4: narrative 'Narrative A' has no text" in [w.short() for w in result.warnings]
+
+
+def test_story_files_skip_hidden_and_temporary_files_and_linked_folders(tmp_path):
+    for name in ["a.txt", "b.JSON", "notes.md", ".hidden.txt", ".storyadmin-x.tmp", "sub/c.txt", ".git/d.txt"]:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("x")
+    (tmp_path / "sub" / "loop").symlink_to(tmp_path)  # followed, it would never end
+    assert [p.relative_to(tmp_path).as_posix() for p in story_files([tmp_path])] == ["a.txt", "b.JSON", "sub/c.txt"]
