@@ -50,7 +50,8 @@ class StoryBot(commands.Bot):
         self.inference = ThreadPoolExecutor(settings.inference_threads, thread_name_prefix="storybot-inference")
         # Story changes are built into, and votes and the audit log kept beside, the index the bot was given.
         self.index_dir = knowledge_base.path.parent
-        self.records = Records.beside(self.index_dir)
+        self.records = Records.beside(self.index_dir)  # opened on first use: answering never needs it
+        self.saving_answers: dict[str, asyncio.Future] = {}  # answers being saved for their votes (bot/feedback.py)
 
     async def setup_hook(self) -> None:
         self.add_dynamic_items(VoteButton)  # 👍 / 👎 on answers sent before a restart keep working

@@ -1,11 +1,17 @@
 """The console chat: the bot's answers on a terminal, for trying it without a Discord token."""
 
+import re
+import unicodedata
 from typing import TextIO
 
 from index import KnowledgeBase, QuestionError
 from index.terminal import format_answer, format_catalog, format_story
 
-from .title_search import best_title
+from .title_search import find_story
+
+NOT_UTF8 = "(Some of what you typed was not UTF-8 text; those bytes are shown as �.)"
+# Terminal control sequences (CSI, OSC and other ESC sequences, and the 8-bit CSI), removed whole.
+ESCAPE_SEQUENCE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]?|\x9b[0-?]*[ -/]*[@-~]")
 
 GREETING = (
     "storybot console: type a question, /story TITLE, /stories, or /quit (Ctrl-D also quits). "
@@ -16,6 +22,8 @@ GREETING = (
 def run_console(knowledge_base: KnowledgeBase, stdin: TextIO, stdout: TextIO) -> None:
     """Answer one line at a time until EOF or /quit; the same answers as on Discord, as text."""
     interactive = stdin.isatty()
+    if hasattr(stdin, "reconfigure"):
+        stdin.reconfigure(errors="replace")  # a stray byte is shown as � instead of ending the chat
     print(GREETING, file=stdout, flush=True)
     while True:
         if interactive:
@@ -23,12 +31,22 @@ def run_console(knowledge_base: KnowledgeBase, stdin: TextIO, stdout: TextIO) ->
         line = stdin.readline()
         if not line:  # EOF
             break
-        line = line.strip()
+        line = without_control_characters(line).strip()
         if not line:
             continue
         if line in ("/quit", "/exit"):
             break
-        print(reply_to(knowledge_base, line), file=stdout, end="\n\n", flush=True)
+        reply = without_control_characters(reply_to(knowledge_base, line))  # story text could carry escapes too
+        if "\ufffd" in line:
+            reply = f"{NOT_UTF8}\n{reply}"
+        print(reply, file=stdout, end="\n\n", flush=True)
+
+
+def without_control_characters(text: str) -> str:
+    """Text that cannot move the cursor, recolour or retitle the terminal: escape sequences and other control
+    characters removed (line breaks and tabs kept)."""
+    text = ESCAPE_SEQUENCE.sub("", text)
+    return "".join(c for c in text if c in "\n\t" or unicodedata.category(c) != "Cc")
 
 
 def reply_to(knowledge_base: KnowledgeBase, line: str) -> str:
@@ -39,9 +57,7 @@ def reply_to(knowledge_base: KnowledgeBase, line: str) -> str:
     if command == "/story":
         if not argument.strip():
             return "Usage: /story TITLE (type /stories to see the titles)"
-        story = knowledge_base.story(argument)
-        if story is None and (meant := best_title(argument, knowledge_base.titles())):
-            story = knowledge_base.story(meant)
+        story = find_story(knowledge_base, argument, guess=True)
         if story is None:
             return f"I don't know a story called “{argument.strip()}”. Type /stories to see the titles."
         return format_story(story, full_card=True)

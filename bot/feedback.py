@@ -2,7 +2,7 @@
 
 Each button is a `DynamicItem`: its custom_id carries the answer's id and the vote, and the bot registers
 the class at start (`add_dynamic_items`), so a click on a message sent before a restart still arrives
-here. What the answer showed is saved when it is sent, so a vote needs nothing from memory.
+here. What the answer showed is saved while it is sent, so a vote needs nothing from memory.
 """
 
 import asyncio
@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import discord
 
 from index import Answer
-from index.records import DOWN, UP
+from index.records import DOWN, UP, Records, RecordsUnavailable
 
 from .private_replies import reply_privately
 
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 VOTES = {"up": (UP, "👍"), "down": (DOWN, "👎")}
+VOTES_UNAVAILABLE = "Sorry, votes are unavailable right now; the problem has been logged."
 
 
 class VoteButton(discord.ui.DynamicItem[discord.ui.Button], template=r"storybot:vote:(?P<answer>[0-9a-f]{32}):(?P<vote>up|down)"):
@@ -37,8 +38,13 @@ class VoteButton(discord.ui.DynamicItem[discord.ui.Button], template=r"storybot:
 
     async def callback(self, interaction: discord.Interaction["StoryBot"]) -> None:
         value, emoji = VOTES[self.vote]
+        if saving := interaction.client.saving_answers.get(self.answer_id):
+            await saving  # clicked before the answer was saved (it waits at most SAVE_BUSY_SECONDS)
         try:
             known = await asyncio.to_thread(interaction.client.records.vote, self.answer_id, interaction.user.id, value)
+        except RecordsUnavailable:  # logged once by the records
+            await reply_privately(interaction, VOTES_UNAVAILABLE)
+            return
         except Exception:
             log.exception("could not record a vote on answer %s", self.answer_id)
             await reply_privately(interaction, "Sorry, I couldn't record that vote. Please try again later.")
@@ -49,18 +55,31 @@ class VoteButton(discord.ui.DynamicItem[discord.ui.Button], template=r"storybot:
         await reply_privately(interaction, f"Thanks — recorded {emoji}")
 
 
-async def feedback_view(bot: "StoryBot", answer: Answer) -> discord.ui.View:
-    """The vote buttons for an answer about to be sent, after saving what it shows.
-
-    If the answer cannot be saved the answer still goes out, without buttons: feedback never costs a member
-    their answer.
-    """
+def vote_buttons(answer_id: str) -> discord.ui.View:
+    """👍 and 👎 for the answer that will be saved under `answer_id`."""
     view = discord.ui.View(timeout=None)
-    try:
-        answer_id = await asyncio.to_thread(bot.records.save_answer, answer)
-    except Exception:
-        log.exception("could not save an answer for feedback; sending it without vote buttons")
-        return view
     view.add_item(VoteButton(answer_id, "up"))
     view.add_item(VoteButton(answer_id, "down"))
     return view
+
+
+def remember_answer(bot: "StoryBot", answer: Answer) -> str:
+    """Start saving what an answer shows and return the id its vote buttons carry.
+
+    The answer is sent meanwhile, so the records never delay it; a vote that arrives before the save is done
+    waits for it (`saving`). If the answer cannot be saved, a vote on it is answered politely instead of counted.
+    """
+    answer_id = bot.records.new_answer_id()
+    saving = asyncio.ensure_future(asyncio.to_thread(_save, bot.records, answer, answer_id))
+    bot.saving_answers[answer_id] = saving  # also keeps the task referenced until it is done
+    saving.add_done_callback(lambda _: bot.saving_answers.pop(answer_id, None))
+    return answer_id
+
+
+def _save(records: Records, answer: Answer, answer_id: str) -> None:
+    try:
+        records.save_answer(answer, answer_id)
+    except RecordsUnavailable:
+        pass  # logged once by the records
+    except Exception:
+        log.exception("could not save answer %s for feedback", answer_id)

@@ -162,16 +162,19 @@ def run_bench(args, settings: IndexSettings) -> int:
 
 
 def run_feedback(args, settings: IndexSettings) -> int:
-    from .records import RECORDS_FILE, Records
+    from .records import RECORDS_FILE, Records, RecordsUnavailable
 
     if not (args.index / RECORDS_FILE).is_file():
         print(f"error: no feedback recorded at {args.index / RECORDS_FILE}", file=sys.stderr)
         return EXIT_INVALID_INPUT
     records = Records.beside(args.index)
-    if args.export:
-        print(f"exported {records.export_csv(args.export)} vote(s) to {args.export}")
-        return 0
-    summary = records.summary()
+    try:
+        if args.export:
+            print(f"exported {records.export_csv(args.export)} vote(s) to {args.export}")
+            return 0
+        summary = records.summary()
+    except RecordsUnavailable:
+        return EXIT_INVALID_INPUT  # the records logged why, once
     print(f"{summary.votes} vote(s)")
     for tally in summary.stories:
         print(f"  +{tally.up} -{tally.down}  {tally.name}")

@@ -4,13 +4,10 @@ Every `text` here is copied verbatim from a story; nothing in an answer is writt
 The JSON field names are fixed (other tools read them); fields may be added, never renamed.
 """
 
-import re
-import unicodedata
-
 from pydantic import BaseModel, Field
 
 from .errors import QuestionError
-from .models import Source, Story
+from .models import Source, Story, visible_text
 
 MAX_QUESTION_CHARS = 500
 
@@ -22,7 +19,7 @@ def clean_question(question: str) -> str:
     """
     # Invisible format characters (zero-width spaces and joiners, bidi overrides) are dropped first: a question
     # made only of them is empty, and none of them can reorder or hide the question where it is shown.
-    text = re.sub(r"\s+", " ", "".join(c for c in question if unicodedata.category(c) != "Cf")).strip()
+    text = visible_text(question)
     if not text:
         raise QuestionError("Please include a question, e.g. “What did the council decide about rents?”")
     if not re.search(r"\w", text):

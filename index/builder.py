@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .corpus import read_corpus, story_files
+from .corpus import read_corpus, story_file_names
 from .embedder import Embedder, embedder_for
 from .errors import IndexFormatError, Problem, StoryFileError
 from .lexical import build_lexical
@@ -26,7 +26,7 @@ from .store import (
     item_id,
     read_generation,
     record_stats,
-    stats_unchanged,
+    unchanged_counts,
     write_generation,
 )
 
@@ -45,6 +45,9 @@ class BuildReport:
     changed: bool = True
     seconds: float = 0.0
     problems: list[Problem] = field(default_factory=list)
+    # The story files as this build found them before reading any (`store.file_stats`): a file changed
+    # after that differs from these, so whoever watches the folder knows to build again.
+    file_stats: dict[str, list[int]] = field(default_factory=dict)
 
     def summary(self) -> str:
         if not self.changed:
@@ -85,21 +88,25 @@ def build(
     """
     started = time.perf_counter()
     model = embedder.name if embedder else (model or DEFAULT_MODEL)
-    files = story_files(paths)
+    names = story_file_names(paths)
+    stats = file_stats(names)
+    # Nothing touched since the last clean build: no parsing, no loading, and no lock either, since nothing
+    # will be written (so an up-to-date index on a read-only disk loads).
+    if counts := unchanged_counts(out, stats, model):
+        return _unchanged(out, counts, stats, started)
     with build_lock(out):
+        if counts := unchanged_counts(out, stats, model):  # another build finished meanwhile
+            return _unchanged(out, counts, stats, started)
         previous = _current_generation(out, model)
-        stats = file_stats(files)
-        if previous and stats_unchanged(out, stats):  # nothing touched since the last clean build: no parsing
-            return _unchanged(out, previous.manifest, started)
 
-        corpus = read_corpus(files)
+        corpus = read_corpus([Path(name) for name in names])
         if corpus.errors and not skip_invalid:
             raise StoryFileError(corpus.errors)
         if not corpus.stories:
             where = ", ".join(str(p) for p in paths)
             raise StoryFileError(corpus.errors or [Problem(Path(where), 0, "no story files (.txt or .json) found")])
         stories = sorted(corpus.stories, key=lambda s: s.id)
-        report = BuildReport(out, problems=corpus.problems)
+        report = BuildReport(out, problems=corpus.problems, file_stats=stats)
         old_hashes = previous.content_hashes() if previous else {}
         new_hashes = {s.id: s.content_hash() for s in stories}
         old_shelf = previous.stories if previous else None
@@ -147,6 +154,7 @@ def _current_generation(out: Path, model: str) -> Generation | None:
 
     Loaded whole, not just its manifest: trusting a manifest beside a truncated dense.faiss would report
     "up to date" on every build and the index would never load again. The build then reuses this one load.
+    (The no-op check before it, `unchanged_counts`, trusts only files whose sizes and times it recorded.)
     """
     try:
         return read_generation(out, model=model)
@@ -154,10 +162,9 @@ def _current_generation(out: Path, model: str) -> Generation | None:
         return None
 
 
-def _unchanged(out: Path, manifest: dict, started: float) -> BuildReport:
-    counts = manifest["counts"]
+def _unchanged(out: Path, counts: dict, stats: dict[str, list[int]], started: float) -> BuildReport:
     return BuildReport(out, stories=counts["stories"], facts=counts["facts"], narratives=counts["narratives"],
-                       changed=False, seconds=time.perf_counter() - started)
+                       changed=False, seconds=time.perf_counter() - started, file_stats=stats)
 
 
 def _reusable_rows(previous: Generation, stories: list[Story], new_hashes: dict[str, str], items: np.ndarray):

@@ -3,12 +3,13 @@
 Checking together is what catches problems no single file shows, such as two files with one title.
 """
 
+import os
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import HasProblems, Problem
-from .models import Story
+from .models import Story, title_key
 from .parser import STORY_SUFFIXES, parse_file
 
 
@@ -20,19 +21,33 @@ class Corpus(HasProblems):
 
 def story_files(paths: list[Path]) -> list[Path]:
     """Story files under `paths` in a stable order; hidden and temporary files are not stories."""
-    found: set[Path] = set()
+    return [Path(name) for name in story_file_names(paths)]
+
+
+def story_file_names(paths: list[Path]) -> list[str]:
+    """`story_files` as sorted strings, for the builder's no-op check: at 100,000 files, making Path objects
+    would take longer than the check itself. Directory entries know their own type, so nothing is stat'ed."""
+    found: set[str] = set()
     for path in paths:
         if path.is_dir():
-            found.update(
-                f for f in path.rglob("*")
-                if f.is_file() and f.suffix.lower() in STORY_SUFFIXES
-                and not any(part.startswith(".") for part in f.relative_to(path).parts)
-            )
-        elif path.exists():
-            found.add(path)
+            found.update(_story_files_in(str(path)))
         else:
-            found.add(path)  # reported as unreadable by the parser, with its name
+            found.add(str(path))  # a missing one is reported as unreadable by the parser, with its name
     return sorted(found)
+
+
+def _story_files_in(folder: str) -> list[str]:
+    files, folders = [], [folder]
+    while folders:
+        with os.scandir(folders.pop()) as entries:
+            for entry in entries:
+                if entry.name.startswith("."):
+                    continue
+                if entry.is_dir(follow_symlinks=False):  # as rglob: a linked folder is not descended (no loops)
+                    folders.append(entry.path)
+                elif entry.is_file() and os.path.splitext(entry.name)[1].lower() in STORY_SUFFIXES:
+                    files.append(entry.path)
+    return files
 
 
 def read_corpus(paths: list[Path]) -> Corpus:
@@ -44,6 +59,11 @@ def read_corpus(paths: list[Path]) -> Corpus:
         if result.story is not None:
             by_id[result.story.id].append(result.story)
     for same_title in by_id.values():
+        if len(same_title) == 1 and (shadowed := by_id.get(title_key(same_title[0].title))):
+            # Lookups take a title or an id (autocomplete sends ids): this title would find the other story.
+            story = same_title[0]
+            corpus.problems.append(Problem(Path(story.source_file), 1, f"title {story.title!r} is the id of {shadowed[0].title!r}; choose another title"))
+            continue
         if len(same_title) == 1:
             corpus.stories.append(same_title[0])
             continue

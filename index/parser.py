@@ -11,10 +11,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
+from json_source_map import calculate as json_source_map
 from pydantic import ValidationError
 
 from .errors import HasProblems, Problem
-from .models import Fact, Narrative, Source, Story
+from .models import Fact, Narrative, Source, Story, title_key, visible_text
 
 MAX_FILE_BYTES = 1_000_000
 MAX_CITATION = 9999
@@ -34,7 +35,10 @@ ARTICLES_HEADING = re.compile(r"^articles\s+on\s+this\s+story\s*:?$", re.I)
 UPDATED = re.compile(r"^(?:last\s+)?updated:?\s+(?P<date>.+)$", re.I)
 IMAGE_CREDIT = re.compile(r"^image\s+credit:?\s*(?P<credit>.*)$", re.I)
 SOURCE_LINE = re.compile(r"^(?:\[(?P<bracketed>\d+)\]|(?P<dotted>\d+)[.)])\s*(?P<rest>.*)$")
-URL = re.compile(r"\(?(?P<url>https?://[^\s)]+)\)?")
+# The URL in the parentheses that close the line (itself allowed one level of brackets, as in Wikipedia's):
+# a URL earlier on the line belongs to the headline. Each "(" is tried once and stops at the next space or
+# bracket, so a megabyte of "(http://" is still linear.
+URL = re.compile(r"\((?P<url>https?://[^\s()]*(?:\([^\s()]*\)[^\s()]*)*)\)\s*$", re.I)
 # The lookbehind starts a match only where a run of spaces starts: without it a long run is quadratic.
 OUTLET_SEPARATOR = re.compile(r"(?<!\s)\s+[—–-]\s+|:\s+")
 DATE_FORMATS = ("%B %d, %Y", "%b %d, %Y", "%d %B %Y", "%d %b %Y", "%Y-%m-%d", "%B %d %Y")
@@ -97,15 +101,48 @@ def _parse_json(text: str, path: Path) -> ParseResult:
     if not isinstance(raw, dict):
         return ParseResult(path, problems=[Problem(path, 1, "JSON story must be an object")])
     raw.pop("source_file", None)
+    given_id = raw.pop("id", None)
     try:
         story = Story.model_validate({**raw, "source_file": str(path)})
     except ValidationError as exc:
-        problems = [
-            Problem(path, 1, f"{'.'.join(str(part) for part in err['loc']) or 'story'}: {err['msg']}")
-            for err in exc.errors()
-        ]
+        lines = _json_lines(text)
+        problems = []
+        for err in exc.errors():
+            location = list(err["loc"])
+            if err["type"] == "fact_index":  # reported on the list, about one bullet in it
+                location += [err["ctx"]["position"] - 1, "index"]
+            problems.append(Problem(path, _line_of(lines, location), f"{_field_name(location)}: {err['msg']}"))
         return ParseResult(path, problems=problems)
-    return ParseResult(path, story=story, problems=_soft_problems(story, path, {}))
+    problems = _soft_problems(story, path, {})
+    if given_id not in (None, "", story.id):
+        line = _line_of(_json_lines(text), ["id"])
+        problems.insert(0, Problem(path, line, "id is ignored: a story's id always comes from its title", fatal=False))
+    return ParseResult(path, story=story, problems=problems)
+
+
+def _json_lines(text: str) -> dict[str, int]:
+    """Each JSON pointer ("/facts/0/index") to the 1-based line of its value; empty if the map cannot be made."""
+    try:
+        return {pointer: entry.value_start.line + 1 for pointer, entry in json_source_map(text).items()}
+    except Exception:  # noqa: BLE001 (json.loads accepted the text; the map is only a convenience for messages)
+        return {}
+
+
+def _line_of(lines: dict[str, int], location: list) -> int:
+    """The line of the deepest part of `location` the document has (a missing field: its parent's line)."""
+    for depth in range(len(location), 0, -1):
+        pointer = "/" + "/".join(str(part) for part in location[:depth])
+        if pointer in lines:
+            return lines[pointer]
+    return 1
+
+
+def _field_name(location: list) -> str:
+    """('facts', 0, 'index') -> 'facts[0].index'."""
+    name = ""
+    for part in location:
+        name += f"[{part}]" if isinstance(part, int) else f".{part}" if name else str(part)
+    return name or "story"
 
 
 def parse_citations(markers: str) -> tuple[list[int], list[str]]:
@@ -176,13 +213,13 @@ class _TextParser:
 
     def _header(self, number: int, line: str) -> None:
         if self.title is None:
-            if UPDATED.match(line) or IMAGE_CREDIT.match(line):
+            if UPDATED.match(line) or IMAGE_CREDIT.match(line) or not visible_text(line):
                 self.problem(number, "no title: the first line must be the story's title")
                 self.title = ""
             else:
-                self.title = line
+                self.title = visible_text(line)
             return
-        if line == self.title:
+        if title_key(line) == title_key(self.title):
             return  # scraped pages repeat the title above the date
         if match := UPDATED.match(line):
             self.updated = self._date(number, match["date"])
@@ -245,10 +282,10 @@ class _TextParser:
             self.problem(len(self.lines) or 1, "no bullets: a story needs at least one fact line starting with •, - or *")
         facts = [(number, *self._split_citations(number, text)) for number, text in self.facts]
         for number, text, _ in facts:
-            if not text:
+            if not visible_text(text):
                 self.problem(number, "empty bullet")
         for label_line, label, paragraphs in self.narratives:
-            if not any(paragraphs):
+            if not visible_text(" ".join(paragraphs)):
                 self.problem(label_line, f"narrative {label!r} has no text", fatal=False)
         if any(p.fatal for p in self.problems):
             return ParseResult(self.path, problems=self.problems)
@@ -260,7 +297,7 @@ class _TextParser:
             narratives=[
                 Narrative(label=label, text="\n\n".join(p for p in paragraphs if p))
                 for _, label, paragraphs in self.narratives
-                if any(paragraphs)
+                if visible_text(" ".join(paragraphs))
             ],
             sources=sorted(self.sources.values(), key=lambda s: s.number),
             source_file=str(self.path),

@@ -2,7 +2,9 @@
 
 One SQLite file next to the index (`<index dir>/storybot.sqlite3`); the index directory only ever prunes
 its own `gen-*` and `.building-*` entries, so the file is safe there. No Discord in here: a member is
-given as an integer id and stored only as a salted hash (the salt is made once and kept in the file).
+given as an integer id and stored only as a salted hash. The salt is made once and kept apart from the
+hashes, in `storybot.salt` beside the database, so the database alone does not give member ids back;
+both files are readable by their owner only (0600).
 
 Every method opens its own short connection, so a `Records` may be used from any thread; WAL mode lets
 readers (an export, a summary) run while the bot writes.
@@ -10,17 +12,25 @@ readers (an export, a summary) run while the bot writes.
 
 import csv
 import hashlib
+import logging
+import os
 import secrets
 import sqlite3
+import threading
 import uuid
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NoReturn
 
 from .answer import Answer
 
+log = logging.getLogger(__name__)
+
 RECORDS_FILE = "storybot.sqlite3"
+BUSY_SECONDS = 1.0  # how long a vote, a summary or an audit row waits for another writer's lock (a vote must be answered within 3 s)
+SAVE_BUSY_SECONDS = 0.5  # the same for saving an answer, which happens on every question
 UP, DOWN = 1, -1
 NO_STORY = "(no story: the bot said no story covers it)"
 
@@ -104,30 +114,96 @@ def _inert(value):
     return value
 
 
+class RecordsUnavailable(Exception):
+    """The records database cannot be used now (locked, read-only, corrupt, disk full); the message says why."""
+
+
 class Records:
+    """Opened on first use, not when made: answering never needs the records, so a broken database must
+    not stop the bot. Any failure raises `RecordsUnavailable`, logged once until the database works again."""
+
     def __init__(self, path: Path):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as db:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.executescript(SCHEMA)
-            db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('member_salt', ?)", (secrets.token_hex(16),))
-            self._salt = bytes.fromhex(db.execute("SELECT value FROM meta WHERE key = 'member_salt'").fetchone()[0])
+        self._salt: bytes | None = None
+        self._failing = False
+        self._state = threading.Lock()
 
     @classmethod
     def beside(cls, index_dir: Path) -> "Records":
         return cls(Path(index_dir) / RECORDS_FILE)
 
+    @property
+    def salt_path(self) -> Path:
+        return self.path.with_suffix(".salt")
+
+    def _set_up(self, db: sqlite3.Connection) -> None:
+        """First use: the schema, and the salt from its own file (made, or moved out of an older database)."""
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA secure_delete=ON")  # a deleted salt is overwritten, not left in a free page
+        with db:
+            db.executescript(SCHEMA)
+            legacy = db.execute("SELECT value FROM meta WHERE key = 'member_salt'").fetchone()
+            salt = self._salt_from_file(legacy[0] if legacy else None)
+            db.execute("DELETE FROM meta WHERE key = 'member_salt'")
+        if legacy:
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # and out of the write-ahead log
+        self._salt = salt
+
+    def _salt_from_file(self, legacy: str | None) -> bytes:
+        """The salt file's value; a missing one is written (0600) from `legacy` or fresh, atomically."""
+        if not self.salt_path.exists():
+            scratch = self.salt_path.with_name(f".{self.salt_path.name}.{secrets.token_hex(4)}.tmp")
+            try:
+                with os.fdopen(os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as out:
+                    out.write((legacy or secrets.token_hex(16)) + "\n")
+                os.link(scratch, self.salt_path)  # never replaces a salt another process made meanwhile
+            except FileExistsError:
+                pass
+            finally:
+                scratch.unlink(missing_ok=True)
+        text = self.salt_path.read_text(encoding="ascii", errors="replace").strip()
+        if len(text) != 32 or any(c not in "0123456789abcdef" for c in text):
+            raise OSError(f"{self.salt_path} is damaged (expected 32 hex digits)")
+        return bytes.fromhex(text)
+
+    def _create_private(self) -> None:
+        """The database file made readable by its owner only (SQLite gives its WAL files the same mode)."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
+        if self.path.stat().st_mode & 0o077:
+            self.path.chmod(0o600)  # one made by an older version
+
     @contextmanager
-    def _connect(self):
+    def _connect(self, timeout: float = BUSY_SECONDS):
         """One connection per call, committed at the end (rolled back on error) and always closed."""
-        with closing(sqlite3.connect(self.path, timeout=10)) as db:
-            db.execute("PRAGMA foreign_keys=ON")
-            db.execute("PRAGMA synchronous=NORMAL")  # with WAL: durable across crashes of the process
-            with db:
-                yield db
+        try:
+            if self._salt is None:
+                self._create_private()
+            with closing(sqlite3.connect(self.path, timeout=timeout)) as db:
+                if self._salt is None:
+                    self._set_up(db)
+                db.execute("PRAGMA foreign_keys=ON")
+                db.execute("PRAGMA synchronous=NORMAL")  # with WAL: durable across crashes of the process
+                with db:
+                    yield db
+        except (sqlite3.Error, OSError) as exc:
+            self._unavailable(exc)
+        if self._failing:
+            with self._state:
+                self._failing = False
+            log.info("the records database %s works again", self.path)
+
+    def _unavailable(self, exc: Exception) -> NoReturn:
+        message = f"the records database {self.path} cannot be used ({exc}); votes and the audit log are unavailable until it can"
+        with self._state:
+            first, self._failing = not self._failing, True
+        (log.error if first else log.debug)("%s", message)
+        raise RecordsUnavailable(message) from exc
 
     def member_hash(self, member_id: int) -> str:
+        if self._salt is None:
+            with self._connect():
+                pass
         return hashlib.blake2b(str(member_id).encode(), key=self._salt, digest_size=16).hexdigest()
 
     # ---------------------------------------------------------------- audit log
@@ -148,10 +224,16 @@ class Records:
 
     # ---------------------------------------------------------------- answers and votes
 
-    def save_answer(self, answer: Answer) -> str:
-        """Keep what was shown (question, stories, bullets) under a new id that the vote buttons carry."""
-        answer_id = uuid.uuid4().hex
-        with self._connect() as db:
+    @staticmethod
+    def new_answer_id() -> str:
+        return uuid.uuid4().hex
+
+    def save_answer(self, answer: Answer, answer_id: str | None = None) -> str:
+        """Keep what was shown (question, stories, bullets) under the id the vote buttons carry (a new one if not given).
+
+        Waits at most SAVE_BUSY_SECONDS for a lock: a busy database must not tie up the threads that save."""
+        answer_id = answer_id or self.new_answer_id()
+        with self._connect(timeout=SAVE_BUSY_SECONDS) as db:
             db.execute("INSERT INTO answers (id, asked_at, question, answered) VALUES (?, ?, ?, ?)",
                        (answer_id, now(), answer.question, int(answer.answered)))
             db.executemany(

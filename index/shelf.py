@@ -7,6 +7,8 @@ from its line of stories.jsonl on demand and the most recent ones are cached.
 
 import functools
 import json
+import os
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -48,10 +50,14 @@ class StoryShelf:
         self.updated: list[str | None] = catalog["updated"]
         self.source_files: list[str | None] = catalog["source_files"]
         self._offsets = np.load(directory / OFFSETS_FILE)
-        self._path = directory / STORIES_FILE
         if not (len(self.ids) == len(self.titles) == len(self._offsets) - 1):
             raise ValueError("catalog and story offsets disagree")
-        if self._path.stat().st_size != int(self._offsets[-1]):  # read lazily, so a cut file would only fail mid-answer
+        # Opened once and kept open until the shelf is released: a later build may prune this generation
+        # from disk, and an open file stays readable after it is deleted.
+        self._file = open(directory / STORIES_FILE, "rb")  # noqa: SIM115 (closed by the finalizer)
+        weakref.finalize(self, self._file.close)
+        if os.fstat(self._file.fileno()).st_size != int(self._offsets[-1]):  # read lazily, so a cut file would only fail mid-answer
+            self._file.close()
             raise ValueError(f"{STORIES_FILE} is not the size its offsets say")
         self._read = functools.lru_cache(maxsize=CACHED_STORIES)(self._read_story)
 
@@ -64,12 +70,10 @@ class StoryShelf:
         return self._read(number)
 
     def __iter__(self) -> Iterator[Story]:
-        with open(self._path, "rb") as lines:
-            for line in lines:
-                yield Story.model_validate_json(line)
+        for number in range(len(self)):
+            yield self._read_story(number)
 
     def _read_story(self, number: int) -> Story:
         start, end = int(self._offsets[number]), int(self._offsets[number + 1])
-        with open(self._path, "rb") as stories:
-            stories.seek(start)
-            return Story.model_validate_json(stories.read(end - start))
+        # pread: no shared file position, so threads answering at once cannot disturb each other's reads.
+        return Story.model_validate_json(os.pread(self._file.fileno(), end - start, start))

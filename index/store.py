@@ -13,6 +13,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -29,11 +30,14 @@ from .errors import IndexFormatError
 from .models import Story
 from .shelf import StoryShelf, write_shelf
 
-FORMAT_VERSION = 2
+# 3: titles kept without invisible characters, ids always derived from the title, facts numbered by their
+# position. A version-2 generation may hold stories these rules refuse, so it is rebuilt from the files.
+FORMAT_VERSION = 3
 CURRENT = "CURRENT"
 STATS = "file_stats.json"  # the story files as the current generation saw them (builder's fast path)
 GENERATIONS_KEPT = 2  # the current one and the one before, so a reader mid-load is never pulled from under
 
+GENERATION_NAME = re.compile(r"gen-[0-9A-Za-z_-]+")  # what CURRENT may hold: a generation inside the folder
 FACT, NARRATIVE = 0, 1
 # One row per embedded text: which story, fact or narrative, and its position in the story (0-based).
 # Rows are grouped by story, in story order, so a story's rows are one slice.
@@ -125,11 +129,14 @@ def current_path(root: Path) -> Path:
     if not pointer.is_file():
         raise IndexFormatError(f"no index at {root}: build it with `python -m index build --out {root}`")
     try:
-        path = root / pointer.read_text(encoding="utf-8").strip()
+        name = pointer.read_text(encoding="utf-8").strip()
     except (OSError, ValueError) as exc:  # unreadable, or not UTF-8
         raise unusable(root, f"is damaged ({exc})") from exc
-    if not path.is_dir() or path == root:
-        raise unusable(root, f"points at missing {path.name}")
+    if not GENERATION_NAME.fullmatch(name):  # an absolute path, "..", the folder itself: never followed
+        raise unusable(root, "points outside its generations")
+    path = root / name
+    if not path.is_dir():
+        raise unusable(root, f"points at missing {name}")
     return path
 
 
@@ -167,32 +174,60 @@ def read_generation(root: Path, *, model: str | None = None) -> Generation:
     return Generation(path, manifest, stories, items, vectors, dense, lexical)
 
 
-def file_stats(files: list[Path]) -> dict[str, list[int]]:
+def file_stats(files: list[Path] | list[str]) -> dict[str, list[int]]:
     """Size and modification time of each story file: enough to know nothing was touched."""
     stats = {}
     for file in files:
         try:
-            info = file.stat()
+            info = os.stat(file)
         except OSError:
             continue  # reported by the parser, which will be asked since the stats differ
-        stats[str(file.resolve())] = [info.st_size, info.st_mtime_ns]
+        name = os.fspath(file)
+        stats[name if os.path.isabs(name) else os.path.abspath(name)] = [info.st_size, info.st_mtime_ns]
     return stats
 
 
-def stats_unchanged(root: Path, stats: dict[str, list[int]]) -> bool:
-    """True when the story files are exactly as at the last clean build of the current generation."""
+def unchanged_counts(root: Path, stats: dict[str, list[int]], model: str) -> dict | None:
+    """The current generation's counts when nothing changed since the last clean build, else None.
+
+    Nothing changed means: the story files are exactly as then, CURRENT names the same generation, built
+    with `model`, and every file of that generation has the size and time it had when written (a truncated
+    or replaced file fails this). Reads a few small files and stats the generation's: no loading.
+    """
     try:
         recorded = json.loads((root / STATS).read_text(encoding="utf-8"))
-        return recorded["generation"] == current_path(root).name and recorded["files"] == stats
-    except (OSError, ValueError, KeyError, IndexFormatError):
-        return False
+        path = current_path(root)
+        if (recorded["generation"], recorded["model"], recorded["files"]) != (path.name, model, stats):
+            return None
+        if _generation_file_stats(path) != recorded["generation_files"]:
+            return None
+        return recorded["counts"]
+    except (OSError, ValueError, KeyError, TypeError, IndexFormatError):
+        return None
+
+
+def recorded_file_stats(root: Path) -> dict[str, list[int]]:
+    """The story files' stats recorded by the last clean build of the current generation, or {}."""
+    try:
+        recorded = json.loads((root / STATS).read_text(encoding="utf-8"))
+        return recorded["files"] if recorded["generation"] == current_path(root).name else {}
+    except (OSError, ValueError, KeyError, TypeError, IndexFormatError):
+        return {}
 
 
 def record_stats(root: Path, stats: dict[str, list[int]]) -> None:
     """Beside the generations, not in one: a touched but unchanged file must not cost a new generation."""
+    path = current_path(root)
+    manifest = read_manifest(root, path)
+    record = {"generation": path.name, "model": manifest["model"], "counts": manifest["counts"],
+              "generation_files": _generation_file_stats(path), "files": stats}
     scratch = root / f".{STATS}.tmp"
-    scratch.write_text(json.dumps({"generation": current_path(root).name, "files": stats}), encoding="utf-8")
+    scratch.write_text(json.dumps(record), encoding="utf-8")
     os.replace(scratch, root / STATS)
+
+
+def _generation_file_stats(path: Path) -> dict[str, list[int]]:
+    return {str(f.relative_to(path)): [(info := f.stat()).st_size, info.st_mtime_ns] for f in sorted(path.rglob("*")) if f.is_file()}
 
 
 @contextmanager

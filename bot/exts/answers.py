@@ -11,7 +11,7 @@ from index import MAX_QUESTION_CHARS, QuestionError, clean_question
 
 from ..bot import StoryBot
 from ..cooldowns import cooldown_message
-from ..feedback import feedback_view
+from ..feedback import remember_answer, vote_buttons
 from ..private_replies import NO_MENTIONS
 from ..rendering.embeds import answer_embeds
 
@@ -30,8 +30,8 @@ class Answers(commands.Cog):
             raise app_commands.CommandOnCooldown(self.bot.question_cooldowns.get_bucket(interaction), retry_after)
         await interaction.response.defer(thinking=True)
         answer = await self.bot.answer(question)
-        view = await feedback_view(self.bot, answer)
-        await interaction.followup.send(embeds=answer_embeds(answer), view=view, allowed_mentions=NO_MENTIONS)
+        answer_id = remember_answer(self.bot, answer)
+        await interaction.followup.send(embeds=answer_embeds(answer), view=vote_buttons(answer_id), allowed_mentions=NO_MENTIONS)
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
@@ -60,8 +60,8 @@ class Answers(commands.Cog):
             log.exception("answering message %s failed", message.id)
             await message.reply("Sorry, something went wrong on my side. It has been logged.", allowed_mentions=NO_MENTIONS)
             return
-        view = await feedback_view(self.bot, answer)
-        await message.reply(embeds=answer_embeds(answer), view=view, allowed_mentions=NO_MENTIONS)
+        answer_id = remember_answer(self.bot, answer)
+        await message.reply(embeds=answer_embeds(answer), view=vote_buttons(answer_id), allowed_mentions=NO_MENTIONS)
 
     async def _tell_privately(self, message: discord.Message, text: str) -> None:
         """A direct message when the member accepts them; otherwise a reply is the only way left."""

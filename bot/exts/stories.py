@@ -11,7 +11,7 @@ from ..pagination import CatalogPages
 from ..private_replies import NO_MENTIONS, reply_privately
 from ..rendering import limits
 from ..rendering.embeds import story_card_embeds
-from ..title_search import best_title, matching_titles
+from ..title_search import find_story, story_choices
 
 STORIES_PER_PAGE = 10
 
@@ -32,20 +32,13 @@ class Stories(commands.Cog):
     def titles(self) -> list[str]:
         return [story.title for story in self.catalog]
 
-    def find_story(self, title: str) -> AnswerStory | None:
-        """The exact title first, then the title it clearly means (autocomplete values are cut to 100)."""
-        story = self.bot.knowledge_base.story(title)
-        if story is None and (meant := best_title(title, self.titles)):
-            story = self.bot.knowledge_base.story(meant)
-        return story
-
     @app_commands.command(name="story", description="Post a story's summary card in this channel (moderators).")
     @app_commands.describe(title="The story's title; start typing to search")
     @app_commands.guild_only()
     @app_commands.default_permissions(manage_messages=True)  # Discord hides the command from members...
     @app_commands.checks.has_permissions(manage_messages=True)  # ...and this refuses those who call it anyway
     async def story(self, interaction: discord.Interaction, title: str) -> None:
-        card = self.find_story(title)
+        card = find_story(self.bot.knowledge_base, title, guess=True)
         if card is None:
             shown = discord.utils.escape_markdown(limits.shorten(title, 200))
             await reply_privately(interaction, f"I don't know a story called “{shown}”. Pick one from the list, or see /stories.")
@@ -54,11 +47,7 @@ class Stories(commands.Cog):
 
     @story.autocomplete("title")
     async def story_title_autocomplete(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        titles = matching_titles(current, self.titles, limits.AUTOCOMPLETE_CHOICES)
-        return [
-            app_commands.Choice(name=limits.shorten(title, limits.CHOICE_NAME), value=title[: limits.CHOICE_NAME])
-            for title in titles
-        ]
+        return story_choices(self.bot.knowledge_base, current, self.titles)
 
     @app_commands.command(name="stories", description="List the stories I know, newest first (only you see it).")
     async def stories(self, interaction: discord.Interaction) -> None:

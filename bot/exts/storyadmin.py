@@ -20,25 +20,29 @@ from pathlib import Path
 import discord
 from discord import app_commands
 from discord.ext import commands
+from discord.utils import escape_markdown
 
-from index import AnswerStory, KnowledgeBase
+from index import KnowledgeBase
 from index.parser import MAX_FILE_BYTES, STORY_SUFFIXES, parse_bytes
+from index.records import RecordsUnavailable
 
 from ..bot import StoryBot
 from ..library import Change, LibraryError, StoryLibrary
 from ..private_replies import NO_MENTIONS, reply_privately
 from ..rendering import limits
-from ..title_search import matching_titles
+from ..rendering.embeds import feedback_embed
+from ..title_search import find_story, story_choices
 
 log = logging.getLogger(__name__)
 
 WATCHER = "directory watcher"
+AUDIT_UNAVAILABLE = "The audit log is unavailable right now, so this change is not in it; the problem has been logged."
+FEEDBACK_UNAVAILABLE = "Feedback is unavailable right now: the records database cannot be used. The problem has been logged."
 MODERATORS = discord.Permissions(manage_messages=True)
-SUMMARY_LINES = 15
 
 
 def problem_lines(header: str, problems) -> list[str]:
-    return [header, *(f"• {problem.short()}" for problem in problems)] if problems else []
+    return [header, *(f"• {escape_markdown(problem.short())}" for problem in problems)] if problems else []
 
 
 class StoryAdmin(commands.Cog):
@@ -52,11 +56,12 @@ class StoryAdmin(commands.Cog):
         self.bot = bot
         self.library = StoryLibrary(bot.settings.stories_dir, bot.index_dir, bot.knowledge_base.embedder)
         self.lock = asyncio.Lock()
-        self.signature: tuple = ()
+        self.signature: dict[str, list[int]] = {}
         self.watcher: asyncio.Task | None = None
 
     async def cog_load(self) -> None:
-        self.signature = await asyncio.to_thread(self.library.signature)
+        # What the index was built from, not what the folder holds now: a file saved since is picked up.
+        self.signature = await asyncio.to_thread(self.library.built_signature)
         if self.bot.settings.poll_seconds > 0:
             self.watcher = asyncio.create_task(self.watch(self.bot.settings.poll_seconds), name="storybot-stories-watcher")
 
@@ -88,14 +93,22 @@ class StoryAdmin(commands.Cog):
         before = self.bot.knowledge_base
         change: Change = await asyncio.to_thread(operation, *args)
         self.bot.knowledge_base = change.knowledge_base  # questions already running keep the one they started with
-        self.signature = await asyncio.to_thread(self.library.signature)
+        self.signature = change.report.file_stats  # as the build found the files: an edit made since is picked up next
         for problem in change.report.problems:
             (log.error if problem.fatal else log.warning)("%s", problem)
-        try:
-            await asyncio.to_thread(self.audit, change, before, actor, actor_id, how)
-        except Exception:
-            log.exception("could not write the audit log for: %s", change.report.summary())
+        change.audited = await self.write_audit(self.audit, change, before, actor, actor_id, how)
         return change
+
+    async def write_audit(self, write, *args, **kwargs) -> bool:
+        """Run an audit write off the loop; False when the audit log is unavailable (the change stands)."""
+        try:
+            await asyncio.to_thread(write, *args, **kwargs)
+        except RecordsUnavailable:
+            return False  # logged once by the records
+        except Exception:
+            log.exception("could not write the audit log")
+            return False
+        return True
 
     def audit(self, change: Change, before: KnowledgeBase, actor: str, actor_id: int | None, how: str) -> None:
         """One row per story added, updated or removed, naming its file."""
@@ -115,7 +128,7 @@ class StoryAdmin(commands.Cog):
     @app_commands.describe(file="A story file in the scraped text format (.txt) or JSON (.json)")
     @app_commands.checks.has_permissions(manage_messages=True)
     async def add(self, interaction: discord.Interaction, file: discord.Attachment) -> None:
-        suffix, shown = Path(file.filename).suffix.lower(), discord.utils.escape_markdown(limits.shorten(file.filename, 100))
+        suffix, shown = Path(file.filename).suffix.lower(), escape_markdown(limits.shorten(file.filename, 100))
         if suffix not in STORY_SUFFIXES:
             await reply_privately(interaction, f"Please attach a story file ending in .txt or .json; “{shown}” is neither.")
             return
@@ -133,58 +146,44 @@ class StoryAdmin(commands.Cog):
         story = result.story
         async with self.lock:
             try:
-                change = await self.apply(self.library.add, story, data, suffix, actor=str(interaction.user),
+                change = await self.apply(self.library.add, story, data, suffix, self.bot.knowledge_base, actor=str(interaction.user),
                                           actor_id=interaction.user.id, how="/storyadmin add")
             except LibraryError as error:
-                await self.tell(interaction, [f"Could not add “{story.title}”: {error}"])
+                await self.tell(interaction, [f"Could not add “{escape_markdown(story.title)}”: {error}"])
                 return
         verb = "Updated" if story.title in change.report.updated else "Added" if story.title in change.report.added else "Already up to date:"
         if verb == "Already up to date:":  # the same content again (perhaps as another file): still the moderator's change
-            await asyncio.to_thread(self.bot.records.audit, "update", actor=str(interaction.user), actor_id=interaction.user.id,
-                                    title=story.title, file=self.library.relative(change.file), detail="/storyadmin add (same content)")
-        lines = [f"{verb} “{story.title}” ({len(story.facts)} bullets, {len(story.narratives)} narratives) "
+            change.audited = await self.write_audit(
+                self.bot.records.audit, "update", actor=str(interaction.user), actor_id=interaction.user.id,
+                title=story.title, file=self.library.relative(change.file), detail="/storyadmin add (same content)")
+        lines = [f"{verb} “{escape_markdown(story.title)}” ({len(story.facts)} bullets, {len(story.narratives)} narratives) "
                  f"in {self.library.relative(change.file)}. Members can ask about it now.",
                  *problem_lines("Warnings:", result.warnings)]
-        await self.tell(interaction, lines)
+        await self.tell(interaction, lines, change)
 
     @storyadmin.command(name="remove", description="Remove a story: its file and its index entries (moderators).")
     @app_commands.describe(title="The story's title; start typing to search")
     @app_commands.checks.has_permissions(manage_messages=True)
     async def remove(self, interaction: discord.Interaction, title: str) -> None:
-        story = self.find_story(title)
+        story = find_story(self.bot.knowledge_base, title)  # never a guess for a destructive command
         if story is None:
-            shown = discord.utils.escape_markdown(limits.shorten(title, 200))
+            shown = escape_markdown(limits.shorten(title, 200))
             await reply_privately(interaction, f"I don't know a story called “{shown}”; nothing was removed. Pick one from the list.")
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
         async with self.lock:
             try:
-                change = await self.apply(self.library.remove, story.id, actor=str(interaction.user),
+                change = await self.apply(self.library.remove, story.id, self.bot.knowledge_base, actor=str(interaction.user),
                                           actor_id=interaction.user.id, how="/storyadmin remove")
             except LibraryError as error:
-                await self.tell(interaction, [f"Could not remove “{story.title}”: {error}"])
+                await self.tell(interaction, [f"Could not remove “{escape_markdown(story.title)}”: {error}"])
                 return
-        await self.tell(interaction, [f"Removed “{story.title}” ({self.library.relative(change.file)}). "
-                                      f"{change.report.stories} stories remain."])
+        await self.tell(interaction, [f"Removed “{escape_markdown(story.title)}” ({self.library.relative(change.file)}). "
+                                      f"{change.report.stories} stories remain."], change)
 
     @remove.autocomplete("title")
     async def remove_title_autocomplete(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        titles = sorted(self.bot.knowledge_base.titles(), key=str.casefold)
-        return [
-            app_commands.Choice(name=limits.shorten(title, limits.CHOICE_NAME), value=title[: limits.CHOICE_NAME])
-            for title in matching_titles(current, titles, limits.AUTOCOMPLETE_CHOICES)
-        ]
-
-    def find_story(self, title: str) -> AnswerStory | None:
-        """The exact title (any case), or the one an autocomplete value cut to 100 characters starts; never a guess."""
-        knowledge_base = self.bot.knowledge_base
-        if story := knowledge_base.story(title):
-            return story
-        if len(title) == limits.CHOICE_NAME:
-            starting = [t for t in knowledge_base.titles() if t.startswith(title)]
-            if len(starting) == 1:
-                return knowledge_base.story(starting[0])
-        return None
+        return story_choices(self.bot.knowledge_base, current, sorted(self.bot.knowledge_base.titles(), key=str.casefold))
 
     @storyadmin.command(name="reindex", description="Pick up story files edited or added by hand (moderators).")
     @app_commands.checks.has_permissions(manage_messages=True)
@@ -197,24 +196,23 @@ class StoryAdmin(commands.Cog):
         skipped = [p for p in report.problems if p.fatal]
         lines = [report.summary().replace(f" -> {report.out}", "").replace(f" at {report.out}", ""),
                  *([f"Skipped {len({p.path for p in skipped})} invalid file(s):"] if skipped else []),
-                 *(f"• {self.library.relative(p.path)}: {p.short()}" for p in skipped)]
-        await self.tell(interaction, lines)
+                 *(f"• {self.library.relative(p.path)}: {escape_markdown(p.short())}" for p in skipped)]
+        await self.tell(interaction, lines, change)
 
     @storyadmin.command(name="feedback", description="Members' votes on answers: per story, and the worst-rated questions.")
     @app_commands.checks.has_permissions(manage_messages=True)
     async def feedback(self, interaction: discord.Interaction) -> None:
-        summary = await asyncio.to_thread(self.bot.records.summary)
-        embed = discord.Embed(title=f"Feedback — {summary.votes} vote(s)")
-        stories = [f"👍 {t.up} · 👎 {t.down} — {t.name}" for t in summary.stories[:SUMMARY_LINES]]
-        worst = [f"👍 {t.up} · 👎 {t.down} — “{t.name}”" for t in summary.worst]
-        embed.description = limits.fit_lines(
-            ["**Votes per story**", *(stories or ["No votes yet."]), "", "**Worst-rated questions**",
-             *(worst or ["None rated worse than liked."])],
-            limits.EMBED_DESCRIPTION,
-        )
+        try:
+            summary = await asyncio.to_thread(self.bot.records.summary)
+        except RecordsUnavailable:  # logged once by the records
+            await reply_privately(interaction, FEEDBACK_UNAVAILABLE)
+            return
+        embed = feedback_embed(summary)
         await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
-    async def tell(self, interaction: discord.Interaction, lines: list[str]) -> None:
+    async def tell(self, interaction: discord.Interaction, lines: list[str], change: Change | None = None) -> None:
+        if change is not None and not change.audited:
+            lines = [*lines[:1], AUDIT_UNAVAILABLE, *lines[1:]]
         await interaction.followup.send(limits.fit_lines(lines, limits.MESSAGE_CONTENT), ephemeral=True, allowed_mentions=NO_MENTIONS)
 
 

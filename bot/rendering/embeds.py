@@ -10,6 +10,7 @@ import discord
 from discord.utils import escape_markdown
 
 from index import Answer, AnswerStory
+from index.records import FeedbackSummary
 from index.terminal import format_updated
 
 from . import limits
@@ -42,7 +43,7 @@ def story_card_embeds(story: AnswerStory) -> list[discord.Embed]:
 
 def story_embed(story: AnswerStory, *, budget: int, footer: str, full_card: bool) -> discord.Embed:
     """One story in at most `budget` characters: narratives are always kept, then bullets, then sources."""
-    title = limits.shorten(story.title, limits.EMBED_TITLE)
+    title = limits.shorten(escape_markdown(story.title), limits.EMBED_TITLE)
     footer = limits.shorten(footer, limits.EMBED_FOOTER)
     embed = discord.Embed(title=title, colour=STORY_COLOUR)
     if footer:
@@ -54,7 +55,7 @@ def story_embed(story: AnswerStory, *, budget: int, footer: str, full_card: bool
         # Side by side needs both: each narrative gets an equal share of at most half the room.
         share = (room // 2) // len(narratives)
         for narrative in narratives:
-            name = limits.shorten(narrative.label, min(limits.EMBED_FIELD_NAME, max(1, share // 4)))
+            name = limits.shorten(escape_markdown(narrative.label), min(limits.EMBED_FIELD_NAME, max(1, share // 4)))
             value_limit = min(limits.EMBED_FIELD_VALUE, share - len(name))
             value = limits.shorten(escape_markdown(narrative.text), max(1, value_limit))
             embed.add_field(name=name, value=value, inline=True)
@@ -122,3 +123,19 @@ def catalog_page_embed(stories: Sequence[AnswerStory], *, page: int, pages: int,
     embed.set_footer(text=f"{total} stories, newest first. Ask about any of them with /ask.")
     return embed
 
+
+
+FEEDBACK_LINES = 15
+
+
+def feedback_embed(summary: FeedbackSummary) -> discord.Embed:
+    """`/storyadmin feedback`: votes per story and the worst-rated questions, each shown as written."""
+    stories = [f"👍 {t.up} · 👎 {t.down} — {escape_markdown(t.name)}" for t in summary.stories[:FEEDBACK_LINES]]
+    worst = [f"👍 {t.up} · 👎 {t.down} — “{escape_markdown(t.name)}”" for t in summary.worst]
+    embed = discord.Embed(title=f"Feedback — {summary.votes} vote(s)")
+    embed.description = limits.fit_lines(
+        ["**Votes per story**", *(stories or ["No votes yet."]), "", "**Worst-rated questions**",
+         *(worst or ["None rated worse than liked."])],
+        limits.EMBED_DESCRIPTION,
+    )
+    return embed

@@ -4,7 +4,7 @@ import io
 
 import pytest
 
-from bot.console import GREETING, reply_to, run_console
+from bot.console import GREETING, NOT_UTF8, reply_to, run_console
 
 RENT_CAP = "Eastmere Council Approves Two-Year Rent Cap"
 
@@ -45,3 +45,22 @@ def test_the_chat_greets_answers_and_stops_at_quit(knowledge_base):
     assert lines[0] == GREETING
     assert lines[1] == "4 stories, newest first:"
     assert "never read" not in stdout.getvalue()
+
+
+def console_output(knowledge_base, data: bytes) -> str:
+    """What the chat prints for `data` arriving on standard input as raw bytes (a strict UTF-8 stream, as sys.stdin is)."""
+    stdout = io.StringIO()
+    run_console(knowledge_base, io.TextIOWrapper(io.BytesIO(data), encoding="utf-8"), stdout)
+    return stdout.getvalue()
+
+
+def test_bytes_that_are_not_utf8_are_replaced_and_reported(knowledge_base):
+    out = console_output(knowledge_base, b"/story Lowmoor to Close Four Branch Librar\xffies\n/stories\n")
+    assert NOT_UTF8 in out
+    assert "4 stories, newest first:" in out  # the chat went on
+
+
+def test_terminal_escape_sequences_are_never_echoed(knowledge_base):
+    out = console_output(knowledge_base, b"what about \x1b[2J\x1b]0;pwned\x07the \xc2\x9b31mlibraries\x1b[0m?\n/story \x1b[31mmoon\n")
+    assert "I don't know a story called “moon”" in out and "pwned" not in out
+    assert not any(ord(c) < 32 and c not in "\n\t" or 0x7f <= ord(c) <= 0x9f for c in out)

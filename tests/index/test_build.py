@@ -55,6 +55,24 @@ def test_an_untouched_story_tree_is_not_even_parsed_again(stories, tmp_path, emb
     assert report.changed is False and report.embedded == 0
 
 
+def test_an_unchanged_rebuild_does_not_load_the_index(stories, tmp_path, embedder, monkeypatch):
+    """At a million claims loading the generation took 3.5 s; the no-op check reads a few small files instead."""
+    out = tmp_path / "idx"
+    index.build([stories], out, embedder=embedder)
+
+    def must_not_load(*args, **kwargs):
+        raise AssertionError("an unchanged rebuild loaded the generation")
+
+    monkeypatch.setattr("index.builder.read_generation", must_not_load)
+    report = index.build([stories], out, embedder=embedder)
+    assert (report.changed, report.stories, report.facts, report.narratives) == (False, 4, 14, 8)
+    monkeypatch.undo()
+    with open(current_path(out) / "dense.faiss", "r+b") as dense:  # damaged after the build, size and all
+        dense.truncate(100)
+    report = index.build([stories], out, embedder=embedder)
+    assert report.changed and index.load(out, embedder=embedder).ask("how much time did the other force save?").answered
+
+
 def test_an_edited_story_re_embeds_only_its_own_items(stories, tmp_path, embedder):
     out = tmp_path / "idx"
     index.build([stories], out, embedder=embedder)
@@ -175,3 +193,18 @@ def test_a_build_killed_mid_way_leaves_the_previous_index_answering_as_before(tm
     assert report.updated and not list(out.glob(".building-*"))
     assert "moorings" in index.load(out, embedder=embedder).story("Fictional Town 5 Opens Harbour Number 5").facts[0].text
     assert os.listdir(out).count(CURRENT) == 1
+
+
+def test_an_index_loaded_before_two_rebuilds_still_reads_every_story_after_its_generation_is_pruned(stories, tmp_path, embedder):
+    out = tmp_path / "idx"
+    index.build([stories], out, embedder=embedder)
+    kb = index.load(out, embedder=embedder)
+    loaded_from = kb.path
+    for n in range(2):
+        write_story(stories, f"new{n}.txt", f"Pruning Story {n}\n- Bullet {n}.[1]\n")
+        index.build([stories], out, embedder=embedder)
+    assert not loaded_from.exists()  # pruned from under the loaded index
+    titles = kb.titles()
+    assert len(kb.catalog()) == len(titles) == 4
+    assert all(kb.story(title).title == title for title in titles)
+    assert kb.ask("how much time did the other force save?").answered

@@ -139,3 +139,19 @@ def test_the_bot_start_up_repairs_a_damaged_index_by_itself(good, tmp_path, embe
     settings = BotSettings(_env_file=None, STORYBOT_STORIES_DIR=str(stories), STORYBOT_INDEX_DIR=str(out))
     kb = open_knowledge_base(settings)
     assert [shape(kb.ask(q)) for q in QUESTIONS] == [shape(a) for a in answers]
+
+
+@pytest.mark.parametrize("where", ["absolute", "relative", "the folder itself", "a hidden build"])
+def test_a_pointer_outside_the_generations_is_refused_and_build_writes_only_inside(good, tmp_path, embedder, capsys, where):
+    stories, out, answers = damaged_copy(good, tmp_path)
+    elsewhere = tmp_path / "elsewhere"
+    shutil.copytree(out, elsewhere)  # a complete, valid index outside the folder
+    outside = current_path(elsewhere)
+    before = sorted(p.relative_to(elsewhere) for p in elsewhere.rglob("*"))
+    pointer = {"absolute": str(outside), "relative": f"../elsewhere/{outside.name}", "the folder itself": ".",
+               "a hidden build": ".building-x"}[where]
+    (out / ".building-x").mkdir(exist_ok=True)
+    (out / CURRENT).write_text(pointer + "\n")
+    assert_clear_error_and_recovery(out, stories, answers, embedder, capsys, match="points outside its generations: " + FIX)
+    assert current_path(out).parent == out
+    assert sorted(p.relative_to(elsewhere) for p in elsewhere.rglob("*")) == before

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from index.corpus import read_corpus
+from index.corpus import read_corpus, story_files
+from index.models import Story, story_id_for
 from index.parser import MAX_FILE_BYTES, parse_bytes, parse_citations, parse_file
 from tests.support import INDEX_FIXTURES as FIXTURES
 from tests.support import SEED, write_story
@@ -176,3 +177,152 @@ def test_soft_problems_are_warnings_and_the_story_is_kept(tmp_path):
 def test_every_problem_in_a_file_is_reported_at_once(tmp_path):
     path = write_story(tmp_path, "many.txt", "Title\n- one [x]\n- two [y]\n")
     assert [p.line for p in parse_file(path).errors] == [2, 3]
+
+
+# --- JSON stories are checked, not trusted ----------------------------------------------------------
+
+def json_story(**fields) -> bytes:
+    story = {"title": "Fennwater Bridge Closes", "facts": [{"index": 1, "text": "The bridge closed.", "citations": [1]}]}
+    return json.dumps({**story, **fields}, indent=2).encode()
+
+
+def line_of(data: bytes, text: str, occurrence: int = 1) -> int:
+    """The 1-based line of the `occurrence`-th `text` in `data`."""
+    position = -1
+    for _ in range(occurrence):
+        position = data.decode().index(text, position + 1)
+    return data.decode()[:position].count("\n") + 1
+
+
+@pytest.mark.parametrize(
+    ("numbers", "bad_bullet", "message"),
+    [([7], 1, "bullet 1 is numbered 7"), ([1, 1], 2, "bullet 2 is numbered 1"), ([2, 1], 1, "bullet 1 is numbered 2")],
+    ids=["beyond the bullets", "duplicate", "out of order"],
+)
+def test_json_fact_numbers_must_be_their_positions(numbers, bad_bullet, message):
+    data = json_story(facts=[{"index": n, "text": f"Bullet {n}.", "citations": [1]} for n in numbers])
+    result = parse_bytes(data, Path("story.json"), json_format=True)
+    assert result.story is None
+    [error] = result.errors
+    assert error.line == line_of(data, '"index"', bad_bullet)
+    assert error.message.startswith(f"facts[{bad_bullet - 1}].index: {message}")
+
+
+def test_a_json_problem_names_the_line_of_the_bad_value():
+    data = json_story(narratives=[{"label": "Narrative A", "text": "Fine."}, {"label": "Narrative B", "text": 5}])
+    [error] = parse_bytes(data, Path("story.json"), json_format=True).errors
+    assert error.line == line_of(data, '"text": 5')
+    assert "narratives[1].text: Input should be a valid string" in error.message
+
+
+@pytest.mark.parametrize("given", ["../../../x", "another-story-1234abcd", "Saltmarsh Ferry Fares to Double From Spring", ""])
+def test_a_json_story_id_is_always_derived_from_its_title(given):
+    data = json_story(id=given)
+    result = parse_bytes(data, Path("story.json"), json_format=True)
+    assert result.story.id == story_id_for("Fennwater Bridge Closes")
+    if given:
+        line = line_of(data, '"id"')
+        assert f"line {line}: id is ignored: a story's id always comes from its title" in [w.short() for w in result.warnings]
+
+
+def test_stories_read_back_keep_the_id_of_their_title():
+    story = parse_bytes(json_story(), Path("story.json"), json_format=True).story
+    assert Story.model_validate_json(story.model_dump_json().replace(story.id, "../elsewhere")).id == story.id
+
+
+def test_a_json_id_cannot_make_two_titles_one_story(tmp_path):
+    (tmp_path / "a.json").write_bytes(json_story(id="same"))
+    (tmp_path / "b.json").write_bytes(json_story(id="same", title="Another Title Entirely"))
+    corpus = read_corpus([tmp_path])
+    assert corpus.errors == []
+    assert sorted(s.title for s in corpus.stories) == ["Another Title Entirely", "Fennwater Bridge Closes"]
+
+
+LOOKALIKE_TITLES = [
+    "Rent  Cap Approved",  # double space
+    "Rent\u00a0Cap Approved",  # no-break space
+    "Rent Cap\u200b Approved",  # zero-width space
+    "\u200fRent Cap Approved\u202c",  # bidi marks
+    "Ｒｅｎｔ Cap Approved",  # full-width letters (NFKC)
+    " rent cap approved\t",
+]
+
+
+@pytest.mark.parametrize("title", LOOKALIKE_TITLES)
+def test_titles_that_look_the_same_are_one_story(title):
+    assert story_id_for(title) == story_id_for("Rent Cap Approved")
+    story = Story(title=title, facts=[{"index": 1, "text": "Approved.", "citations": [1]}])
+    assert story.id == story_id_for("Rent Cap Approved")
+    assert "\u200b" not in story.title and "  " not in story.title and story.title == story.title.strip()
+
+
+def test_lookalike_titles_in_two_files_are_reported_as_one_title(tmp_path):
+    write_story(tmp_path, "a.txt", "Rent Cap Approved\n- one [1]\n")
+    write_story(tmp_path, "b.txt", "Rent\u00a0Cap\u200b  Approved\n- two [1]\n")
+    corpus = read_corpus([tmp_path])
+    assert corpus.stories == [] and len(corpus.errors) == 2
+    assert all("same story title 'Rent Cap Approved'" in p.message for p in corpus.errors)
+
+
+def test_a_title_repeated_with_other_spacing_counts_once_and_an_invisible_title_is_no_title(tmp_path):
+    story = parse_file(write_story(tmp_path, "a.txt", "Rent Cap Approved\nRent  Cap\u200b Approved\n- one [1]\n")).story
+    assert story.title == "Rent Cap Approved"
+    result = parse_file(write_story(tmp_path, "b.txt", "\u200b\u200f\n- one [1]\n"))
+    assert result.story is None and result.errors[0].short().startswith("line 1: no title")
+    json_result = parse_bytes(json_story(title="\u200b \u00a0"), Path("story.json"), json_format=True)
+    assert json_result.story is None and "title: Value error, title has no visible characters" in json_result.errors[0].message
+
+
+def test_a_title_spelled_like_another_storys_id_is_refused_and_the_other_kept(tmp_path):
+    write_story(tmp_path, "a.txt", "Rent Cap Approved\n- one [1]\n")
+    decoy = write_story(tmp_path, "b.txt", f"{story_id_for('Rent Cap Approved').upper()}\n- two [1]\n")
+    corpus = read_corpus([tmp_path])
+    assert [s.title for s in corpus.stories] == ["Rent Cap Approved"]
+    [error] = corpus.errors
+    assert str(error).startswith(f"{decoy}:1: title {story_id_for('Rent Cap Approved').upper()!r} is the id of 'Rent Cap Approved'")
+
+
+@pytest.mark.parametrize(
+    ("line", "url", "headline"),
+    [
+        ("[1] Gazette — Read [this](https://evil.example/x) first (https://gazette.example/a)", "https://gazette.example/a",
+         "Read [this](https://evil.example/x) first"),
+        ("[1] Gazette — Headline(https://evil.example/x)(https://gazette.example/a)", "https://gazette.example/a",
+         "Headline(https://evil.example/x)"),
+        ("[1] Wiki — Article (https://wiki.example/Foo_(bar))", "https://wiki.example/Foo_(bar)", "Article"),
+        ("[1] Gazette — See https://evil.example/x for more", None, "See https://evil.example/x for more"),
+        ("[1] Gazette — Headline (javascript:alert(1))", None, "Headline (javascript:alert(1))"),
+    ],
+)
+def test_a_source_lines_url_is_the_one_in_its_closing_parentheses(tmp_path, line, url, headline):
+    story = parse_file(write_story(tmp_path, "s.txt", f"Title\n- fact [1]\n\nArticles on this story\n{line}\n")).story
+    assert (story.source(1).outlet, story.source(1).headline, story.source(1).url) == ("Gazette" if "Gazette" in line else "Wiki", headline, url)
+
+
+@pytest.mark.parametrize(
+    ("narrative", "field", "where"),
+    [({"label": " ", "text": "Fine."}, "label", '"label": " "'), ({"label": "Narrative B", "text": "\u200b\u00a0"}, "text", '"text": "\\u200b'),
+     ({"label": "\u200f", "text": "Fine."}, "label", '"label": "\\u200f"')],
+)
+def test_a_json_narrative_with_a_blank_label_or_text_is_refused(narrative, field, where):
+    data = json_story(narratives=[{"label": "Narrative A", "text": "Fine."}, narrative])
+    [error] = parse_bytes(data, Path("story.json"), json_format=True).errors
+    assert error.short() == f"line {line_of(data, where)}: narratives[1].{field}: Value error, no visible text"
+
+
+def test_invisible_bullets_and_narratives_in_a_text_file_are_reported_not_raised(tmp_path):
+    path = write_story(tmp_path, "s.txt", "Title\n- fine [1]\n- \u200b\u200b [1]\n\nNarrative A\n\u200b\n\nNarrative B\nText.\n")
+    result = parse_file(path)
+    assert [e.short() for e in result.errors] == ["line 3: empty bullet"]
+    path = write_story(tmp_path, "t.txt", "Title\n- fine [1]\n\nNarrative A\n\u200b\n\nNarrative B\nText.\n")
+    result = parse_file(path)
+    assert [n.label for n in result.story.narratives] == ["Narrative B"]
+    assert "line 4: narrative 'Narrative A' has no text" in [w.short() for w in result.warnings]
+
+
+def test_story_files_skip_hidden_and_temporary_files_and_linked_folders(tmp_path):
+    for name in ["a.txt", "b.JSON", "notes.md", ".hidden.txt", ".storyadmin-x.tmp", "sub/c.txt", ".git/d.txt"]:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("x")
+    (tmp_path / "sub" / "loop").symlink_to(tmp_path)  # followed, it would never end
+    assert [p.relative_to(tmp_path).as_posix() for p in story_files([tmp_path])] == ["a.txt", "b.JSON", "sub/c.txt"]

@@ -126,3 +126,49 @@ def test_the_export_never_turns_a_question_into_a_spreadsheet_formula(tmp_path):
     with open(tmp_path / "votes.csv", encoding="utf-8", newline="") as exported:
         [row] = list(csv.DictReader(exported))
     assert row["question"] == '\'=HYPERLINK("http://evil.example","x")'
+
+
+def stored_bytes(path) -> bytes:
+    """The database and its WAL, as someone who can read only those files sees them."""
+    return b"".join(p.read_bytes() for p in sorted(path.parent.glob(path.name + "*")))
+
+
+def brute_force_member(records_file, member_hash: str, candidates) -> int | None:
+    """What an attacker holding only the database can do: try every member id with every salt-like value in it."""
+    import hashlib
+    import re
+
+    salts = {bytes.fromhex(h.decode()) for h in re.findall(rb"[0-9a-f]{32}", stored_bytes(records_file))}
+    for salt in salts:
+        for member in candidates:
+            if hashlib.blake2b(str(member).encode(), key=salt, digest_size=16).hexdigest() == member_hash:
+                return member
+    return None
+
+
+def test_the_salt_is_kept_apart_from_the_data_and_both_are_private(tmp_path):
+    path = tmp_path / RECORDS_FILE
+    records = Records(path)
+    records.vote(records.save_answer(answer("q?", ("Ferry", [1]))), MEMBER, UP)
+    [row] = records.votes()
+    assert brute_force_member(path, row["member"], [OTHER, MEMBER]) is None
+    assert (path.stat().st_mode & 0o777) == 0o600
+    salt_file = path.with_suffix(".salt")
+    assert (salt_file.stat().st_mode & 0o777) == 0o600
+    assert Records(path).member_hash(MEMBER) == row["member"]  # the same salt on reopening
+
+
+def test_a_database_that_held_its_salt_gives_it_up_and_keeps_its_hashes(tmp_path):
+    path = tmp_path / RECORDS_FILE
+    salt = "00112233445566778899aabbccddeeff"
+    with sqlite3.connect(path) as db:  # as the previous version wrote it
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        db.execute("INSERT INTO meta VALUES ('member_salt', ?)", (salt,))
+    old_hash = __import__("hashlib").blake2b(str(MEMBER).encode(), key=bytes.fromhex(salt), digest_size=16).hexdigest()
+    path.chmod(0o644)
+    records = Records(path)
+    assert records.member_hash(MEMBER) == old_hash  # votes already recorded still match their members
+    assert salt.encode() not in stored_bytes(path)
+    assert path.with_suffix(".salt").read_text().strip() == salt
+    assert (path.stat().st_mode & 0o777) == 0o600

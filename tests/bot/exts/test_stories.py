@@ -5,6 +5,7 @@ from pathlib import Path
 import discord
 import pytest
 
+from index.models import story_id_for
 from index.parser import parse_file
 from tests.bot.fake_discord import MANAGE_MESSAGES, FakeDiscord
 from tests.bot.message_checks import assert_message_within_limits, assert_nobody_is_pinged
@@ -89,7 +90,7 @@ async def test_autocomplete_offers_fuzzy_matches_for_the_title(fake_discord, run
     callback = await first_callback(fake_discord, fake_discord.autocomplete("story", "title", "ferry strik", permissions=MANAGE_MESSAGES))
     assert callback.json["type"] == AUTOCOMPLETE_RESULT
     choices = callback.json["data"]["choices"]
-    assert choices[0] == {"name": NEWEST_FIRST[1], "value": NEWEST_FIRST[1]}
+    assert choices[0] == {"name": NEWEST_FIRST[1], "value": story_id_for(NEWEST_FIRST[1])}  # the title shown, the id sent
     assert len(choices) <= 25
 
     callback = await first_callback(fake_discord, fake_discord.autocomplete("story", "title", "", permissions=MANAGE_MESSAGES))

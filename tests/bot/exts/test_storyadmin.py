@@ -19,6 +19,7 @@ from index.records import Records
 from tests.bot.fake_discord import MANAGE_MESSAGES, FakeDiscord
 from tests.bot.harness import started_bot
 from tests.bot.message_checks import assert_nobody_is_pinged
+from tests.support import write_story
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -146,6 +147,17 @@ async def test_a_bad_attachment_gets_line_numbered_errors_privately_and_nothing_
     assert snapshot(stories_dir) == before
 
 
+async def test_a_json_story_whose_fact_numbers_lie_is_refused_and_nothing_changes(fake_discord, admin_bot, stories_dir, index_dir):
+    before, current, knowledge_base = snapshot(stories_dir), (index_dir / "CURRENT").read_text(), admin_bot.knowledge_base
+    story = {"title": "Lying Numbers", "facts": [{"index": 7, "text": "Only one bullet.", "citations": [1]}]}
+    body = await add(fake_discord, "lying.json", json.dumps(story, indent=2))
+    assert body["content"].startswith("Nothing was changed: “lying.json” has 1 problem(s)")
+    assert "• line 5: facts[0].index: bullet 1 is numbered 7" in body["content"]
+    assert snapshot(stories_dir) == before and (index_dir / "CURRENT").read_text() == current
+    assert admin_bot.knowledge_base is knowledge_base
+    assert len(knowledge_base.catalog()) == len(knowledge_base.titles())  # /stories still works for everyone
+
+
 async def test_a_moderator_adds_a_story_by_attachment_and_the_next_ask_answers_from_it(fake_discord, admin_bot, stories_dir):
     assert (await ask(fake_discord, HARBOUR_QUESTION))["title"] == NO_STORY
     old_knowledge_base = admin_bot.knowledge_base
@@ -168,7 +180,7 @@ async def test_a_moderator_adds_a_story_by_attachment_and_the_next_ask_answers_f
     event = fake_discord.autocomplete("story", "title", "kestrel seawall", permissions=MANAGE_MESSAGES)
     await fake_discord.dispatch("INTERACTION_CREATE", event)
     callback = (await fake_discord.wait_for(lambda: fake_discord.callbacks(event["id"])))[0]
-    assert callback.json["data"]["choices"][0]["value"] == embed["title"]
+    assert callback.json["data"]["choices"][0] == {"name": embed["title"], "value": index.models.story_id_for(embed["title"])}
 
 
 async def test_the_same_story_again_changes_no_file_but_is_logged(fake_discord, admin_bot, stories_dir):
@@ -204,7 +216,7 @@ async def test_remove_autocompletes_titles_and_makes_the_story_unanswerable(fake
     event = fake_discord.subcommand_autocomplete("storyadmin", "remove", "title", "ferry", permissions=MANAGE_MESSAGES)
     choices = (await run(fake_discord, event))["choices"]
     ferry = "Brackwater Ferry Crews Strike Over Night Shifts"
-    assert choices[0] == {"name": ferry, "value": ferry}
+    assert choices[0] == {"name": ferry, "value": index.models.story_id_for(ferry)}
     question = "Why are the Brackwater ferry crews on strike over night shifts?"
     assert (await ask(fake_discord, question))["title"] == ferry
 
@@ -267,6 +279,30 @@ async def test_questions_are_answered_from_the_old_index_while_a_change_is_built
     assert admin_bot.knowledge_base is not before  # swapped in once complete
 
 
+async def test_a_hand_edit_made_during_a_moderator_change_is_picked_up_by_the_next_poll(fake_discord, admin_bot, stories_dir, monkeypatch):
+    cog = admin_bot.get_cog("StoryAdmin")
+    cog.watcher.cancel()  # polled by hand below, so that the poll comes exactly after the change
+    rebuild = cog.library._rebuild
+    title = "Gull Point Lighthouse Relit"
+
+    def rebuild_then_an_editor_saves_a_file():
+        result = rebuild()
+        write_story(stories_dir, "lighthouse.txt", f"{title}\n- The lighthouse was relit on Friday.[1]\n")
+        return result
+
+    monkeypatch.setattr(cog.library, "_rebuild", rebuild_then_an_editor_saves_a_file)
+    body = await add(fake_discord, "pier-again.txt", "Gull Point Pier Closes Again\n- The pier closed again.[1]\n")
+    assert body["content"].startswith("Added")
+    monkeypatch.setattr(cog.library, "_rebuild", rebuild)
+    assert admin_bot.knowledge_base.story(title) is None
+    assert await cog.pick_up_hand_edits() is not None
+    assert admin_bot.knowledge_base.story(title).title == title
+    for name in ("lighthouse.txt", index.models.story_id_for("Gull Point Pier Closes Again") + ".txt"):
+        (stories_dir / name).unlink()
+    await cog.pick_up_hand_edits()
+    cog.watcher = asyncio.create_task(cog.watch(0.2))
+
+
 async def test_reindex_picks_up_hand_edits_and_lists_invalid_files(fake_discord, admin_bot, stories_dir):
     admin_bot.get_cog("StoryAdmin").watcher.cancel()  # only the command, from here on
     (stories_dir / "wrenfield.txt").unlink()
@@ -279,6 +315,34 @@ async def test_reindex_picks_up_hand_edits_and_lists_invalid_files(fake_discord,
     *_, removed, reindexed = audit(admin_bot)
     assert removed == ("remove", "Wrenfield Dam Sluice Gates Replaced", "wrenfield.txt", MODERATOR, "/storyadmin reindex")
     assert reindexed[0] == "reindex" and reindexed[3] == MODERATOR
+
+
+async def test_a_json_id_never_names_a_file_or_replaces_another_story(fake_discord, admin_bot, stories_dir, tmp_path):
+    outside = stories_dir.parent / "outside.json"
+    titles = admin_bot.knowledge_base.titles()
+    rent_cap = index.parser.parse_file(STORIES / "eastmere_rent_cap.txt").story
+    rent_cap_file = admin_bot.knowledge_base.source_file(rent_cap.title)
+    for given in ["../outside", str(outside.with_suffix("")), rent_cap.id, rent_cap.title]:
+        story = {"id": given, "title": "Gull Point Pier Reopens", "facts": [{"index": 1, "text": "The pier reopened.", "citations": [1]}]}
+        body = await add(fake_discord, "pier.json", json.dumps(story))
+        assert "“Gull Point Pier Reopens”" in body["content"] and "id is ignored" in body["content"]
+        assert not outside.exists() and not list(stories_dir.parent.glob("*.tmp")) and not list(stories_dir.glob(".*"))
+        assert admin_bot.knowledge_base.story(rent_cap.title).title == rent_cap.title
+        assert rent_cap_file.exists()
+    assert sorted(admin_bot.knowledge_base.titles()) == sorted([*titles, "Gull Point Pier Reopens"])
+    saved = index.models.story_id_for("Gull Point Pier Reopens") + ".json"
+    assert (stories_dir / saved).exists()
+    (stories_dir / saved).unlink()
+    await run(fake_discord, fake_discord.subcommand("storyadmin", "reindex", permissions=MANAGE_MESSAGES, user_id=MODERATOR))
+
+
+async def test_story_text_in_replies_to_moderators_is_escaped(fake_discord, admin_bot, stories_dir):
+    title = "Pier [reopens](https://evil.example) *today*"
+    body = await add(fake_discord, "pier.txt", f"{title}\nBy [us](https://evil.example)\n- The pier reopened.[1]\n")
+    assert body["content"].startswith(r"Added “Pier \[reopens](https://evil.example) \*today\*”")
+    assert r"ignored: 'By \[us](https://evil.example)'" in body["content"]
+    body = await run(fake_discord, fake_discord.subcommand("storyadmin", "remove", {"title": title}, permissions=MANAGE_MESSAGES, user_id=MODERATOR))
+    assert body["content"].startswith(r"Removed “Pier \[reopens](https://evil.example) \*today\*”")
 
 
 async def test_no_message_the_bot_sent_in_this_module_could_ping_anyone(fake_discord, admin_bot):

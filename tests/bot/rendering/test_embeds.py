@@ -1,12 +1,14 @@
 """Answers and story cards as embeds: extractive, linked, and always within Discord's limits."""
 
 import discord
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.rendering import limits
-from bot.rendering.embeds import answer_embeds, catalog_page_embed, no_answer_embed, story_card_embeds
+from bot.rendering.embeds import answer_embeds, catalog_page_embed, feedback_embed, no_answer_embed, story_card_embeds
 from index import Answer, AnswerFact, AnswerNarrative, AnswerStory, Source
+from index.records import FeedbackSummary, Tally
 from tests.bot.message_checks import assert_message_within_limits
 
 GAZETTE = Source(number=1, outlet="Eastmere Gazette", headline="Council approves rent cap",
@@ -133,3 +135,40 @@ def test_any_answer_fits_in_one_discord_message(stories):
 @given(answer_stories())
 def test_any_story_card_fits_in_one_discord_message(card):
     assert_message_within_limits(message(story_card_embeds(card)))
+
+
+UNSAFE_URLS = ["javascript:alert(1)", "JavaScript:alert(1)", " javascript:alert(1)", "data:text/html,<b>x</b>",
+               "file:///etc/passwd", "vbscript:msgbox", "//evil.example/a", "https:", "ftp://files.example/a", "java\tscript:x"]
+
+
+@pytest.mark.parametrize("url", UNSAFE_URLS)
+def test_only_http_urls_are_ever_linked(url):
+    unsafe = Source(number=1, outlet="Gazette", headline="Headline", url=url)
+    fact = AnswerFact(index=1, text="A fact.", citations=[1], sources=[unsafe])
+    card = story(facts=[fact], sources=[unsafe])
+    (answer,) = answer_embeds(Answer(question="q", answered=True, stories=[card]))
+    (full,) = story_card_embeds(card)
+    assert "• A fact.[1]" in answer.description and "• A fact.[1]" in full.description
+    assert full.fields[-1].value == "[1] Gazette — Headline"
+    assert "](" not in answer.description + full.description + full.fields[-1].value
+
+
+def test_outlet_and_headline_markdown_is_shown_as_written():
+    sneaky = Source(number=1, outlet="**Gazette**", headline="Read [this](https://evil.example) _now_", url="https://gazette.example/a")
+    (full,) = story_card_embeds(story(sources=[sneaky]))
+    assert full.fields[-1].value == r"[1] \*\*Gazette\*\* — [Read \[this\](https://evil.example) \_now\_](https://gazette.example/a)"
+
+
+def test_narrative_labels_and_titles_are_shown_as_written():
+    card = story(title="Rent *cap* [vote](https://evil.example)",
+                 narratives=[AnswerNarrative(label="[Left](https://evil.example)", text="a"), AnswerNarrative(label="Right", text="b")])
+    (embed,) = story_card_embeds(card)
+    assert embed.title == r"Rent \*cap\* \[vote](https://evil.example)"
+    assert embed.fields[0].name == r"\[Left](https://evil.example)"
+
+
+def test_a_feedback_question_is_shown_as_written_to_moderators():
+    summary = FeedbackSummary(stories=[Tally("Rent *cap*", 1, 0)], worst=[Tally("why [click](https://evil.example)?", 0, 3)], votes=4)
+    embed = feedback_embed(summary)
+    assert r"— “why \[click](https://evil.example)?”" in embed.description  # an escaped "[" starts no link
+    assert r"— Rent \*cap\*" in embed.description

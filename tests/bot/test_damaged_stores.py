@@ -1,0 +1,133 @@
+"""The bot starts and answers with its auxiliary stores broken: the records database locked, read-only or
+corrupt, and a read-only index directory. Votes and the audit log say politely that they are unavailable,
+the problem is logged once, and an answer never waits for the records.
+"""
+
+import asyncio
+import contextlib
+import logging
+import shutil
+import sqlite3
+import subprocess
+import time
+
+import pytest
+import pytest_asyncio
+
+import index
+from bot.exts.storyadmin import AUDIT_UNAVAILABLE
+from index.records import RECORDS_FILE, Records
+from tests.bot.conftest import STORIES_DIR
+from tests.bot.fake_discord import MANAGE_MESSAGES
+from tests.bot.harness import bot_settings, started_bot
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+QUESTION = "Which Lowmoor branch libraries will close?"
+EPHEMERAL = 64
+
+
+@contextlib.contextmanager
+def immutable(*paths):
+    """Really read-only, even for root (tests run as root, which ignores permission bits): `chattr +i`."""
+    done = []
+    try:
+        for path in paths:
+            if subprocess.run(["chattr", "+i", str(path)], capture_output=True).returncode != 0:
+                pytest.skip("chattr +i is not available here, so nothing can be made read-only for root")
+            done.append(path)
+        yield
+    finally:
+        for path in reversed(done):
+            subprocess.run(["chattr", "-i", str(path)], check=True)
+
+
+@pytest.fixture
+def index_dir(story_index_dir, tmp_path):
+    copy = tmp_path / "index"
+    shutil.copytree(story_index_dir, copy)
+    (copy / RECORDS_FILE).unlink(missing_ok=True)
+    return copy
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def ask_and_vote(fake_discord):
+    async def run(bot) -> tuple[dict, float, dict]:
+        """Ask, then click 👍: the answer's body, the seconds it took, and the vote's reply."""
+        event = fake_discord.slash_command("ask", {"question": QUESTION})
+        started = time.perf_counter()
+        await fake_discord.dispatch("INTERACTION_CREATE", event)
+        [followup] = await fake_discord.wait_for(lambda: fake_discord.followups(event["token"]))
+        took = time.perf_counter() - started
+        body = followup.json
+        up = body["components"][0]["components"][0]["custom_id"]
+        click = fake_discord.button_click(up, fake_discord.sent_message(followup), user_id=fake_discord.snowflake())
+        await fake_discord.dispatch("INTERACTION_CREATE", click)
+        [vote] = await fake_discord.wait_for(lambda: fake_discord.callbacks(click["id"]))
+        return body, took, vote.json["data"]
+    return run
+
+
+async def feedback_reply(fake_discord) -> dict:
+    event = fake_discord.subcommand("storyadmin", "feedback", permissions=MANAGE_MESSAGES)
+    await fake_discord.dispatch("INTERACTION_CREATE", event)
+    return (await fake_discord.wait_for(lambda: fake_discord.callbacks(event["id"])))[0].json["data"]
+
+
+def break_records(index_dir, how: str):
+    path = index_dir / RECORDS_FILE
+    if how == "corrupt":
+        path.write_bytes(b"this is not a database" * 100)
+    elif how == "a directory":
+        path.mkdir()
+
+
+@pytest.mark.parametrize("how", ["corrupt", "a directory"])
+async def test_the_bot_starts_and_answers_with_a_broken_records_database(fake_discord, embedder, index_dir, ask_and_vote, caplog, how):
+    break_records(index_dir, how)
+    caplog.set_level(logging.INFO)
+    async with started_bot(index.load(index_dir, embedder=embedder), STORYBOT_POLL_SECONDS="0", STORYBOT_STORIES_DIR=str(STORIES_DIR)) as bot:
+        for _ in range(2):
+            body, _, vote = await ask_and_vote(bot)
+            assert body["embeds"][0]["title"] == "Lowmoor to Close Four Branch Libraries"
+            assert vote["flags"] & EPHEMERAL and vote["content"] == "Sorry, votes are unavailable right now; the problem has been logged."
+        reply = await feedback_reply(fake_discord)
+        assert reply["flags"] & EPHEMERAL and reply["content"].startswith("Feedback is unavailable right now")
+        event = fake_discord.subcommand("storyadmin", "reindex", permissions=MANAGE_MESSAGES)
+        await fake_discord.dispatch("INTERACTION_CREATE", event)
+        [reindexed] = await fake_discord.wait_for(lambda: fake_discord.followups(event["token"]))
+        assert reindexed.json["content"].splitlines()[1] == AUDIT_UNAVAILABLE  # the change stands; the moderator is told
+    logged = [r for r in caplog.records if r.levelno >= logging.ERROR and "storybot.sqlite3" in r.getMessage()]
+    assert len(logged) == 1, [r.getMessage() for r in logged]  # logged once, not at every question
+    assert "cannot be used" in logged[0].getMessage()
+
+
+async def test_a_locked_records_database_never_delays_an_answer(fake_discord, embedder, index_dir, ask_and_vote):
+    Records.beside(index_dir).audit("reindex", actor="test")  # create it
+    holder = sqlite3.connect(index_dir / RECORDS_FILE, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")  # another process holds the write lock (and, in WAL mode, blocks no reader)
+    try:
+        async with started_bot(index.load(index_dir, embedder=embedder), STORYBOT_POLL_SECONDS="0") as bot:
+            for _ in range(3):
+                body, took, vote = await ask_and_vote(bot)
+                assert body["embeds"][0]["title"] == "Lowmoor to Close Four Branch Libraries"
+                assert took < 3, f"an answer waited {took:.1f}s for a locked database"
+                assert "unavailable" in vote["content"]
+    finally:
+        holder.close()
+
+
+async def test_a_read_only_records_database_and_index_directory_still_start_and_answer(fake_discord, embedder, index_dir, ask_and_vote):
+    Records.beside(index_dir).audit("reindex", actor="test")
+    from bot.knowledge import open_knowledge_base
+
+    settings = bot_settings(STORYBOT_STORIES_DIR=str(STORIES_DIR), STORYBOT_INDEX_DIR=str(index_dir), STORYBOT_POLL_SECONDS="0")
+    files = sorted(p for p in index_dir.rglob("*") if p.is_file())
+    before = {p: p.stat().st_mtime_ns for p in files}
+    with immutable(*files, *sorted((p for p in index_dir.rglob("*") if p.is_dir()), reverse=True), index_dir):
+        knowledge_base = await asyncio.to_thread(open_knowledge_base, settings)  # an up-to-date index: nothing written
+        async with started_bot(knowledge_base, STORYBOT_POLL_SECONDS="0") as bot:
+            body, _, vote = await ask_and_vote(bot)
+            assert body["embeds"][0]["title"] == "Lowmoor to Close Four Branch Libraries"
+            assert "unavailable" in vote["content"]
+    assert {p: p.stat().st_mtime_ns for p in files} == before
