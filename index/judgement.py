@@ -19,9 +19,11 @@ WEIGHTS_FILE = Path(__file__).with_name("judgement.json")
 BULLET_FEATURES = ("question_cosine", "focus_cosine", "focus_bm25_share", "focus_words_in_bullet", "has_asked_type",
                    "lacks_asked_type", "is_lead")
 # Per answer: the best story with its best bullet (retrieval.answer_features).
-ANSWER_FEATURES = ("best_bullet_rank_score", "best_bullet_lead_over_second", "best_bullet_question_cosine", "best_bullet_focus_cosine", "question_words_in_story",
-                   "focus_words_in_best_bullet", "best_bullet_lacks_asked_type", "story_best_item_cosine", "routing_margin",
-                   "about_the_sides", "question_has_no_content_words")
+ANSWER_FEATURES = (
+    "best_bullet_rank_score", "best_bullet_lead_over_second", "best_bullet_question_cosine", "best_bullet_focus_cosine",
+    "question_words_in_story", "focus_words_in_best_bullet", "best_bullet_lacks_asked_type", "story_best_item_cosine",
+    "routing_margin", "about_the_sides", "question_has_no_content_words",
+)
 
 
 @dataclass(frozen=True)
@@ -61,7 +63,8 @@ class Judgement:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
             return cls(Linear.from_json(data["bullet_rank"]), Linear.from_json(data["sides"]), Linear.from_json(data["answer"]),
-                       Linear.from_json(data["answer_sides"]), float(data["answer_threshold"]), float(data["sides_threshold"]), float(data["extra_bullet_margin"]))
+                       Linear.from_json(data["answer_sides"]), float(data["answer_threshold"]), float(data["sides_threshold"]),
+                       float(data["extra_bullet_margin"]))
         except (OSError, ValueError, KeyError) as exc:
             raise RuntimeError(f"{path} is missing or damaged ({exc}): run `python -m index train`") from exc
 

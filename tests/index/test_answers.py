@@ -96,7 +96,7 @@ def test_no_story_covers_it_is_said_with_suggestions(eval_kb, question):
 
 
 def test_a_question_about_two_stories_shows_both(eval_kb):
-    answer = eval_kb.ask("rent cap in eastmere and the eastmere police mental health change")
+    answer = eval_kb.ask("how long is the eastmere rent cap, and when do eastmere police hand mental health calls to paramedics?")
     assert {s.title for s in answer.stories} == {
         "Eastmere Council Approves Two-Year Rent Cap", "Eastmere Police to Hand Mental Health Calls to Paramedic Teams",
     }
