@@ -130,7 +130,15 @@ class KnowledgeBase:
         found = self._by_key.get(key.casefold())
         return found if found is not None else self._by_key.get(key)
 
-    def ask(self, question: str) -> Answer:
+    def ask(self, question: str, *, about: str | None = None) -> Answer:
+        """Answer `question`; `about` (a story's id or exact title) is the story of the conversation, as when a
+        member replies to an answer: a follow-up ("who disagrees?") is answered from that story first, as if
+        it were the only one indexed, and from the whole index when that story does not answer it."""
+        context = self._find(about) if about else None
+        if context is not None:
+            followup = self.retrieve(question, story=context).best
+            if followup is not None and followup.answers(self.judgement):
+                return Answer(question=clean_question(question), answered=True, stories=[self._answer_story(followup)])
         retrieval = self.retrieve(question)
         shown: dict[int, Candidate] = {}
         if retrieval.best and retrieval.best.answers(self.judgement):

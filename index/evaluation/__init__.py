@@ -26,9 +26,13 @@ from .scoring import METRICS, Outcome, counts, describe_miss, outcome_of
 CORPORA = ("seed", "eval", "distractors")
 DISTRACTORS = 1000
 FIGURES_FILE = "figures.json"
+FOLLOWUPS_WITH, FOLLOWUPS_WITHOUT = "follow-ups with context", "follow-ups without"  # scored in the eval corpus
 
-__all__ = ["CORPORA", "DISTRACTORS", "FIGURES_FILE", "LabelledQuestion", "LabelledSet", "METRICS", "Outcome", "ask_all", "build_corpus",
-           "counts", "describe_miss", "evaluate", "figures", "questions_for", "read_labelled_set", "tables", "write_figures"]
+__all__ = [
+    "CORPORA", "DISTRACTORS", "FIGURES_FILE", "FOLLOWUPS_WITH", "FOLLOWUPS_WITHOUT", "LabelledQuestion", "LabelledSet", "METRICS",
+    "Outcome", "ask_all", "ask_followups", "build_corpus", "counts", "describe_miss", "evaluate", "figures", "questions_for",
+    "read_labelled_set", "tables", "write_figures",
+]
 
 
 def build_corpus(
@@ -54,19 +58,34 @@ def ask_all(kb: KnowledgeBase, questions: Iterable[LabelledQuestion], labelled: 
     return [outcome_of(q, labelled.split_of(q), kb.ask(q.text)) for q in questions]
 
 
+def ask_followups(kb: KnowledgeBase, labelled: LabelledSet) -> dict[str, list[Outcome]]:
+    """Each follow-up asked after its first question, with that answer's story as context (as a reply to the
+    bot's answer carries it) and without any."""
+    with_context, without = [], []
+    for pair in labelled.followups:
+        first = kb.ask(pair.first)
+        about = first.stories[0].id if first.answered else None
+        split = labelled.split_of(pair.followup)
+        with_context.append(outcome_of(pair.followup, split, kb.ask(pair.followup.text, about=about)))
+        without.append(outcome_of(pair.followup, split, kb.ask(pair.followup.text)))
+    return {FOLLOWUPS_WITH: with_context, FOLLOWUPS_WITHOUT: without}
+
+
 def evaluate(
     eval_dir: Path, seeds_dir: Path, corpora: Iterable[str] = CORPORA, *, distractors: int = DISTRACTORS,
     embedder: Embedder | None = None, model: str | None = None, encoder_dir: Path | None = None,
 ) -> dict[str, list[Outcome]]:
     labelled = read_labelled_set(eval_dir, seeds_dir)
-    results = {}
+    results, followups = {}, {}
     with tempfile.TemporaryDirectory() as scratch:
         for corpus in corpora:
             out = Path(scratch) / corpus / "index"
             embedder = embedder or embedder_for(model or DEFAULT_MODEL, out, encoder_dir)
             kb = build_corpus(corpus, eval_dir, seeds_dir, out, embedder, distractors)
             results[corpus] = ask_all(kb, questions_for(corpus, labelled, set(kb.titles())), labelled)
-    return results
+            if corpus == "eval" and labelled.followups:
+                followups = ask_followups(kb, labelled)
+    return results | followups
 
 
 def figures(results: dict[str, list[Outcome]]) -> dict[str, dict[str, dict[str, list[int]]]]:

@@ -9,7 +9,7 @@ because they are what a newcomer meets first.
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..corpus import read_corpus
@@ -40,9 +40,18 @@ class LabelledQuestion:
 
 
 @dataclass(frozen=True)
+class FollowUp:
+    """A first question, then a follow-up that only makes sense in its context (`followups/*.jsonl`)."""
+
+    first: str
+    followup: LabelledQuestion
+
+
+@dataclass(frozen=True)
 class LabelledSet:
     questions: list[LabelledQuestion]
     splits: dict[str, str]  # story title -> dev | test
+    followups: list[FollowUp] = field(default_factory=list)
 
     def split_of(self, question: LabelledQuestion) -> str:
         """A question is dev only when every story it is about is a dev story."""
@@ -62,12 +71,20 @@ def read_labelled_set(eval_dir: Path, seeds_dir: Path | None = None) -> Labelled
     seed_titles = {story.title for story in read_corpus([seeds_dir]).stories} if seeds_dir else set()
     facts_of = {story.title: len(story.facts) for story in stories.stories}
     splits = {title: TEST if title in seed_titles else hashed_split(title) for title in facts_of}
-    questions = []
-    for path in sorted((eval_dir / "questions").glob("*.jsonl")):
+    questions = [_question(row, where, facts_of) for row, where in _rows(eval_dir / "questions")]
+    followups = [FollowUp(row["first"], _question({**row, "q": row["followup"]}, where, facts_of)) for row, where in _rows(eval_dir / "followups")]
+    return LabelledSet(questions, splits, followups)
+
+
+def _rows(folder: Path):
+    """(row, "file:line") for every JSON line of every .jsonl file in `folder` (none when it is missing)."""
+    for path in sorted(folder.glob("*.jsonl")):
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
             if line.strip():
-                questions.append(_question(json.loads(line), f"{path}:{number}", facts_of))
-    return LabelledSet(questions, splits)
+                try:
+                    yield json.loads(line), f"{path}:{number}"
+                except ValueError as exc:
+                    raise ValueError(f"{path}:{number}: not JSON ({exc})") from exc
 
 
 def _question(row: dict, where: str, facts_of: dict[str, int]) -> LabelledQuestion:

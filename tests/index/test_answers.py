@@ -127,3 +127,20 @@ def test_story_cards_and_the_catalog(eval_kb):
     assert eval_kb.story("no such story") is None
     updated = [s.updated for s in eval_kb.catalog()]
     assert updated == sorted(updated, reverse=True)
+
+
+def test_a_follow_up_is_answered_from_the_story_of_the_conversation_first(eval_kb):
+    shipyard = eval_kb.story("Pridmouth Shipyard Wins Ferry Order, Creating 900 Jobs")
+    followup = "so how many new workers?"
+    answer = eval_kb.ask(followup, about=shipyard.id)
+    assert answer.answered and answer.stories[0].title == shipyard.title
+    assert answer.stories[0].facts[0].index == 2
+    assert eval_kb.ask(followup).stories[:1] != answer.stories[:1]  # without the conversation it is not found
+    assert eval_kb.ask(followup, about="no-such-story-id") == eval_kb.ask(followup)
+
+
+def test_a_follow_up_the_story_does_not_answer_is_asked_of_the_whole_index(eval_kb):
+    question = "how long does the eastmere rent cap last?"
+    about_the_seed = eval_kb.ask(question, about=eval_kb.story(SEED_TITLE).id)
+    assert about_the_seed == eval_kb.ask(question)
+    assert about_the_seed.stories[0].title == "Eastmere Council Approves Two-Year Rent Cap"

@@ -2,7 +2,7 @@
 
 import pytest
 
-from index.evaluation import ask_all, build_corpus, questions_for, read_labelled_set
+from index.evaluation import FOLLOWUPS_WITH, ask_all, ask_followups, build_corpus, questions_for, read_labelled_set
 from tests.support import EVAL, SEEDS
 
 
@@ -13,10 +13,14 @@ def labelled():
 
 @pytest.fixture(scope="session")
 def corpus_outcomes(embedder, tmp_path_factory, labelled, eval_kb):
-    """{corpus: outcomes}, built lazily: a test that needs one corpus builds only that one."""
+    """{corpus or follow-up column: outcomes}, built lazily: a test that needs one corpus builds only that one."""
     built = {}
 
     def outcomes(corpus: str):
+        if corpus.startswith(FOLLOWUPS_WITH[:10]):  # both follow-up columns come from one pass over the eval corpus
+            if corpus not in built:
+                built.update(ask_followups(eval_kb, labelled))
+            return built[corpus]
         if corpus not in built:
             kb = eval_kb if corpus == "eval" else build_corpus(corpus, EVAL, SEEDS, tmp_path_factory.mktemp(corpus) / "index", embedder)
             built[corpus] = ask_all(kb, questions_for(corpus, labelled, set(kb.titles())), labelled)
