@@ -49,6 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     bench_cmd = commands.add_parser("bench", help="measure build rate, latency, start-up and memory (minutes)")
     bench_cmd.add_argument("--sizes", default="10000,100000,1000000", help="claims per corpus, comma-separated")
     bench_cmd.add_argument("--workdir", type=Path, help="where corpora and indexes are written (default: a temp dir)")
+    bench_cmd.add_argument("--stages", action="store_true", help="instead: what each answering stage costs per question (tests/eval)")
 
     feedback_cmd = commands.add_parser("feedback", help="members' votes on answers (recorded by the bot)")
     feedback_cmd.add_argument("--index", type=Path, default=settings.index_dir, help="the index directory holding storybot.sqlite3")
@@ -152,8 +153,12 @@ def run_bench(args, settings: IndexSettings) -> int:
     import os
     import platform
 
-    from .bench import bench, table
+    from .bench import bench, stage_costs, table
 
+    if args.stages:
+        print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}, Python {platform.python_version()}")
+        print(stage_costs(Path("tests/eval"), Path("seeds")))
+        return 0
     rows = bench(tuple(int(size) for size in args.sizes.split(",")), args.workdir)
     cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), platform.machine())
     print(f"machine: {os.cpu_count()} cores, {cpu}, Python {platform.python_version()}")

@@ -264,3 +264,61 @@ def table(rows: list[Row]) -> str:
                          f"{r.p99_ms / fast[r.claims].p99_ms:.1f}× | {r.startup_seconds / fast[r.claims].startup_seconds:.1f}× | "
                          f"{r.bytes_per_claim / max(fast[r.claims].bytes_per_claim, 1):.1f}× | | |")
     return "\n".join(lines)
+
+
+def stage_costs(eval_dir: Path, seeds_dir: Path) -> str:
+    """What each stage of answering costs per question, on the evaluation corpus and its questions.
+
+    Each question is asked once, one at a time; the learned stages are timed by wrapping them in place.
+    """
+    from . import retrieval
+    from .evaluation import build_corpus, read_labelled_set
+
+    labelled = read_labelled_set(eval_dir, seeds_dir)
+    spent: dict[str, list[float]] = {"signals and learned ranking/decision": [], "two-story parts": [], "follow-up context": []}
+    with tempfile.TemporaryDirectory() as scratch:
+        kb = build_corpus("eval", eval_dir, seeds_dir, Path(scratch) / "index", embedder_for(DEFAULT_MODEL, Path(scratch)))
+        original = {name: getattr(retrieval, name) for name in ("bullet_features", "answer_features", "question_parts")}
+        clock = {"signals": 0.0}
+
+        def timed(name):
+            def wrapper(*args, **kwargs):
+                tick = time.perf_counter()
+                try:
+                    return original[name](*args, **kwargs)
+                finally:
+                    clock["signals"] += time.perf_counter() - tick
+            return wrapper
+
+        retrieval.bullet_features, retrieval.answer_features = timed("bullet_features"), timed("answer_features")
+        totals, parts = [], []
+        try:
+            for question in (q.text for q in labelled.questions):
+                clock["signals"] = 0.0
+                tick = time.perf_counter()
+                kb.ask(question)
+                totals.append((time.perf_counter() - tick) * 1000)
+                spent["signals and learned ranking/decision"].append(clock["signals"] * 1000)
+                if original["question_parts"](question):
+                    parts.append(question)
+            for question in parts:  # what the parts add: the whole answer less one retrieval of the question
+                tick = time.perf_counter()
+                kb.retrieve(question)
+                single = time.perf_counter() - tick
+                tick = time.perf_counter()
+                kb.ask(question)
+                spent["two-story parts"].append(max(0.0, time.perf_counter() - tick - single) * 1000)
+            titles = kb.titles()
+            for pair in labelled.followups:  # the extra retrieval a reply to an answer costs: its story, as if alone
+                tick = time.perf_counter()
+                kb.retrieve(pair.followup.text, story=titles.index(pair.followup.stories[0]))
+                spent["follow-up context"].append((time.perf_counter() - tick) * 1000)
+        finally:
+            retrieval.bullet_features, retrieval.answer_features = original["bullet_features"], original["answer_features"]
+    lines = ["| stage | questions | mean ms | p50 ms |", "| --- | --- | --- | --- |",
+             f"| whole answer (`ask`) | {len(totals)} | {statistics.mean(totals):.2f} | {statistics.median(totals):.2f} |"]
+    for stage, times in spent.items():
+        if times:
+            lines.append(f"| {stage} | {len(times)} | {statistics.mean(times):.2f} | {statistics.median(times):.2f} |")
+    lines.append(f"\ntwo-story parts are paid by {len(parts)} of {len(totals)} questions (those with 'and', '&', ';', 'vs' or two '?')")
+    return "\n".join(lines)
