@@ -40,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     eval_cmd.add_argument("--split", choices=("dev", "test", "both"), default="both")
     eval_cmd.add_argument("--distractors", type=int, default=1000, help="generated stories in the 'distractors' corpus")
     eval_cmd.add_argument("--misses", type=int, default=0, metavar="N", help="also list up to N missed dev questions per corpus")
+    eval_cmd.add_argument("--answer-everything", action="store_true", help="never refuse: routing and ranking alone (not saved)")
     eval_cmd.add_argument("--write-figures", action="store_true", help="save the counts to <eval>/figures.json (the quality tests read them)")
 
     train_cmd = commands.add_parser("train", help="fit every learned weight and threshold from training/ (minutes)")
@@ -124,7 +125,11 @@ def run_evaluate(args, settings: IndexSettings) -> int:
     if unknown := set(corpora) - set(CORPORA):
         print(f"error: unknown corpus {', '.join(sorted(unknown))}; choose from {', '.join(CORPORA)}", file=sys.stderr)
         return EXIT_INVALID_INPUT
-    results = evaluate(args.eval, args.seeds, corpora, distractors=args.distractors, model=settings.model, encoder_dir=settings.encoder_dir)
+    if args.answer_everything and args.write_figures:
+        print("error: --answer-everything figures are not the product's; they are never saved", file=sys.stderr)
+        return EXIT_INVALID_INPUT
+    results = evaluate(args.eval, args.seeds, corpora, distractors=args.distractors, model=settings.model, encoder_dir=settings.encoder_dir,
+                       answer_everything=args.answer_everything)
     print(f"corpora: seed = {args.seeds}; eval = {args.eval / 'stories'}; distractors = eval + {args.distractors} generated stories")
     print(tables(results, ("dev", "test") if args.split == "both" else (args.split,)))
     for corpus, outcomes in results.items():
@@ -145,7 +150,7 @@ def run_train(args, settings: IndexSettings) -> int:
     from .training import train
 
     with tempfile.TemporaryDirectory() as scratch:
-        train(args.training, args.eval, embedder_for(settings.model, Path(scratch), settings.encoder_dir))
+        train(args.training, args.eval, Path("seeds"), embedder_for(settings.model, Path(scratch), settings.encoder_dir))
     return 0
 
 
@@ -157,7 +162,7 @@ def run_bench(args, settings: IndexSettings) -> int:
 
     if args.stages:
         print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}, Python {platform.python_version()}")
-        print(stage_costs(Path("tests/eval"), Path("seeds")))
+        print(stage_costs(Path("tests/eval"), Path("seeds"), settings.model, settings.encoder_dir))
         return 0
     rows = bench(tuple(int(size) for size in args.sizes.split(",")), args.workdir)
     cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), platform.machine())

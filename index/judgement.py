@@ -16,13 +16,12 @@ import numpy as np
 WEIGHTS_FILE = Path(__file__).with_name("judgement.json")
 
 # Per bullet of a candidate story, in this order (retrieval.bullet_features).
-BULLET_FEATURES = ("question_cosine", "focus_cosine", "focus_bm25_share", "focus_words_in_bullet", "has_asked_type",
-                   "lacks_asked_type", "is_lead")
+BULLET_FEATURES = ("question_cosine", "focus_cosine", "focus_words_in_bullet", "has_asked_type", "lacks_asked_type", "is_lead")
 # Per answer: the best story with its best bullet (retrieval.answer_features).
 ANSWER_FEATURES = (
     "best_bullet_rank_score", "best_bullet_lead_over_second", "best_bullet_question_cosine", "best_bullet_focus_cosine",
     "question_words_in_story", "focus_words_in_best_bullet", "best_bullet_lacks_asked_type", "story_best_item_cosine",
-    "routing_margin", "about_the_sides", "question_has_no_content_words",
+    "routing_margin", "about_the_sides",
 )
 
 

@@ -74,7 +74,7 @@ class LexicalIndex:
         # Words in more items than this are left out of candidate search (Lucene's common-terms idea): their
         # IDF is a fraction of a rare word's. Never reached below COMMON_FLOOR items, so small corpora are exact.
         self._common = max(COMMON_FLOOR, int(COMMON_SHARE * self._items))
-        # bm25s stores each (item, word) score precomputed, which is what makes `scores_in` a lookup.
+        # bm25s stores each (item, word) score precomputed, which is what makes `matching` a lookup.
         assert retriever.method in ("lucene", "robertson", "atire"), "methods with non-occurrence scores need get_scores"
 
     @contextmanager
@@ -101,40 +101,3 @@ class LexicalIndex:
             yield Matches(buffer, rows, float(buffer[rows].max()) if len(rows) else 0.0)
         finally:
             buffer[rows] = 0.0
-
-    def scores(self, tokens: list[str]) -> np.ndarray:
-        ids = self.retriever.get_tokens_ids(tokens)
-        if not ids:
-            return np.zeros(self._items, dtype=np.float32)
-        return np.asarray(self.retriever.get_scores(ids), dtype=np.float32)
-
-    def scores_in(self, tokens: list[str], rows: slice) -> np.ndarray:
-        """BM25 scores of the items `rows` only: the same numbers as `scores`, without touching the rest."""
-        out = np.zeros(rows.stop - rows.start, dtype=np.float32)
-        for token_id in self.retriever.get_tokens_ids(tokens):
-            start, stop = self._indptr[token_id], self._indptr[token_id + 1]
-            items = self._indices[start:stop]
-            low, high = np.searchsorted(items, [rows.start, rows.stop])
-            out[items[low:high] - rows.start] += self._data[start + low:start + high]
-        return out
-
-    def coverage(self, tokens: list[str], rows: slice) -> float:
-        """IDF-weighted share of `tokens` that occur in the items `rows` (one story's contiguous rows).
-
-        A word the corpus has never seen counts as missing with the highest weight: "what is the
-        police force's budget?" is not answered by a story that never says "budget".
-        """
-        if not tokens:
-            return 1.0
-        vocabulary = self.retriever.vocab_dict
-        total = found = 0.0
-        for token in tokens:
-            token_id = vocabulary.get(token)
-            items = self._indices[self._indptr[token_id]:self._indptr[token_id + 1]] if token_id is not None else self._indices[:0]
-            weight = float(np.log((self._items + 1) / (len(items) + 0.5)))
-            total += weight
-            # bm25s keeps each word's item ids sorted (CSC order), so membership is a binary search.
-            first = np.searchsorted(items, rows.start)
-            if first < len(items) and items[first] < rows.stop:
-                found += weight
-        return found / total if total else 1.0

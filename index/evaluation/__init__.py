@@ -9,6 +9,7 @@ Each question is asked once per corpus; figures are then counted per split. The 
 only the questions about its stories and the off-topic ones: nothing else is in it to find.
 """
 
+import dataclasses
 import json
 import re
 import tempfile
@@ -73,8 +74,10 @@ def ask_followups(kb: KnowledgeBase, labelled: LabelledSet) -> dict[str, list[Ou
 
 def evaluate(
     eval_dir: Path, seeds_dir: Path, corpora: Iterable[str] = CORPORA, *, distractors: int = DISTRACTORS,
-    embedder: Embedder | None = None, model: str | None = None, encoder_dir: Path | None = None,
+    embedder: Embedder | None = None, model: str | None = None, encoder_dir: Path | None = None, answer_everything: bool = False,
 ) -> dict[str, list[Outcome]]:
+    """Every labelled question asked of each corpus; `answer_everything` lifts the answer-or-refuse decision, to
+    measure routing and ranking alone."""
     labelled = read_labelled_set(eval_dir, seeds_dir)
     results, followups = {}, {}
     with tempfile.TemporaryDirectory() as scratch:
@@ -82,6 +85,8 @@ def evaluate(
             out = Path(scratch) / corpus / "index"
             embedder = embedder or embedder_for(model or DEFAULT_MODEL, out, encoder_dir)
             kb = build_corpus(corpus, eval_dir, seeds_dir, out, embedder, distractors)
+            if answer_everything:
+                kb.judgement = dataclasses.replace(kb.judgement, answer_threshold=0.0)
             results[corpus] = ask_all(kb, questions_for(corpus, labelled, set(kb.titles())), labelled)
             if corpus == "eval" and labelled.followups:
                 followups = ask_followups(kb, labelled)
@@ -113,4 +118,6 @@ def _cell(count: int, total: int) -> str:
 
 
 def write_figures(results: dict[str, list[Outcome]], path: Path) -> None:
-    path.write_text(json.dumps(figures(results), indent=1) + "\n", encoding="utf-8")
+    """Save the counts of the corpora just measured; those of corpora not measured this time are kept."""
+    kept = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    path.write_text(json.dumps(kept | figures(results), indent=1) + "\n", encoding="utf-8")

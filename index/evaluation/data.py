@@ -54,7 +54,9 @@ class LabelledSet:
     followups: list[FollowUp] = field(default_factory=list)
 
     def split_of(self, question: LabelledQuestion) -> str:
-        """A question is dev only when every story it is about is a dev story."""
+        """A question is dev only when every story it is about is a dev story: one that straddles the split (a
+        two-story question about a dev and a test story) counts as test, so nothing about a test story is ever
+        looked at while choosing."""
         if not question.stories:
             return hashed_split(question.text)
         return DEV if all(self.splits[title] == DEV for title in question.stories) else TEST
@@ -72,7 +74,7 @@ def read_labelled_set(eval_dir: Path, seeds_dir: Path | None = None) -> Labelled
     facts_of = {story.title: len(story.facts) for story in stories.stories}
     splits = {title: TEST if title in seed_titles else hashed_split(title) for title in facts_of}
     questions = [_question(row, where, facts_of) for row, where in _rows(eval_dir / "questions")]
-    followups = [FollowUp(row["first"], _question({**row, "q": row["followup"]}, where, facts_of)) for row, where in _rows(eval_dir / "followups")]
+    followups = [_followup(row, where, facts_of) for row, where in _rows(eval_dir / "followups")]
     return LabelledSet(questions, splits, followups)
 
 
@@ -88,16 +90,28 @@ def _rows(folder: Path):
 
 
 def _question(row: dict, where: str, facts_of: dict[str, int]) -> LabelledQuestion:
+    if not isinstance(row, dict):
+        raise ValueError(f"{where}: a question is a JSON object, not {type(row).__name__}")
     kind = row.get("kind")
     if kind not in KINDS:
         raise ValueError(f"{where}: kind must be one of {', '.join(KINDS)}, not {kind!r}")
-    titles = tuple(row["stories"]) if kind == "two_story" else (() if kind == "offtopic" else (row.get("story"),))
+    text = row.get("q")
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError(f"{where}: q must be the question's text")
+    titles = tuple(row.get("stories") or ()) if kind == "two_story" else (() if kind == "offtopic" else (row.get("story"),))
     for title in titles:
-        if title not in facts_of:
+        if not isinstance(title, str) or title not in facts_of:
             raise ValueError(f"{where}: no story titled {title!r} in the evaluation stories")
-    facts = (row["fact"], *row.get("also", ())) if kind == "answerable" else ()
-    if kind == "answerable" and not all(isinstance(f, int) and 1 <= f <= facts_of[titles[0]] for f in facts):
-        raise ValueError(f"{where}: bullets {facts} are not all between 1 and {facts_of[titles[0]]}")
+    facts = (row.get("fact"), *row.get("also", ())) if kind == "answerable" else ()
+    if kind == "answerable" and not all(type(f) is int and 1 <= f <= facts_of[titles[0]] for f in facts):
+        raise ValueError(f"{where}: bullets {facts} are not all whole numbers between 1 and {facts_of[titles[0]]}")
     if kind == "two_story" and len(set(titles)) != 2:
         raise ValueError(f"{where}: a two_story question names two different stories")
-    return LabelledQuestion(row["q"], kind, titles, facts, row.get("writer", ""), where)
+    return LabelledQuestion(text, kind, titles, facts, str(row.get("writer", "")), where)
+
+
+def _followup(row: dict, where: str, facts_of: dict[str, int]) -> FollowUp:
+    first = row.get("first") if isinstance(row, dict) else None
+    if not isinstance(first, str) or not first.strip():
+        raise ValueError(f"{where}: first must be the first question's text")
+    return FollowUp(first, _question({**row, "q": row.get("followup")}, where, facts_of))

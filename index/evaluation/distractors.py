@@ -3,8 +3,8 @@
 Stories about the same kinds of institutions, events and numbers as real ones (police policy, strikes,
 council budgets, hospitals, courts, schools, energy, rates, transport, sport, culture, tech, elections,
 weather) make a question's right story compete with hundreds of near neighbours, as it will in a
-community that has indexed a few years of news. Everything is seeded, so a run is repeatable; names are
-drawn from syllables and never reuse a word of the stories being evaluated.
+community that has indexed a few years of news. Everything is seeded, so a run is repeatable; place names are
+drawn from syllables and never reuse a word of the stories being evaluated (people and firms come from fixed lists).
 """
 
 import random

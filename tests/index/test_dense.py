@@ -4,7 +4,6 @@ import faiss
 import numpy as np
 
 from index.dense import NPROBE, build_dense, describe, tune
-from index.lexical import LexicalIndex, build_lexical, tokenize_query
 
 
 def clustered_vectors(count: int, dimension: int = 64, clusters: int = 200, seed: int = 3) -> np.ndarray:
@@ -35,17 +34,3 @@ def test_small_indexes_are_exact_and_large_ones_ivf_with_8_bit_codes(tmp_path):
     recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(found, truth, strict=True)])
     assert recall >= 0.95
     assert set(found.ravel()) <= set(ids.tolist())
-
-
-def test_bm25_scores_of_one_story_match_the_full_scores():
-    rng = np.random.default_rng(5)
-    words = [f"word{i}" for i in range(150)]
-    texts = [" ".join(rng.choice(words, 9)) for _ in range(2_000)]
-    lexical = LexicalIndex(build_lexical(texts))
-    for _ in range(40):
-        tokens = tokenize_query(" ".join(rng.choice(words, 4)))
-        start = int(rng.integers(0, 1_900))
-        rows = slice(start, start + int(rng.integers(1, 100)))
-        assert np.allclose(lexical.scores(tokens)[rows], lexical.scores_in(tokens, rows), atol=1e-5)
-    assert lexical.coverage(tokenize_query("word1 unseenword"), slice(0, 2_000)) < 1.0
-    assert lexical.coverage([], slice(0, 1)) == 1.0

@@ -8,16 +8,17 @@ from index.judgement import ANSWER_FEATURES, BULLET_FEATURES, WEIGHTS_FILE, Judg
 from index.signals import content_words, coverage, stem_set
 from tests.support import SEED, SEEDS
 
-INVARIANT = ("best_bullet_question_cosine", "best_bullet_focus_cosine", "question_words_in_story", "focus_words_in_best_bullet",
-             "best_bullet_lacks_asked_type", "story_best_item_cosine", "about_the_sides", "question_has_no_content_words")
+# Every answer signal but one: the routing margin says how clearly a story beat its rivals, so it depends on the
+# corpus by design (a story alone counts as a clear winner).
+INVARIANT = tuple(name for name in ANSWER_FEATURES if name != "routing_margin")
 
 
-def test_the_weights_ship_small_and_load():
+def test_the_weights_ship_small_and_load(embedder):
     assert WEIGHTS_FILE.stat().st_size < 64_000
     judgement = Judgement.load()
     assert judgement.bullet_rank.coefficients.shape == (len(BULLET_FEATURES),)
     assert judgement.answer.coefficients.shape == judgement.answer_sides.coefficients.shape == (len(ANSWER_FEATURES),)
-    assert judgement.sides.coefficients.shape == (384,)
+    assert judgement.sides.coefficients.shape == (embedder.dimension,)
     assert 0 < judgement.answer_threshold < 1
 
 
@@ -30,15 +31,17 @@ def test_damaged_weights_name_the_file_and_the_fix(tmp_path):
 
 @pytest.mark.slow
 def test_the_evidence_about_a_story_is_the_same_alone_and_among_eighty(eval_kb, embedder, tmp_path):
+    """Asked of the seed indexed alone and of the seed among the eighty evaluation stories, with the story given."""
     build([SEEDS], tmp_path / "seed", embedder=embedder)
     alone = load(tmp_path / "seed", embedder=embedder)
     title = SEED.read_text(encoding="utf-8").splitlines()[0].strip()
     among = eval_kb.titles().index(title)
     for question in ("Why are London police stopping mental health calls?", "what is the capital of peru?", "who disagrees?"):
         one, many = alone.retrieve(question, story=0).best, eval_kb.retrieve(question, story=among).best
+        assert np.allclose(one.bullet_features, many.bullet_features, atol=1e-5), question
         for name in INVARIANT:
             at = ANSWER_FEATURES.index(name)
-            assert one.features[at] == pytest.approx(many.features[at], abs=1e-5), (question, name)
+            assert one.features[at] == pytest.approx(many.features[at], abs=1e-4), (question, name)
 
 
 def test_coverage_weighs_words_by_their_rarity_in_english():

@@ -21,13 +21,11 @@ def test_the_set_is_as_large_and_varied_as_the_issue_asks(labelled):
     assert len({q.writer for q in labelled.questions}) >= 8
 
 
-def test_dev_and_test_stories_are_disjoint_and_about_half_each(labelled):
-    dev, test = set(labelled.story_titles(DEV)), set(labelled.story_titles(TEST))
-    assert not dev & test and dev | test == set(labelled.splits)
+def test_about_half_the_stories_are_dev_and_a_question_is_dev_only_when_all_its_stories_are(labelled):
+    dev = set(labelled.story_titles(DEV))
     assert 0.35 < len(dev) / len(labelled.splits) < 0.65
-    for question in labelled.questions:
-        if question.stories and labelled.split_of(question) == DEV:
-            assert set(question.stories) <= dev
+    straddling = [q for q in labelled.questions if q.kind == "two_story" and len(set(q.stories) & dev) == 1]
+    assert straddling and all(labelled.split_of(q) == TEST for q in straddling)
 
 
 def test_the_seed_is_a_test_story_with_at_least_thirty_questions(labelled):
@@ -38,10 +36,16 @@ def test_the_seed_is_a_test_story_with_at_least_thirty_questions(labelled):
     assert {"answerable", "unanswerable"} <= {q.kind for q in about_seed} | {"unanswerable" for q in about_seed if q.kind == "false_premise"}
 
 
-def test_the_split_is_a_seeded_hash_that_adding_stories_cannot_move():
-    assert hashed_split("Some Story") == hashed_split("Some Story")
+def test_the_split_is_a_seeded_hash_of_the_title_that_adding_stories_cannot_move(labelled):
+    # Recorded when the split was drawn: a change of seed or of rule moves these and fails here.
+    assert hashed_split("Eastmere Council Approves Two-Year Rent Cap") == DEV
+    assert hashed_split("Pridmouth Shipyard Wins Ferry Order, Creating 900 Jobs") == DEV
+    assert hashed_split("Bank of Valdoria Holds Interest Rate at 4.25%") == TEST
     sides = Counter(hashed_split(f"story {n}") for n in range(1000))
     assert 420 < sides[DEV] < 580
+    # Read without the seeds (as a tool might), no question changes side: the seed hashes to test as well.
+    without_seeds = read_labelled_set(EVAL)
+    assert [without_seeds.split_of(q) for q in without_seeds.questions] == [labelled.split_of(q) for q in labelled.questions]
 
 
 @pytest.mark.parametrize(("row", "message"), [
@@ -49,6 +53,10 @@ def test_the_split_is_a_seeded_hash_that_adding_stories_cannot_move():
     ({"q": "x", "kind": "answerable", "story": "No Such Story", "fact": 1}, "no story titled 'No Such Story'"),
     ({"q": "x", "kind": "answerable", "story": "London Police to Stop Responding to Mental Health Calls", "fact": 7}, "between 1 and 6"),
     ({"q": "x", "kind": "two_story", "stories": ["London Police to Stop Responding to Mental Health Calls"] * 2}, "two different stories"),
+    ({"q": "x", "kind": "answerable", "story": "London Police to Stop Responding to Mental Health Calls", "fact": True}, "whole numbers"),
+    ({"kind": "offtopic", "story": None}, "q must be the question's text"),
+    ({"q": "  ", "kind": "offtopic", "story": None}, "q must be the question's text"),
+    (["not", "an", "object"], "a question is a JSON object"),
 ])
 def test_a_bad_label_names_its_file_and_line(tmp_path, row, message):
     shutil.copytree(EVAL / "stories", tmp_path / "stories")
