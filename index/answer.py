@@ -4,6 +4,8 @@ Every `text` here is copied verbatim from a story; nothing in an answer is writt
 The JSON field names are fixed (other tools read them); fields may be added, never renamed.
 """
 
+import re
+
 from pydantic import BaseModel, Field
 
 from .errors import QuestionError
