@@ -8,7 +8,7 @@ import discord
 
 from .bot import StoryBot
 from .console import run_console
-from .knowledge import open_knowledge_base
+from .knowledge import open_library
 from .settings import BotSettings
 
 
@@ -17,11 +17,11 @@ def main() -> None:
     # discord.py's own handler: stderr, coloured on a terminal. Settings are never logged: only
     # `discord_token` is secret, and SecretStr shows it as '**********' should that ever change.
     discord.utils.setup_logging(level=logging.INFO)
-    knowledge_base = open_knowledge_base(settings)
+    library = open_library(settings)
     if settings.discord_token is None:
-        run_console(knowledge_base, sys.stdin, sys.stdout)
+        run_console(library, sys.stdin, sys.stdout)
         return
-    asyncio.run(run_discord(StoryBot(knowledge_base, settings), settings))
+    asyncio.run(run_discord(StoryBot(library, settings), settings))
 
 
 async def run_discord(bot: StoryBot, settings: BotSettings) -> None:

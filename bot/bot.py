@@ -1,4 +1,4 @@
-"""The Discord client: owns the knowledge base, the inference threads and the extensions."""
+"""The Discord client: owns the story library, the inference threads and the extensions."""
 
 import asyncio
 import functools
@@ -10,7 +10,7 @@ from typing import TypeVar
 import discord
 from discord.ext import commands
 
-from index import Answer, KnowledgeBase
+from index import Answer, KnowledgeBase, Library
 from index.records import Records
 
 from .command_tree import StoryCommandTree
@@ -31,7 +31,7 @@ T = TypeVar("T")
 
 
 class StoryBot(commands.Bot):
-    def __init__(self, knowledge_base: KnowledgeBase, settings: BotSettings, **options) -> None:
+    def __init__(self, library: Library, settings: BotSettings, **options) -> None:
         # The bot never joins voice; without this discord.py warns at every start about missing voice libraries.
         discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
         super().__init__(
@@ -42,15 +42,14 @@ class StoryBot(commands.Bot):
             tree_cls=StoryCommandTree,
             **options,
         )
-        self.knowledge_base = knowledge_base
+        self.library = library  # opened: it answers from the start
         self.settings = settings
         self.question_cooldowns = question_cooldowns(settings.ask_cooldown_rate, settings.ask_cooldown_per)
         # Inference and search are blocking; they run here so the gateway heartbeat and every other
         # member's acknowledgement keep flowing on the event loop meanwhile.
         self.inference = ThreadPoolExecutor(settings.inference_threads, thread_name_prefix="storybot-inference")
-        # Story changes are built into, and votes and the audit log kept beside, the index the bot was given.
-        self.index_dir = knowledge_base.path.parent
-        self.records = Records.beside(self.index_dir)  # opened on first use: answering never needs it
+        # Votes and the audit log are kept beside the index.
+        self.records = Records.beside(library.index_dir)  # opened on first use: answering never needs it
         self.saving_answers: dict[str, asyncio.Future] = {}  # answers being saved for their votes (bot/feedback.py)
 
     async def setup_hook(self) -> None:
@@ -70,6 +69,11 @@ class StoryBot(commands.Bot):
             synced = await self.tree.sync()
             log.info("synced %d commands globally", len(synced))
 
+    @property
+    def knowledge_base(self) -> KnowledgeBase:
+        """The index answering now (the library swaps in a new one after each change)."""
+        return self.library.knowledge_base
+
     async def on_message(self, message: discord.Message) -> None:
         """No text commands: mentions are answered by the answers extension's listener."""
 
@@ -77,8 +81,8 @@ class StoryBot(commands.Bot):
         return await asyncio.get_running_loop().run_in_executor(self.inference, functools.partial(function, *args))
 
     async def answer(self, question: str) -> Answer:
-        """`KnowledgeBase.ask` on an inference thread; raises QuestionError like it."""
-        return await self.off_loop(self.knowledge_base.ask, question)
+        """`Library.ask` on an inference thread; raises QuestionError like it."""
+        return await self.off_loop(self.library.ask, question)
 
     async def on_ready(self) -> None:
         log.info("logged in as %s (%s) in %d servers", self.user, self.user.id if self.user else "?", len(self.guilds))

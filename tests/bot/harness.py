@@ -20,8 +20,12 @@ def bot_settings(**values) -> BotSettings:
 
 @contextlib.asynccontextmanager
 async def started_bot(knowledge_base: index.KnowledgeBase, **settings):
-    """The real StoryBot logged in to the fake Discord (already pointed to) and past READY; closed after."""
-    bot = StoryBot(knowledge_base, bot_settings(**settings), guild_ready_timeout=0.05)
+    """The real StoryBot logged in to the fake Discord (already pointed to) and past READY; closed after.
+
+    It serves `knowledge_base` as loaded, with its stories folder from the settings."""
+    values = bot_settings(**settings)
+    library = index.Library(values.stories_dir, knowledge_base.path.parent, knowledge_base=knowledge_base)
+    bot = StoryBot(library, values, guild_ready_timeout=0.05)
     task = asyncio.create_task(bot.start(bot.settings.discord_token.get_secret_value()))
     ready = asyncio.create_task(bot.wait_until_ready())
     done, _ = await asyncio.wait({task, ready}, timeout=30, return_when=asyncio.FIRST_COMPLETED)

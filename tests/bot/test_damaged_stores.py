@@ -119,14 +119,14 @@ async def test_a_locked_records_database_never_delays_an_answer(fake_discord, em
 
 async def test_a_read_only_records_database_and_index_directory_still_start_and_answer(fake_discord, embedder, index_dir, ask_and_vote):
     Records.beside(index_dir).audit("reindex", actor="test")
-    from bot.knowledge import open_knowledge_base
+    from bot.knowledge import open_library
 
     settings = bot_settings(STORYBOT_STORIES_DIR=str(STORIES_DIR), STORYBOT_INDEX_DIR=str(index_dir), STORYBOT_POLL_SECONDS="0")
     files = sorted(p for p in index_dir.rglob("*") if p.is_file())
     before = {p: p.stat().st_mtime_ns for p in files}
     with immutable(*files, *sorted((p for p in index_dir.rglob("*") if p.is_dir()), reverse=True), index_dir):
-        knowledge_base = await asyncio.to_thread(open_knowledge_base, settings)  # an up-to-date index: nothing written
-        async with started_bot(knowledge_base, STORYBOT_POLL_SECONDS="0") as bot:
+        library = await asyncio.to_thread(open_library, settings)  # an up-to-date index: nothing written
+        async with started_bot(library.knowledge_base, STORYBOT_POLL_SECONDS="0") as bot:
             body, _, vote = await ask_and_vote(bot)
             assert body["embeds"][0]["title"] == "Lowmoor to Close Four Branch Libraries"
             assert "unavailable" in vote["content"]

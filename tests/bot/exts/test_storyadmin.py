@@ -102,7 +102,7 @@ async def ask(fake: FakeDiscord, question: str) -> dict:
 
 
 def audit(bot) -> list[tuple]:
-    return [(e.action, e.title, e.file, e.actor_id, e.detail) for e in Records.beside(bot.index_dir).audit_log()]
+    return [(e.action, e.title, e.file, e.actor_id, e.detail) for e in Records.beside(bot.library.index_dir).audit_log()]
 
 
 async def test_storyadmin_is_hidden_from_members_and_has_its_four_commands(fake_discord, admin_bot):
@@ -253,7 +253,7 @@ async def test_a_file_dropped_in_by_hand_is_picked_up_by_polling(fake_discord, a
     embed = await ask(fake_discord, "How much will the repairs to the Wrenfield Dam sluice gates cost?")
     assert embed["title"] == title
     assert audit(admin_bot)[-1] == ("add", title, "wrenfield.txt", None, "directory poll")
-    assert Records.beside(admin_bot.index_dir).audit_log()[-1].actor == "directory watcher"
+    assert Records.beside(admin_bot.library.index_dir).audit_log()[-1].actor == "directory watcher"
 
 
 async def test_questions_are_answered_from_the_old_index_while_a_change_is_built(fake_discord, admin_bot, monkeypatch):
