@@ -11,11 +11,11 @@ import discord
 from discord.ext import commands
 
 from index import Answer, KnowledgeBase, Library
-from index.records import Records
 
 from .command_tree import StoryCommandTree
 from .cooldowns import question_cooldowns
 from .feedback import VoteButton
+from .records import Records
 from .settings import BotSettings
 
 log = logging.getLogger(__name__)
@@ -32,8 +32,6 @@ T = TypeVar("T")
 
 class StoryBot(commands.Bot):
     def __init__(self, library: Library, settings: BotSettings, **options) -> None:
-        # The bot never joins voice; without this discord.py warns at every start about missing voice libraries.
-        discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
         super().__init__(
             command_prefix=commands.when_mentioned,  # required by commands.Bot; there are no text commands
             help_command=None,

@@ -9,7 +9,7 @@ Hand edits are also picked up without a command: every STORYBOT_POLL_SECONDS the
 names, sizes and modification times of the story files with what it last indexed, and reindexes when
 they differ. Changes run one at a time (an asyncio lock), off the event loop; the bot answers from the
 old index until the new one is loaded, then swaps it in with one assignment. Every change is written
-to the audit log (index/records.py). The work itself is `index.Library`'s.
+to the audit log (bot/records.py). The work itself is `index.Library`'s.
 """
 
 import asyncio
@@ -23,11 +23,11 @@ from discord.ext import commands
 from discord.utils import escape_markdown
 
 from index import Change, Library, LibraryError
-from index.records import RecordsUnavailable
 
 from ..autocomplete import story_titles
 from ..bot import StoryBot
 from ..private_replies import NO_MENTIONS, reply_privately
+from ..records import RecordsUnavailable
 from ..rendering import limits
 from ..rendering.embeds import feedback_embed
 

@@ -16,7 +16,7 @@ import pytest_asyncio
 
 import index
 from bot.exts.storyadmin import AUDIT_UNAVAILABLE
-from index.records import RECORDS_FILE, Records
+from bot.records import RECORDS_FILE, Records
 from tests.bot.conftest import STORIES_DIR
 from tests.bot.fake_discord import MANAGE_MESSAGES
 from tests.bot.harness import bot_settings, started_bot

@@ -12,7 +12,7 @@ import pytest
 import pytest_asyncio
 
 import index
-from index.records import RECORDS_FILE, Records
+from bot.records import RECORDS_FILE, Records
 from tests.bot.conftest import STORIES_DIR
 from tests.bot.fake_discord import MANAGE_MESSAGES, FakeDiscord
 from tests.bot.harness import started_bot

@@ -15,7 +15,7 @@ import pytest
 import pytest_asyncio
 
 import index
-from index.records import Records
+from bot.records import Records
 from tests.bot.fake_discord import MANAGE_MESSAGES, FakeDiscord
 from tests.bot.harness import started_bot
 from tests.bot.message_checks import assert_nobody_is_pinged
