@@ -12,16 +12,15 @@ from discord.ext import commands
 
 from index import Answer, KnowledgeBase, Library
 
-from .command_tree import StoryCommandTree
-from .cooldowns import question_cooldowns
 from .feedback import VoteButton
 from .records import Records
 from .settings import BotSettings
+from .utils.cooldowns import question_cooldowns
 
 log = logging.getLogger(__name__)
 
 # Loaded explicitly, in this order, rather than discovered: what runs is what is listed here.
-EXTENSIONS = ("bot.exts.answers", "bot.exts.stories", "bot.exts.storyadmin")
+EXTENSIONS = ("bot.exts.error_handler", "bot.exts.answers", "bot.exts.stories", "bot.exts.storyadmin")
 
 # Only what is used: servers and their messages. Messages that mention the bot carry their text even
 # without the privileged message-content intent, so none is needed.
@@ -37,7 +36,6 @@ class StoryBot(commands.Bot):
             help_command=None,
             intents=INTENTS,
             allowed_mentions=discord.AllowedMentions.none(),  # text from a story or a question never pings
-            tree_cls=StoryCommandTree,
             **options,
         )
         self.library = library  # opened: it answers from the start

@@ -13,8 +13,8 @@ import discord
 
 from index import Answer
 
-from .private_replies import reply_privately
 from .records import DOWN, UP, Records, RecordsUnavailable
+from .utils.messages import reply_privately
 
 if TYPE_CHECKING:
     from .bot import StoryBot

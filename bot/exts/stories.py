@@ -6,12 +6,13 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from ..autocomplete import story_titles
 from ..bot import StoryBot
-from ..pagination import CatalogPages
-from ..private_replies import NO_MENTIONS, reply_privately
 from ..rendering import limits
 from ..rendering.embeds import story_card_embeds
+from ..utils.autocomplete import story_titles
+from ..utils.checks import moderators_only
+from ..utils.messages import NO_MENTIONS, reply_privately
+from ..utils.pagination import CatalogPages
 
 STORIES_PER_PAGE = 10
 
@@ -23,8 +24,7 @@ class Stories(commands.Cog):
     @app_commands.command(name="story", description="Post a story's summary card in this channel (moderators).")
     @app_commands.describe(title="The story's title; start typing to search")
     @app_commands.guild_only()
-    @app_commands.default_permissions(manage_messages=True)  # Discord hides the command from members...
-    @app_commands.checks.has_permissions(manage_messages=True)  # ...and this refuses those who call it anyway
+    @moderators_only()
     @app_commands.autocomplete(title=story_titles)
     async def story(self, interaction: discord.Interaction, title: str) -> None:
         card = await asyncio.to_thread(self.bot.library.story, title, guess=True)  # reads the story's file
@@ -37,10 +37,11 @@ class Stories(commands.Cog):
     @app_commands.command(name="stories", description="List the stories I know, newest first (only you see it).")
     async def stories(self, interaction: discord.Interaction) -> None:
         catalog = await asyncio.to_thread(self.bot.library.catalog)  # read from disk only after a change
-        pages = CatalogPages(catalog, per_page=STORIES_PER_PAGE)
+        pages = CatalogPages(catalog, per_page=STORIES_PER_PAGE, owner_id=interaction.user.id)
         await interaction.response.send_message(
             embed=pages.page_embed(), view=pages, ephemeral=True, allowed_mentions=NO_MENTIONS
         )
+        pages.shown_in = interaction
 
 
 async def setup(bot: StoryBot) -> None:

@@ -24,19 +24,19 @@ from discord.utils import escape_markdown
 
 from index import Change, Library, LibraryError
 
-from ..autocomplete import story_titles
 from ..bot import StoryBot
-from ..private_replies import NO_MENTIONS, reply_privately
 from ..records import RecordsUnavailable
 from ..rendering import limits
 from ..rendering.embeds import feedback_embed
+from ..utils.autocomplete import story_titles
+from ..utils.checks import MODERATORS, moderators_only
+from ..utils.messages import NO_MENTIONS, reply_privately
 
 log = logging.getLogger(__name__)
 
 WATCHER = "directory watcher"
 AUDIT_UNAVAILABLE = "The audit log is unavailable right now, so this change is not in it; the problem has been logged."
 FEEDBACK_UNAVAILABLE = "Feedback is unavailable right now: the records database cannot be used. The problem has been logged."
-MODERATORS = discord.Permissions(manage_messages=True)
 
 
 def problem_lines(header: str, problems) -> list[str]:
@@ -115,7 +115,7 @@ class StoryAdmin(commands.Cog):
 
     @storyadmin.command(name="add", description="Add or update a story from a .txt or .json file (moderators).")
     @app_commands.describe(file="A story file in the scraped text format (.txt) or JSON (.json)")
-    @app_commands.checks.has_permissions(manage_messages=True)
+    @moderators_only()
     async def add(self, interaction: discord.Interaction, file: discord.Attachment) -> None:
         suffix, shown = Path(file.filename).suffix.lower(), escape_markdown(limits.shorten(file.filename, 100))
         if suffix not in Library.story_suffixes:
@@ -153,7 +153,7 @@ class StoryAdmin(commands.Cog):
 
     @storyadmin.command(name="remove", description="Remove a story: its file and its index entries (moderators).")
     @app_commands.describe(title="The story's title; start typing to search")
-    @app_commands.checks.has_permissions(manage_messages=True)
+    @moderators_only()
     @app_commands.autocomplete(title=story_titles)
     async def remove(self, interaction: discord.Interaction, title: str) -> None:
         story_title = self.library.find_title(title)  # never a guess for a destructive command
@@ -173,7 +173,7 @@ class StoryAdmin(commands.Cog):
                                       f"{change.report.stories} stories remain."], audited)
 
     @storyadmin.command(name="reindex", description="Pick up story files edited or added by hand (moderators).")
-    @app_commands.checks.has_permissions(manage_messages=True)
+    @moderators_only()
     async def reindex(self, interaction: discord.Interaction) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         async with self.lock:
@@ -187,7 +187,7 @@ class StoryAdmin(commands.Cog):
         await self.tell(interaction, lines, audited)
 
     @storyadmin.command(name="feedback", description="Members' votes on answers: per story, and the worst-rated questions.")
-    @app_commands.checks.has_permissions(manage_messages=True)
+    @moderators_only()
     async def feedback(self, interaction: discord.Interaction) -> None:
         try:
             summary = await asyncio.to_thread(self.bot.records.summary)

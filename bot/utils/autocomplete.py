@@ -8,7 +8,7 @@ keeps in memory: no story file is read on the event loop.
 import discord
 from discord import app_commands
 
-from .rendering import limits
+from ..rendering import limits
 
 
 async def story_titles(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
