@@ -13,13 +13,12 @@ to the audit log (bot/records.py). The work itself is `index.Library`'s.
 """
 
 import asyncio
-import contextlib
 import logging
 from pathlib import Path
 
 import discord
 from discord import app_commands
-from discord.ext import commands
+from discord.ext import commands, tasks
 from discord.utils import escape_markdown
 
 from index import Change, Library, LibraryError
@@ -54,27 +53,27 @@ class StoryAdmin(commands.Cog):
         self.bot = bot
         self.library: Library = bot.library
         self.lock = asyncio.Lock()
-        self.watcher: asyncio.Task | None = None
 
     async def cog_load(self) -> None:
         if self.bot.settings.poll_seconds > 0:
-            self.watcher = asyncio.create_task(self.watch(self.bot.settings.poll_seconds), name="storybot-stories-watcher")
+            self.watch.change_interval(seconds=self.bot.settings.poll_seconds)
+            self.watch.start()
 
     async def cog_unload(self) -> None:
-        if self.watcher:
-            self.watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.watcher
+        self.watch.cancel()
 
     # ---------------------------------------------------------------- changing the stories
 
-    async def watch(self, seconds: float) -> None:
-        while True:
-            await asyncio.sleep(seconds)
-            try:
-                await self.pick_up_hand_edits()
-            except Exception:
-                log.exception("reindexing after a change in %s failed; trying again later", self.library.stories_dir)
+    @tasks.loop(seconds=30)  # STORYBOT_POLL_SECONDS, set in cog_load
+    async def watch(self) -> None:
+        try:
+            await self.pick_up_hand_edits()
+        except Exception:
+            log.exception("reindexing after a change in %s failed; trying again later", self.library.stories_dir)
+
+    @watch.before_loop
+    async def _first_poll_after_one_interval(self) -> None:
+        await asyncio.sleep(self.bot.settings.poll_seconds)
 
     async def pick_up_hand_edits(self) -> Change | None:
         """Reindex when the story files changed since the last change the bot knows of."""

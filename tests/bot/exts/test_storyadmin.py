@@ -281,7 +281,7 @@ async def test_questions_are_answered_from_the_old_index_while_a_change_is_built
 
 async def test_a_hand_edit_made_during_a_moderator_change_is_picked_up_by_the_next_poll(fake_discord, admin_bot, stories_dir, monkeypatch):
     cog = admin_bot.get_cog("StoryAdmin")
-    cog.watcher.cancel()  # polled by hand below, so that the poll comes exactly after the change
+    cog.watch.cancel()  # polled by hand below, so that the poll comes exactly after the change
     rebuild = cog.library._rebuild
     title = "Gull Point Lighthouse Relit"
 
@@ -300,11 +300,11 @@ async def test_a_hand_edit_made_during_a_moderator_change_is_picked_up_by_the_ne
     for name in ("lighthouse.txt", index.models.story_id_for("Gull Point Pier Closes Again") + ".txt"):
         (stories_dir / name).unlink()
     await cog.pick_up_hand_edits()
-    cog.watcher = asyncio.create_task(cog.watch(0.2))
+    cog.watch.start()
 
 
 async def test_reindex_picks_up_hand_edits_and_lists_invalid_files(fake_discord, admin_bot, stories_dir):
-    admin_bot.get_cog("StoryAdmin").watcher.cancel()  # only the command, from here on
+    admin_bot.get_cog("StoryAdmin").watch.cancel()  # only the command, from here on
     (stories_dir / "wrenfield.txt").unlink()
     (stories_dir / "notes.txt").write_text("Just some notes\nwith no bullets at all\n")
     body = await run(fake_discord, fake_discord.subcommand("storyadmin", "reindex", permissions=MANAGE_MESSAGES, user_id=MODERATOR))
