@@ -2,9 +2,12 @@
 
 import asyncio
 import functools
+import hashlib
+import json
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import TypeVar
 
 import discord
@@ -27,6 +30,16 @@ EXTENSIONS = ("bot.exts.error_handler", "bot.exts.answers", "bot.exts.stories", 
 INTENTS = discord.Intents(guilds=True, guild_messages=True)
 
 T = TypeVar("T")
+
+# Beside the index: the hash of the command tree last synced, so an unchanged tree is not synced at every start.
+SYNCED_COMMANDS_FILE = "discord_commands.sha256"
+
+
+def _read_or_none(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="ascii")
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 class StoryBot(commands.Bot):
@@ -55,15 +68,26 @@ class StoryBot(commands.Bot):
         await self.sync_commands()
 
     async def sync_commands(self) -> None:
-        """To one server when STORYBOT_GUILD_ID is set (instant), else globally (can take an hour)."""
-        if self.settings.guild_id is not None:
-            guild = discord.Object(self.settings.guild_id)
+        """To one server when STORYBOT_GUILD_ID is set (instant), else globally (can take an hour); only when
+        the command tree differs from the one last synced from here (Discord rate-limits syncing)."""
+        guild = discord.Object(self.settings.guild_id) if self.settings.guild_id is not None else None
+        if guild is not None:
             self.tree.copy_global_to(guild=guild)
-            synced = await self.tree.sync(guild=guild)
-            log.info("synced %d commands to server %s", len(synced), self.settings.guild_id)
-        else:
-            synced = await self.tree.sync()
-            log.info("synced %d commands globally", len(synced))
+        where = f"to server {self.settings.guild_id}" if guild is not None else "globally"
+        tree = [command.to_dict(self.tree) for command in self.tree.get_commands(guild=guild)]
+        # Which Discord (its API address), which application and where: a tree synced elsewhere counts for nothing here.
+        state = json.dumps([discord.http.Route.BASE, self.application_id, self.settings.guild_id, tree], sort_keys=True)
+        digest = hashlib.sha256(state.encode()).hexdigest()
+        synced_file = self.library.index_dir / SYNCED_COMMANDS_FILE
+        if await asyncio.to_thread(_read_or_none, synced_file) == digest:
+            log.info("commands unchanged since they were last synced %s", where)
+            return
+        synced = await self.tree.sync(guild=guild)
+        log.info("synced %d commands %s", len(synced), where)
+        try:  # a lost or torn file only costs one more sync
+            await asyncio.to_thread(synced_file.write_text, digest, encoding="ascii")
+        except OSError as exc:
+            log.warning("could not record the synced commands in %s (%s); they will be synced again at the next start", synced_file, exc)
 
     @property
     def knowledge_base(self) -> KnowledgeBase:

@@ -4,7 +4,7 @@ import asyncio
 import contextlib
 
 import index
-from bot.bot import StoryBot
+from bot.bot import SYNCED_COMMANDS_FILE, StoryBot
 from bot.settings import BotSettings
 from tests.bot.fake_discord import FakeDiscord
 
@@ -19,12 +19,16 @@ def bot_settings(**values) -> BotSettings:
 
 
 @contextlib.asynccontextmanager
-async def started_bot(knowledge_base: index.KnowledgeBase, **settings):
+async def started_bot(knowledge_base: index.KnowledgeBase, *, synced_before: bool = False, **settings):
     """The real StoryBot logged in to the fake Discord (already pointed to) and past READY; closed after.
 
-    It serves `knowledge_base` as loaded, with its stories folder from the settings."""
+    It serves `knowledge_base` as loaded, with its stories folder from the settings. Unless `synced_before`,
+    the record of the commands last synced from its index folder is dropped first, so the bot syncs its
+    commands to this fake Discord as to a new one, whichever bots other tests started before."""
     values = bot_settings(**settings)
     library = index.Library(values.stories_dir, knowledge_base.path.parent, knowledge_base=knowledge_base)
+    if not synced_before:
+        (library.index_dir / SYNCED_COMMANDS_FILE).unlink(missing_ok=True)
     bot = StoryBot(library, values, guild_ready_timeout=0.05)
     task = asyncio.create_task(bot.start(bot.settings.discord_token.get_secret_value()))
     ready = asyncio.create_task(bot.wait_until_ready())

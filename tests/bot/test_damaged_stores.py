@@ -15,6 +15,7 @@ import pytest
 import pytest_asyncio
 
 import index
+from bot.bot import SYNCED_COMMANDS_FILE
 from bot.exts.storyadmin import AUDIT_UNAVAILABLE
 from bot.records import RECORDS_FILE, Records
 from tests.bot.conftest import STORIES_DIR
@@ -45,8 +46,9 @@ def immutable(*paths):
 @pytest.fixture
 def index_dir(story_index_dir, tmp_path):
     copy = tmp_path / "index"
-    shutil.copytree(story_index_dir, copy)
-    (copy / RECORDS_FILE).unlink(missing_ok=True)
+    # The index only: not the records or the synced commands that bots of other tests keep there (and may
+    # be writing while this copies).
+    shutil.copytree(story_index_dir, copy, ignore=shutil.ignore_patterns(f"{RECORDS_FILE}*", "storybot.salt", SYNCED_COMMANDS_FILE))
     return copy
 
 
