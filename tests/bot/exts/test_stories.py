@@ -14,6 +14,14 @@ from tests.bot.message_checks import assert_message_within_limits, assert_nobody
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
+
+@pytest.fixture(scope="module", autouse=True)
+def nobody_is_pinged(fake_discord):
+    """After the module's tests, in whatever order they ran: every message, answers and refusals alike, had
+    mentions disabled."""
+    yield
+    assert_nobody_is_pinged(fake_discord.requests)
+
 STORIES = Path(__file__).parents[1] / "stories"
 RENT_CAP = parse_file(STORIES / "eastmere_rent_cap.txt").story
 NEWEST_FIRST = [
@@ -138,7 +146,3 @@ async def test_the_page_buttons_are_disabled_when_the_list_times_out(library):
     pages.shown_in.edit_original_response.assert_awaited_once_with(view=pages)
     assert pages.previous_page.disabled and pages.next_page.disabled
 
-
-async def test_no_message_the_bot_sent_in_this_module_could_ping_anyone(fake_discord, running_bot):
-    """Runs last in the module: every message above, answers and refusals alike, had mentions disabled."""
-    assert_nobody_is_pinged(fake_discord.requests)
