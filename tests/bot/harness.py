@@ -2,13 +2,23 @@
 
 import asyncio
 import contextlib
+import shutil
+from pathlib import Path
 
 import index
 from bot.bot import SYNCED_COMMANDS_FILE, StoryBot
+from bot.records import RECORDS_FILE
 from bot.settings import BotSettings
 from tests.bot.fake_discord import FakeDiscord
 
 COOLDOWN_RATE = 3
+
+
+def copy_index(source: Path, destination: Path) -> Path:
+    """A copy of an index folder without what bots keep beside the index (records, synced commands): bots of
+    other tests may be writing those in a shared folder while it is copied, and this copy starts without."""
+    shutil.copytree(source, destination, ignore=shutil.ignore_patterns(f"{RECORDS_FILE}*", "*.salt", SYNCED_COMMANDS_FILE))
+    return destination
 
 
 def bot_settings(**values) -> BotSettings:

@@ -1,7 +1,6 @@
 """The client itself: how it logs in, what it asks the gateway for, and that it survives reconnects."""
 
 import logging
-import shutil
 
 import discord
 import pytest
@@ -9,7 +8,7 @@ import pytest
 import index
 from bot.bot import SYNCED_COMMANDS_FILE
 from tests.bot.fake_discord import RECONNECT
-from tests.bot.harness import started_bot
+from tests.bot.harness import copy_index, started_bot
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -30,8 +29,7 @@ async def test_the_bot_logs_in_without_ever_logging_its_token(fake_discord, know
 
 
 async def test_commands_are_synced_only_when_the_command_tree_changed(fake_discord, embedder, story_index_dir, tmp_path):
-    shutil.copytree(story_index_dir, tmp_path / "index", ignore=shutil.ignore_patterns(SYNCED_COMMANDS_FILE))
-    knowledge_base = index.load(tmp_path / "index", embedder=embedder)
+    knowledge_base = index.load(copy_index(story_index_dir, tmp_path / "index"), embedder=embedder)
 
     def syncs() -> int:
         return sum(bool(r.match("PUT", rf"/applications/{fake_discord.APPLICATION_ID}/guilds/\d+/commands")) for r in fake_discord.requests)

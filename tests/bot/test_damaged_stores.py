@@ -6,7 +6,6 @@ the problem is logged once, and an answer never waits for the records.
 import asyncio
 import contextlib
 import logging
-import shutil
 import sqlite3
 import subprocess
 import time
@@ -15,12 +14,11 @@ import pytest
 import pytest_asyncio
 
 import index
-from bot.bot import SYNCED_COMMANDS_FILE
 from bot.exts.storyadmin import AUDIT_UNAVAILABLE
 from bot.records import RECORDS_FILE, Records
 from tests.bot.conftest import STORIES_DIR
 from tests.bot.fake_discord import MANAGE_MESSAGES
-from tests.bot.harness import bot_settings, started_bot
+from tests.bot.harness import bot_settings, copy_index, started_bot
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -45,11 +43,7 @@ def immutable(*paths):
 
 @pytest.fixture
 def index_dir(story_index_dir, tmp_path):
-    copy = tmp_path / "index"
-    # The index only: not the records or the synced commands that bots of other tests keep there (and may
-    # be writing while this copies).
-    shutil.copytree(story_index_dir, copy, ignore=shutil.ignore_patterns(f"{RECORDS_FILE}*", "storybot.salt", SYNCED_COMMANDS_FILE))
-    return copy
+    return copy_index(story_index_dir, tmp_path / "index")
 
 
 @pytest_asyncio.fixture(loop_scope="session")
