@@ -6,7 +6,7 @@ index live, so `python -m index` and `python -m bot` never disagree, and one rul
 
 from pydantic import Field, NonNegativeFloat, PositiveFloat, PositiveInt, SecretStr
 
-from index.settings import IndexSettings
+from index import IndexSettings
 
 
 class BotSettings(IndexSettings):

@@ -4,7 +4,8 @@
     library.open()                                               # build what changed, then load
     library.ask("how much time did the other force save?")       # -> index.Answer
 
-`build` and `load` are the two steps on their own. Importing this package configures nothing: the
+`build` and `load` are the two steps on their own; `format_*` render its models as plain text for a
+terminal (`python -m index ask` and the bot's console chat print the same). Importing this package configures nothing: the
 entry points (`python -m index`, `python -m bot`) set logging and threads.
 """
 
@@ -15,9 +16,12 @@ from .errors import IndexFormatError, Problem, QuestionError, StoryFileError
 from .library import Change, Library, LibraryError
 from .models import Fact, Narrative, Source, Story
 from .retrieval import KnowledgeBase, load
+from .settings import IndexSettings
+from .terminal import format_answer, format_catalog, format_story, format_updated
 
 __all__ = [
     "MAX_QUESTION_CHARS", "Answer", "AnswerFact", "AnswerNarrative", "AnswerStory", "BuildReport", "Change", "Embedder",
-    "Fact", "IndexFormatError", "KnowledgeBase", "Library", "LibraryError", "Narrative", "Problem", "QuestionError", "Source", "Story",
-    "StoryFileError", "build", "clean_question", "load",
+    "Fact", "IndexFormatError", "IndexSettings", "KnowledgeBase", "Library", "LibraryError", "Narrative", "Problem", "QuestionError",
+    "Source", "Story", "StoryFileError", "build", "clean_question", "format_answer", "format_catalog", "format_story", "format_updated",
+    "load",
 ]

@@ -9,8 +9,7 @@ from collections.abc import Sequence
 import discord
 from discord.utils import escape_markdown
 
-from index import Answer, AnswerStory
-from index.terminal import format_updated
+from index import Answer, AnswerStory, format_updated
 
 from ..records import FeedbackSummary
 from . import limits
