@@ -1,27 +1,29 @@
-"""The Discord client: owns the knowledge base, the inference threads and the extensions."""
+"""The Discord client: owns the story library, the inference threads and the extensions."""
 
 import asyncio
 import functools
+import hashlib
+import json
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import TypeVar
 
 import discord
 from discord.ext import commands
 
-from index import Answer, KnowledgeBase
-from index.records import Records
+from index import Answer, KnowledgeBase, Library
 
-from .command_tree import StoryCommandTree
-from .cooldowns import question_cooldowns
 from .feedback import VoteButton
+from .records import Records
 from .settings import BotSettings
+from .utils.cooldowns import question_cooldowns
 
 log = logging.getLogger(__name__)
 
 # Loaded explicitly, in this order, rather than discovered: what runs is what is listed here.
-EXTENSIONS = ("bot.exts.answers", "bot.exts.stories", "bot.exts.storyadmin")
+EXTENSIONS = ("bot.exts.error_handler", "bot.exts.answers", "bot.exts.stories", "bot.exts.storyadmin")
 
 # Only what is used: servers and their messages. Messages that mention the bot carry their text even
 # without the privileged message-content intent, so none is needed.
@@ -29,28 +31,34 @@ INTENTS = discord.Intents(guilds=True, guild_messages=True)
 
 T = TypeVar("T")
 
+# Beside the index: the hash of the command tree last synced, so an unchanged tree is not synced at every start.
+SYNCED_COMMANDS_FILE = "discord_commands.sha256"
+
+
+def _read_or_none(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="ascii")
+    except (OSError, UnicodeDecodeError):
+        return None
+
 
 class StoryBot(commands.Bot):
-    def __init__(self, knowledge_base: KnowledgeBase, settings: BotSettings, **options) -> None:
-        # The bot never joins voice; without this discord.py warns at every start about missing voice libraries.
-        discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
+    def __init__(self, library: Library, settings: BotSettings, **options) -> None:
         super().__init__(
             command_prefix=commands.when_mentioned,  # required by commands.Bot; there are no text commands
             help_command=None,
             intents=INTENTS,
             allowed_mentions=discord.AllowedMentions.none(),  # text from a story or a question never pings
-            tree_cls=StoryCommandTree,
             **options,
         )
-        self.knowledge_base = knowledge_base
+        self.library = library  # opened: it answers from the start
         self.settings = settings
         self.question_cooldowns = question_cooldowns(settings.ask_cooldown_rate, settings.ask_cooldown_per)
         # Inference and search are blocking; they run here so the gateway heartbeat and every other
         # member's acknowledgement keep flowing on the event loop meanwhile.
         self.inference = ThreadPoolExecutor(settings.inference_threads, thread_name_prefix="storybot-inference")
-        # Story changes are built into, and votes and the audit log kept beside, the index the bot was given.
-        self.index_dir = knowledge_base.path.parent
-        self.records = Records.beside(self.index_dir)  # opened on first use: answering never needs it
+        # Votes and the audit log are kept beside the index.
+        self.records = Records.beside(library.index_dir)  # opened on first use: answering never needs it
         self.saving_answers: dict[str, asyncio.Future] = {}  # answers being saved for their votes (bot/feedback.py)
 
     async def setup_hook(self) -> None:
@@ -60,15 +68,31 @@ class StoryBot(commands.Bot):
         await self.sync_commands()
 
     async def sync_commands(self) -> None:
-        """To one server when STORYBOT_GUILD_ID is set (instant), else globally (can take an hour)."""
-        if self.settings.guild_id is not None:
-            guild = discord.Object(self.settings.guild_id)
+        """To one server when STORYBOT_GUILD_ID is set (instant), else globally (can take an hour); only when
+        the command tree differs from the one last synced from here (Discord rate-limits syncing)."""
+        guild = discord.Object(self.settings.guild_id) if self.settings.guild_id is not None else None
+        if guild is not None:
             self.tree.copy_global_to(guild=guild)
-            synced = await self.tree.sync(guild=guild)
-            log.info("synced %d commands to server %s", len(synced), self.settings.guild_id)
-        else:
-            synced = await self.tree.sync()
-            log.info("synced %d commands globally", len(synced))
+        where = f"to server {self.settings.guild_id}" if guild is not None else "globally"
+        tree = [command.to_dict(self.tree) for command in self.tree.get_commands(guild=guild)]
+        # Which Discord (its API address), which application and where: a tree synced elsewhere counts for nothing here.
+        state = json.dumps([discord.http.Route.BASE, self.application_id, self.settings.guild_id, tree], sort_keys=True)
+        digest = hashlib.sha256(state.encode()).hexdigest()
+        synced_file = self.library.index_dir / SYNCED_COMMANDS_FILE
+        if await asyncio.to_thread(_read_or_none, synced_file) == digest:
+            log.info("commands unchanged since they were last synced %s", where)
+            return
+        synced = await self.tree.sync(guild=guild)
+        log.info("synced %d commands %s", len(synced), where)
+        try:  # a lost or torn file only costs one more sync
+            await asyncio.to_thread(synced_file.write_text, digest, encoding="ascii")
+        except OSError as exc:
+            log.warning("could not record the synced commands in %s (%s); they will be synced again at the next start", synced_file, exc)
+
+    @property
+    def knowledge_base(self) -> KnowledgeBase:
+        """The index answering now (the library swaps in a new one after each change)."""
+        return self.library.knowledge_base
 
     async def on_message(self, message: discord.Message) -> None:
         """No text commands: mentions are answered by the answers extension's listener."""
@@ -77,8 +101,8 @@ class StoryBot(commands.Bot):
         return await asyncio.get_running_loop().run_in_executor(self.inference, functools.partial(function, *args))
 
     async def answer(self, question: str) -> Answer:
-        """`KnowledgeBase.ask` on an inference thread; raises QuestionError like it."""
-        return await self.off_loop(self.knowledge_base.ask, question)
+        """`Library.ask` on an inference thread; raises QuestionError like it."""
+        return await self.off_loop(self.library.ask, question)
 
     async def on_ready(self) -> None:
         log.info("logged in as %s (%s) in %d servers", self.user, self.user.id if self.user else "?", len(self.guilds))

@@ -4,10 +4,7 @@ import re
 import unicodedata
 from typing import TextIO
 
-from index import KnowledgeBase, QuestionError
-from index.terminal import format_answer, format_catalog, format_story
-
-from .title_search import find_story
+from index import Library, QuestionError, format_answer, format_catalog, format_story
 
 NOT_UTF8 = "(Some of what you typed was not UTF-8 text; those bytes are shown as �.)"
 # Terminal control sequences (CSI, OSC and other ESC sequences, and the 8-bit CSI), removed whole.
@@ -19,7 +16,7 @@ GREETING = (
 )
 
 
-def run_console(knowledge_base: KnowledgeBase, stdin: TextIO, stdout: TextIO) -> None:
+def run_console(library: Library, stdin: TextIO, stdout: TextIO) -> None:
     """Answer one line at a time until EOF or /quit; the same answers as on Discord, as text."""
     interactive = stdin.isatty()
     if hasattr(stdin, "reconfigure"):
@@ -36,7 +33,7 @@ def run_console(knowledge_base: KnowledgeBase, stdin: TextIO, stdout: TextIO) ->
             continue
         if line in ("/quit", "/exit"):
             break
-        reply = without_control_characters(reply_to(knowledge_base, line))  # story text could carry escapes too
+        reply = without_control_characters(reply_to(library, line))  # story text could carry escapes too
         if "\ufffd" in line:
             reply = f"{NOT_UTF8}\n{reply}"
         print(reply, file=stdout, end="\n\n", flush=True)
@@ -49,21 +46,21 @@ def without_control_characters(text: str) -> str:
     return "".join(c for c in text if c in "\n\t" or unicodedata.category(c) != "Cc")
 
 
-def reply_to(knowledge_base: KnowledgeBase, line: str) -> str:
+def reply_to(library: Library, line: str) -> str:
     """One console line in, the text to print out."""
     command, _, argument = line.partition(" ")
     if command == "/stories":
-        return format_catalog(knowledge_base.catalog())
+        return format_catalog(library.catalog())
     if command == "/story":
         if not argument.strip():
             return "Usage: /story TITLE (type /stories to see the titles)"
-        story = find_story(knowledge_base, argument, guess=True)
+        story = library.story(argument, guess=True)
         if story is None:
             return f"I don't know a story called “{argument.strip()}”. Type /stories to see the titles."
         return format_story(story, full_card=True)
     if command.startswith("/"):
         return f"Unknown command {command}. Try /story TITLE, /stories or /quit — or just type a question."
     try:
-        return format_answer(knowledge_base.ask(line))
+        return format_answer(library.ask(line))
     except QuestionError as error:
         return str(error)

@@ -1,4 +1,4 @@
-"""👍 / 👎 under every answer, kept in the records (index/records.py) and working across restarts.
+"""👍 / 👎 under every answer, kept in the records (bot/records.py) and working across restarts.
 
 Each button is a `DynamicItem`: its custom_id carries the answer's id and the vote, and the bot registers
 the class at start (`add_dynamic_items`), so a click on a message sent before a restart still arrives
@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING
 import discord
 
 from index import Answer
-from index.records import DOWN, UP, Records, RecordsUnavailable
 
-from .private_replies import reply_privately
+from .records import DOWN, UP, Records, RecordsUnavailable
+from .utils.messages import reply_privately
 
 if TYPE_CHECKING:
     from .bot import StoryBot

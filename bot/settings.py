@@ -1,12 +1,12 @@
 """The bot's settings: the index's settings plus what it takes to be on Discord.
 
 Subclassing `IndexSettings` keeps one source of truth (env and `.env`) for where the stories and the
-index live, so `python -m index` and `python -m bot` never disagree.
+index live, so `python -m index` and `python -m bot` never disagree, and one rule for blanks (unset).
 """
 
-from pydantic import Field, NonNegativeFloat, PositiveFloat, PositiveInt, SecretStr, field_validator
+from pydantic import Field, NonNegativeFloat, PositiveFloat, PositiveInt, SecretStr
 
-from index.settings import IndexSettings
+from index import IndexSettings
 
 
 class BotSettings(IndexSettings):
@@ -20,11 +20,3 @@ class BotSettings(IndexSettings):
     inference_threads: PositiveInt = Field(2, validation_alias="STORYBOT_INFERENCE_THREADS")
     # How often the stories directory is checked for files edited or dropped in by hand; 0 turns it off.
     poll_seconds: NonNegativeFloat = Field(30.0, validation_alias="STORYBOT_POLL_SECONDS")
-
-    @field_validator("discord_token", "guild_id", mode="before")
-    @classmethod
-    def _blank_means_unset(cls, value: object) -> object:
-        """`DISCORD_TOKEN=` copied from .env.example means "no token", not an empty token."""
-        if isinstance(value, str) and not value.strip():
-            return None
-        return value

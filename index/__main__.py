@@ -1,7 +1,8 @@
-"""`python -m index`: a thin command line over the library (build, stats, ask, evaluate, train, feedback, bench)."""
+"""`python -m index`: a thin command line over the library (build, stats, ask, evaluate, train, bench)."""
 
 import argparse
 import json
+import logging
 import sys
 from pathlib import Path
 
@@ -16,6 +17,7 @@ EXIT_UNUSABLE_INDEX = 2
 
 
 def main(argv: list[str] | None = None) -> int:
+    logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every index build at DEBUG
     settings = IndexSettings()
     parser = argparse.ArgumentParser(prog="python -m index", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -51,10 +53,6 @@ def main(argv: list[str] | None = None) -> int:
     bench_cmd.add_argument("--sizes", default="10000,100000,1000000", help="claims per corpus, comma-separated")
     bench_cmd.add_argument("--workdir", type=Path, help="where corpora and indexes are written (default: a temp dir)")
     bench_cmd.add_argument("--stages", action="store_true", help="instead: what each answering stage costs per question (tests/eval)")
-
-    feedback_cmd = commands.add_parser("feedback", help="members' votes on answers (recorded by the bot)")
-    feedback_cmd.add_argument("--index", type=Path, default=settings.index_dir, help="the index directory holding storybot.sqlite3")
-    feedback_cmd.add_argument("--export", type=Path, metavar="FILE.csv", help="write every vote to a CSV file")
 
     args = parser.parse_args(argv)
     try:
@@ -171,30 +169,7 @@ def run_bench(args, settings: IndexSettings) -> int:
     return 0
 
 
-def run_feedback(args, settings: IndexSettings) -> int:
-    from .records import RECORDS_FILE, Records, RecordsUnavailable
-
-    if not (args.index / RECORDS_FILE).is_file():
-        print(f"error: no feedback recorded at {args.index / RECORDS_FILE}", file=sys.stderr)
-        return EXIT_INVALID_INPUT
-    records = Records.beside(args.index)
-    try:
-        if args.export:
-            print(f"exported {records.export_csv(args.export)} vote(s) to {args.export}")
-            return 0
-        summary = records.summary()
-    except RecordsUnavailable:
-        return EXIT_INVALID_INPUT  # the records logged why, once
-    print(f"{summary.votes} vote(s)")
-    for tally in summary.stories:
-        print(f"  +{tally.up} -{tally.down}  {tally.name}")
-    for tally in summary.worst:
-        print(f"  worst: +{tally.up} -{tally.down}  {tally.name}")
-    return 0
-
-
-COMMANDS = {"build": run_build, "stats": run_stats, "ask": run_ask, "evaluate": run_evaluate, "train": run_train,
-            "feedback": run_feedback, "bench": run_bench}
+COMMANDS = {"build": run_build, "stats": run_stats, "ask": run_ask, "evaluate": run_evaluate, "train": run_train, "bench": run_bench}
 
 if __name__ == "__main__":
     sys.exit(main())

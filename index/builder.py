@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .corpus import read_corpus, story_file_names
+from .corpus import file_stats, read_corpus, story_file_names
 from .embedder import Embedder, embedder_for
 from .errors import IndexFormatError, Problem, StoryFileError
 from .lexical import build_lexical
@@ -22,7 +22,6 @@ from .store import (
     NARRATIVE,
     Generation,
     build_lock,
-    file_stats,
     item_id,
     read_generation,
     record_stats,
@@ -45,7 +44,7 @@ class BuildReport:
     changed: bool = True
     seconds: float = 0.0
     problems: list[Problem] = field(default_factory=list)
-    # The story files as this build found them before reading any (`store.file_stats`): a file changed
+    # The story files as this build found them before reading any (`corpus.stories_signature`): a file changed
     # after that differs from these, so whoever watches the folder knows to build again.
     file_stats: dict[str, list[int]] = field(default_factory=dict)
 

@@ -1,6 +1,5 @@
 """Lexical search with bm25s: names, numbers and rare words that a small embedding model blurs."""
 
-import logging
 import re
 import threading
 from collections.abc import Iterator
@@ -13,7 +12,6 @@ import Stemmer
 from bm25s.stopwords import STOPWORDS_EN
 
 _stemmer = Stemmer.Stemmer("english")
-logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every index build at DEBUG
 
 
 COMMON_FLOOR = 10_000

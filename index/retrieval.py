@@ -31,6 +31,7 @@ from .models import Story
 from .settings import DEFAULT_MODEL
 from .signals import asked_type, content_words, coverage, holds_type, stem_set
 from .store import FACT, Generation, read_generation
+from .titles import Titles
 
 # Round 1 set these two and QUESTION_JOINS on its questions about stories 01-14 and the seed, ten of which are now
 # test stories; they are kept unchanged, and the README says so.
@@ -104,7 +105,7 @@ class KnowledgeBase:
         self._vectors = np.asarray(generation.vectors)  # a plain view of the memory map: no copy, no subclass overhead
         self._stories = generation.stories
         shelf = generation.stories
-        self._by_key = {t.casefold(): n for n, t in enumerate(shelf.titles)} | {i: n for n, i in enumerate(shelf.ids)}
+        self.title_index = Titles(shelf.ids, shelf.titles, shelf.updated)
 
     @property
     def path(self) -> Path:
@@ -113,27 +114,21 @@ class KnowledgeBase:
     def titles(self) -> list[str]:
         return list(self._stories.titles)
 
-    def story(self, title: str) -> AnswerStory | None:
-        """The full card of a story by its exact title (any case) or id."""
-        number = self._find(title)
+    def story(self, title: str, *, guess: bool = False) -> AnswerStory | None:
+        """The full card of a story by its title (as `title_key` compares) or id; with `guess`, also the title
+        `title` clearly means (`titles.Titles.find`)."""
+        number = self.title_index.find(title, guess=guess)
         return AnswerStory.from_story(self._stories[number]) if number is not None else None
 
     def source_file(self, title: str) -> Path | None:
-        """The file a story was read from, by exact title (any case) or id."""
-        number = self._find(title)
+        """The file a story was read from, by title or id."""
+        number = self.title_index.find(title)
         file = self._stories.source_files[number] if number is not None else None
         return Path(file) if file else None
 
     def catalog(self) -> list[AnswerStory]:
         """Every story as a card, newest first (undated last)."""
-        shelf = self._stories
-        order = sorted(range(len(shelf)), key=lambda n: (shelf.updated[n] is not None, shelf.updated[n] or "", shelf.titles[n]))
-        return [AnswerStory.from_story(shelf[n]) for n in reversed(order)]
-
-    def _find(self, title: str) -> int | None:
-        key = title.strip()
-        found = self._by_key.get(key.casefold())
-        return found if found is not None else self._by_key.get(key)
+        return [AnswerStory.from_story(self._stories[n]) for n in self.title_index.newest_first]
 
     def ask(self, question: str, *, about: str | None = None) -> Answer:
         """Answer `question`; `about` (a story's id or exact title) is the story of the conversation, as when a

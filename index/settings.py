@@ -6,7 +6,7 @@ stories and the index live without repeating flags. The bot extends this class w
 
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_MODEL = "bundled:all-MiniLM-L6-v2"
@@ -23,8 +23,11 @@ class IndexSettings(BaseSettings):
     # Where the model's ONNX export is cached; unset means `encoder/` inside the index directory.
     encoder_dir: Path | None = Field(None, validation_alias="STORYBOT_ENCODER_DIR")
 
-    @field_validator("encoder_dir", mode="before")
+    @model_validator(mode="before")
     @classmethod
-    def _blank_means_unset(cls, value: object) -> object:
-        """`STORYBOT_ENCODER_DIR=` copied from .env.example means "the default", not the current directory."""
-        return None if isinstance(value, str) and not value.strip() else value
+    def _blank_means_unset(cls, values: object) -> object:
+        """A blank value (`DISCORD_TOKEN=` or `STORYBOT_ENCODER_DIR= ` copied from .env.example) means the
+        default, for every setting of this class and its subclasses: never an empty token or the current directory."""
+        if isinstance(values, dict):
+            return {key: value for key, value in values.items() if not (isinstance(value, str) and not value.strip())}
+        return values

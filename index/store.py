@@ -27,6 +27,7 @@ import numpy as np
 
 from .dense import build_dense, describe, tune
 from .errors import IndexFormatError
+from .files import fsync_dir, write_atomically
 from .models import Story
 from .shelf import StoryShelf, write_shelf
 
@@ -174,19 +175,6 @@ def read_generation(root: Path, *, model: str | None = None) -> Generation:
     return Generation(path, manifest, stories, items, vectors, dense, lexical)
 
 
-def file_stats(files: list[Path] | list[str]) -> dict[str, list[int]]:
-    """Size and modification time of each story file: enough to know nothing was touched."""
-    stats = {}
-    for file in files:
-        try:
-            info = os.stat(file)
-        except OSError:
-            continue  # reported by the parser, which will be asked since the stats differ
-        name = os.fspath(file)
-        stats[name if os.path.isabs(name) else os.path.abspath(name)] = [info.st_size, info.st_mtime_ns]
-    return stats
-
-
 def unchanged_counts(root: Path, stats: dict[str, list[int]], model: str) -> dict | None:
     """The current generation's counts when nothing changed since the last clean build, else None.
 
@@ -221,9 +209,7 @@ def record_stats(root: Path, stats: dict[str, list[int]]) -> None:
     manifest = read_manifest(root, path)
     record = {"generation": path.name, "model": manifest["model"], "counts": manifest["counts"],
               "generation_files": _generation_file_stats(path), "files": stats}
-    scratch = root / f".{STATS}.tmp"
-    scratch.write_text(json.dumps(record), encoding="utf-8")
-    os.replace(scratch, root / STATS)
+    write_atomically(root / STATS, json.dumps(record).encode("utf-8"))
 
 
 def _generation_file_stats(path: Path) -> dict[str, list[int]]:
@@ -244,13 +230,7 @@ def build_lock(root: Path):
 
 
 def _point_current_at(root: Path, name: str) -> None:
-    scratch = root / f".{CURRENT}.tmp"
-    with open(scratch, "w", encoding="utf-8") as out:
-        out.write(name + "\n")
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(scratch, root / CURRENT)
-    _fsync_dir(root)
+    write_atomically(root / CURRENT, (name + "\n").encode("utf-8"))
 
 
 def _prune(root: Path, keep: str) -> None:
@@ -272,12 +252,4 @@ def _fsync_tree(path: Path) -> None:
             with open(file, "rb") as handle:
                 os.fsync(handle.fileno())
     for directory in [path, *(d for d in path.rglob("*") if d.is_dir())]:
-        _fsync_dir(directory)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+        fsync_dir(directory)

@@ -10,10 +10,10 @@ from discord.ext import commands
 from index import MAX_QUESTION_CHARS, QuestionError, clean_question
 
 from ..bot import StoryBot
-from ..cooldowns import cooldown_message
 from ..feedback import remember_answer, vote_buttons
-from ..private_replies import NO_MENTIONS
 from ..rendering.embeds import answer_embeds
+from ..utils.cooldowns import cooldown_message
+from ..utils.messages import NO_MENTIONS
 
 log = logging.getLogger(__name__)
 

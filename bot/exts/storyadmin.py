@@ -9,36 +9,33 @@ Hand edits are also picked up without a command: every STORYBOT_POLL_SECONDS the
 names, sizes and modification times of the story files with what it last indexed, and reindexes when
 they differ. Changes run one at a time (an asyncio lock), off the event loop; the bot answers from the
 old index until the new one is loaded, then swaps it in with one assignment. Every change is written
-to the audit log (index/records.py).
+to the audit log (bot/records.py). The work itself is `index.Library`'s.
 """
 
 import asyncio
-import contextlib
 import logging
 from pathlib import Path
 
 import discord
 from discord import app_commands
-from discord.ext import commands
+from discord.ext import commands, tasks
 from discord.utils import escape_markdown
 
-from index import KnowledgeBase
-from index.parser import MAX_FILE_BYTES, STORY_SUFFIXES, parse_bytes
-from index.records import RecordsUnavailable
+from index import Change, Library, LibraryError
 
 from ..bot import StoryBot
-from ..library import Change, LibraryError, StoryLibrary
-from ..private_replies import NO_MENTIONS, reply_privately
+from ..records import RecordsUnavailable
 from ..rendering import limits
 from ..rendering.embeds import feedback_embed
-from ..title_search import find_story, story_choices
+from ..utils.autocomplete import story_titles
+from ..utils.checks import MODERATORS, moderators_only
+from ..utils.messages import NO_MENTIONS, reply_privately
 
 log = logging.getLogger(__name__)
 
 WATCHER = "directory watcher"
 AUDIT_UNAVAILABLE = "The audit log is unavailable right now, so this change is not in it; the problem has been logged."
 FEEDBACK_UNAVAILABLE = "Feedback is unavailable right now: the records database cannot be used. The problem has been logged."
-MODERATORS = discord.Permissions(manage_messages=True)
 
 
 def problem_lines(header: str, problems) -> list[str]:
@@ -54,50 +51,44 @@ class StoryAdmin(commands.Cog):
 
     def __init__(self, bot: StoryBot) -> None:
         self.bot = bot
-        self.library = StoryLibrary(bot.settings.stories_dir, bot.index_dir, bot.knowledge_base.embedder)
+        self.library: Library = bot.library
         self.lock = asyncio.Lock()
-        self.signature: dict[str, list[int]] = {}
-        self.watcher: asyncio.Task | None = None
 
     async def cog_load(self) -> None:
-        # What the index was built from, not what the folder holds now: a file saved since is picked up.
-        self.signature = await asyncio.to_thread(self.library.built_signature)
         if self.bot.settings.poll_seconds > 0:
-            self.watcher = asyncio.create_task(self.watch(self.bot.settings.poll_seconds), name="storybot-stories-watcher")
+            self.watch.change_interval(seconds=self.bot.settings.poll_seconds)
+            self.watch.start()
 
     async def cog_unload(self) -> None:
-        if self.watcher:
-            self.watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.watcher
+        self.watch.cancel()
 
     # ---------------------------------------------------------------- changing the stories
 
-    async def watch(self, seconds: float) -> None:
-        while True:
-            await asyncio.sleep(seconds)
-            try:
-                await self.pick_up_hand_edits()
-            except Exception:
-                log.exception("reindexing after a change in %s failed; trying again later", self.library.stories_dir)
+    @tasks.loop(seconds=30)  # STORYBOT_POLL_SECONDS, set in cog_load
+    async def watch(self) -> None:
+        try:
+            await self.pick_up_hand_edits()
+        except Exception:
+            log.exception("reindexing after a change in %s failed; trying again later", self.library.stories_dir)
+
+    @watch.before_loop
+    async def _first_poll_after_one_interval(self) -> None:
+        await asyncio.sleep(self.bot.settings.poll_seconds)
 
     async def pick_up_hand_edits(self) -> Change | None:
         """Reindex when the story files changed since the last change the bot knows of."""
-        if await asyncio.to_thread(self.library.signature) == self.signature:
+        if not await asyncio.to_thread(self.library.changed_on_disk):
             return None
         async with self.lock:
             return await self.apply(self.library.reindex, actor=WATCHER, how="directory poll")
 
-    async def apply(self, operation, *args, actor: str, actor_id: int | None = None, how: str) -> Change:
-        """Run one change off the loop (the caller holds the lock), swap the new index in, and audit it."""
-        before = self.bot.knowledge_base
+    async def apply(self, operation, *args, actor: str, actor_id: int | None = None, how: str) -> tuple[Change, bool]:
+        """Run one change off the loop (the caller holds the lock; the library swaps the new index in) and
+        audit it. Also whether the audit log took it."""
         change: Change = await asyncio.to_thread(operation, *args)
-        self.bot.knowledge_base = change.knowledge_base  # questions already running keep the one they started with
-        self.signature = change.report.file_stats  # as the build found the files: an edit made since is picked up next
         for problem in change.report.problems:
             (log.error if problem.fatal else log.warning)("%s", problem)
-        change.audited = await self.write_audit(self.audit, change, before, actor, actor_id, how)
-        return change
+        return change, await self.write_audit(self.audit, change, actor, actor_id, how)
 
     async def write_audit(self, write, *args, **kwargs) -> bool:
         """Run an audit write off the loop; False when the audit log is unavailable (the change stands)."""
@@ -110,15 +101,12 @@ class StoryAdmin(commands.Cog):
             return False
         return True
 
-    def audit(self, change: Change, before: KnowledgeBase, actor: str, actor_id: int | None, how: str) -> None:
+    def audit(self, change: Change, actor: str, actor_id: int | None, how: str) -> None:
         """One row per story added, updated or removed, naming its file."""
-        after = change.knowledge_base
-        rows = [("add", title, after) for title in change.report.added]
-        rows += [("update", title, after) for title in change.report.updated]
-        rows += [("remove", title, before) for title in change.report.removed]
-        for action, title, knowledge_base in rows:
-            file = self.library.relative(knowledge_base.source_file(title))
-            self.bot.records.audit(action, actor=actor, actor_id=actor_id, title=title, file=file, detail=how)
+        report = change.report
+        rows = [*(("add", t) for t in report.added), *(("update", t) for t in report.updated), *(("remove", t) for t in report.removed)]
+        for action, title in rows:
+            self.bot.records.audit(action, actor=actor, actor_id=actor_id, title=title, file=change.files.get(title), detail=how)
         if how == "/storyadmin reindex":
             self.bot.records.audit("reindex", actor=actor, actor_id=actor_id, detail=change.report.summary())
 
@@ -126,18 +114,19 @@ class StoryAdmin(commands.Cog):
 
     @storyadmin.command(name="add", description="Add or update a story from a .txt or .json file (moderators).")
     @app_commands.describe(file="A story file in the scraped text format (.txt) or JSON (.json)")
-    @app_commands.checks.has_permissions(manage_messages=True)
+    @moderators_only()
     async def add(self, interaction: discord.Interaction, file: discord.Attachment) -> None:
         suffix, shown = Path(file.filename).suffix.lower(), escape_markdown(limits.shorten(file.filename, 100))
-        if suffix not in STORY_SUFFIXES:
+        if suffix not in Library.story_suffixes:
             await reply_privately(interaction, f"Please attach a story file ending in .txt or .json; “{shown}” is neither.")
             return
-        if file.size > MAX_FILE_BYTES:
-            await reply_privately(interaction, f"Nothing was changed: the file is {file.size:,} bytes; the limit is {MAX_FILE_BYTES:,}.")
+        if file.size > Library.max_file_bytes:
+            limit = Library.max_file_bytes
+            await reply_privately(interaction, f"Nothing was changed: the file is {file.size:,} bytes; the limit is {limit:,}.")
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
         data = await file.read()
-        result = await asyncio.to_thread(parse_bytes, data, Path(file.filename), json_format=suffix == ".json")
+        result = await asyncio.to_thread(self.library.validate, data, file.filename)
         if result.errors:
             lines = [f"Nothing was changed: “{shown}” has {len(result.errors)} problem(s) to fix.",
                      *problem_lines("Errors:", result.errors), *problem_lines("Warnings:", result.warnings)]
@@ -146,61 +135,58 @@ class StoryAdmin(commands.Cog):
         story = result.story
         async with self.lock:
             try:
-                change = await self.apply(self.library.add, story, data, suffix, self.bot.knowledge_base, actor=str(interaction.user),
-                                          actor_id=interaction.user.id, how="/storyadmin add")
+                change, audited = await self.apply(self.library.add, data, file.filename, actor=str(interaction.user),
+                                                   actor_id=interaction.user.id, how="/storyadmin add")
             except LibraryError as error:
                 await self.tell(interaction, [f"Could not add “{escape_markdown(story.title)}”: {error}"])
                 return
         verb = "Updated" if story.title in change.report.updated else "Added" if story.title in change.report.added else "Already up to date:"
         if verb == "Already up to date:":  # the same content again (perhaps as another file): still the moderator's change
-            change.audited = await self.write_audit(
+            audited = await self.write_audit(
                 self.bot.records.audit, "update", actor=str(interaction.user), actor_id=interaction.user.id,
                 title=story.title, file=self.library.relative(change.file), detail="/storyadmin add (same content)")
         lines = [f"{verb} “{escape_markdown(story.title)}” ({len(story.facts)} bullets, {len(story.narratives)} narratives) "
                  f"in {self.library.relative(change.file)}. Members can ask about it now.",
                  *problem_lines("Warnings:", result.warnings)]
-        await self.tell(interaction, lines, change)
+        await self.tell(interaction, lines, audited)
 
     @storyadmin.command(name="remove", description="Remove a story: its file and its index entries (moderators).")
     @app_commands.describe(title="The story's title; start typing to search")
-    @app_commands.checks.has_permissions(manage_messages=True)
+    @moderators_only()
+    @app_commands.autocomplete(title=story_titles)
     async def remove(self, interaction: discord.Interaction, title: str) -> None:
-        story = find_story(self.bot.knowledge_base, title)  # never a guess for a destructive command
-        if story is None:
+        story_title = self.library.find_title(title)  # never a guess for a destructive command
+        if story_title is None:
             shown = escape_markdown(limits.shorten(title, 200))
             await reply_privately(interaction, f"I don't know a story called “{shown}”; nothing was removed. Pick one from the list.")
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
         async with self.lock:
             try:
-                change = await self.apply(self.library.remove, story.id, self.bot.knowledge_base, actor=str(interaction.user),
-                                          actor_id=interaction.user.id, how="/storyadmin remove")
+                change, audited = await self.apply(self.library.remove, story_title, actor=str(interaction.user),
+                                                   actor_id=interaction.user.id, how="/storyadmin remove")
             except LibraryError as error:
-                await self.tell(interaction, [f"Could not remove “{escape_markdown(story.title)}”: {error}"])
+                await self.tell(interaction, [f"Could not remove “{escape_markdown(story_title)}”: {error}"])
                 return
-        await self.tell(interaction, [f"Removed “{escape_markdown(story.title)}” ({self.library.relative(change.file)}). "
-                                      f"{change.report.stories} stories remain."], change)
-
-    @remove.autocomplete("title")
-    async def remove_title_autocomplete(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        return story_choices(self.bot.knowledge_base, current, sorted(self.bot.knowledge_base.titles(), key=str.casefold))
+        await self.tell(interaction, [f"Removed “{escape_markdown(story_title)}” ({self.library.relative(change.file)}). "
+                                      f"{change.report.stories} stories remain."], audited)
 
     @storyadmin.command(name="reindex", description="Pick up story files edited or added by hand (moderators).")
-    @app_commands.checks.has_permissions(manage_messages=True)
+    @moderators_only()
     async def reindex(self, interaction: discord.Interaction) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         async with self.lock:
-            change = await self.apply(self.library.reindex, actor=str(interaction.user), actor_id=interaction.user.id,
-                                      how="/storyadmin reindex")
+            change, audited = await self.apply(self.library.reindex, actor=str(interaction.user), actor_id=interaction.user.id,
+                                               how="/storyadmin reindex")
         report = change.report
         skipped = [p for p in report.problems if p.fatal]
         lines = [report.summary().replace(f" -> {report.out}", "").replace(f" at {report.out}", ""),
                  *([f"Skipped {len({p.path for p in skipped})} invalid file(s):"] if skipped else []),
                  *(f"• {self.library.relative(p.path)}: {escape_markdown(p.short())}" for p in skipped)]
-        await self.tell(interaction, lines, change)
+        await self.tell(interaction, lines, audited)
 
     @storyadmin.command(name="feedback", description="Members' votes on answers: per story, and the worst-rated questions.")
-    @app_commands.checks.has_permissions(manage_messages=True)
+    @moderators_only()
     async def feedback(self, interaction: discord.Interaction) -> None:
         try:
             summary = await asyncio.to_thread(self.bot.records.summary)
@@ -210,8 +196,8 @@ class StoryAdmin(commands.Cog):
         embed = feedback_embed(summary)
         await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
-    async def tell(self, interaction: discord.Interaction, lines: list[str], change: Change | None = None) -> None:
-        if change is not None and not change.audited:
+    async def tell(self, interaction: discord.Interaction, lines: list[str], audited: bool = True) -> None:
+        if not audited:
             lines = [*lines[:1], AUDIT_UNAVAILABLE, *lines[1:]]
         await interaction.followup.send(limits.fit_lines(lines, limits.MESSAGE_CONTENT), ephemeral=True, allowed_mentions=NO_MENTIONS)
 

@@ -9,10 +9,9 @@ from collections.abc import Sequence
 import discord
 from discord.utils import escape_markdown
 
-from index import Answer, AnswerStory
-from index.records import FeedbackSummary
-from index.terminal import format_updated
+from index import Answer, AnswerStory, format_updated
 
+from ..records import FeedbackSummary
 from . import limits
 from .story_text import linked_citation_markers, linked_source_line
 

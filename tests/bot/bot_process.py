@@ -16,6 +16,6 @@ if __name__ == "__main__":
     discord.http.Route.BASE = f"http://127.0.0.1:{port}/api/v10"
     discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(f"ws://127.0.0.1:{port}/")
     try:
-        main()
+        main([])  # the port is ours, not a command for the bot
     except KeyboardInterrupt:
         pass

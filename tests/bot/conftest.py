@@ -26,6 +26,12 @@ def knowledge_base(embedder, story_index_dir) -> index.KnowledgeBase:
     return index.load(story_index_dir, embedder=embedder)
 
 
+@pytest.fixture(scope="session")
+def library(knowledge_base, story_index_dir) -> index.Library:
+    """The same index behind the library's front door (read only: no test changes it)."""
+    return index.Library(STORIES_DIR, story_index_dir, knowledge_base=knowledge_base)
+
+
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def fake_discord():
     server = FakeDiscord(heartbeat_interval=0.2)

@@ -62,6 +62,18 @@ async def abuse_bot(every_log_line, fake_discord, knowledge_base):
         yield bot
 
 
+@pytest.fixture(scope="module", autouse=True)
+def nothing_shows_the_token_or_pings(fake_discord, abuse_bot, every_log_line):
+    """After the module's tests, in whatever order they ran: every log line at every level since before login
+    (tracebacks included) and every request the bot made were free of the token, and no message could ping."""
+    yield
+    assert any("logging in using static token" in line for line in every_log_line)  # the capture saw the login
+    assert not [line for line in every_log_line if TOKEN in line or TOKEN.split(".")[-1] in line]
+    for request in fake_discord.requests:
+        assert TOKEN not in json.dumps(request.json) and TOKEN not in request.path and TOKEN not in json.dumps(request.query)
+    assert_nobody_is_pinged(fake_discord.requests)
+
+
 @pytest.fixture
 def inference_calls(abuse_bot, monkeypatch):
     """Questions that reached the knowledge base."""
@@ -215,7 +227,7 @@ async def test_moderator_commands_refuse_members_even_when_discords_permission_h
     assert len(fake_discord.find("POST", rf"/channels/{FakeDiscord.CHANNEL_ID}/messages")) == channel_posts_before
 
 
-async def test_an_internal_error_is_logged_without_the_token(fake_discord, abuse_bot, monkeypatch):
+async def test_an_internal_error_is_logged_without_the_token(fake_discord, abuse_bot, monkeypatch, every_log_line):
     async def broken(question):
         raise RuntimeError("the index fell over")
 
@@ -224,6 +236,8 @@ async def test_an_internal_error_is_logged_without_the_token(fake_discord, abuse
     await fake_discord.dispatch("INTERACTION_CREATE", event)
     followups = await fake_discord.wait_for(lambda: fake_discord.followups(event["token"]))
     assert "something went wrong" in followups[0].json["content"]
+    traceback = await fake_discord.wait_for(lambda: [line for line in every_log_line if "the index fell over" in line])
+    assert TOKEN not in traceback[0]  # the error was logged with its traceback, and without the token
 
 
 async def test_the_settings_never_show_the_token():
@@ -231,16 +245,3 @@ async def test_the_settings_never_show_the_token():
     for shown in (repr(settings), str(settings), settings.model_dump_json(), repr(settings.model_dump())):
         assert TOKEN not in shown
     assert settings.discord_token.get_secret_value() == TOKEN
-
-
-async def test_last_nothing_logged_or_sent_in_this_module_contains_the_token_or_pinged_anyone(
-    fake_discord, abuse_bot, every_log_line
-):
-    """Runs last: every log line at every level since before login (tracebacks included), and every
-    request the bot made, were free of the token; and no message could ping."""
-    assert any("logging in using static token" in line for line in every_log_line)  # the capture saw the login
-    assert any("the index fell over" in line for line in every_log_line)  # and the error above, with its traceback
-    assert not [line for line in every_log_line if TOKEN in line or TOKEN.split(".")[-1] in line]
-    for request in fake_discord.requests:
-        assert TOKEN not in json.dumps(request.json) and TOKEN not in request.path and TOKEN not in json.dumps(request.query)
-    assert_nobody_is_pinged(fake_discord.requests)

@@ -5,8 +5,10 @@ import logging
 import discord
 import pytest
 
+import index
+from bot.bot import SYNCED_COMMANDS_FILE
 from tests.bot.fake_discord import RECONNECT
-from tests.bot.harness import started_bot
+from tests.bot.harness import copy_index, started_bot
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -24,6 +26,24 @@ async def test_the_bot_logs_in_without_ever_logging_its_token(fake_discord, know
             f"/applications/{fake_discord.APPLICATION_ID}/guilds/{fake_discord.GUILD_ID}/commands",
         ]
     assert caplog.records and "fake-token" not in caplog.text
+
+
+async def test_commands_are_synced_only_when_the_command_tree_changed(fake_discord, embedder, story_index_dir, tmp_path):
+    knowledge_base = index.load(copy_index(story_index_dir, tmp_path / "index"), embedder=embedder)
+
+    def syncs() -> int:
+        return sum(bool(r.match("PUT", rf"/applications/{fake_discord.APPLICATION_ID}/guilds/\d+/commands")) for r in fake_discord.requests)
+
+    before = syncs()
+    async with started_bot(knowledge_base, synced_before=True):
+        assert syncs() == before + 1  # never synced from this folder
+    async with started_bot(knowledge_base, synced_before=True):
+        assert syncs() == before + 1  # the same tree: not synced again
+    (tmp_path / "index" / SYNCED_COMMANDS_FILE).write_text("0" * 64)  # as after an older version of the bot
+    async with started_bot(knowledge_base, synced_before=True):
+        assert syncs() == before + 2
+    async with started_bot(knowledge_base, synced_before=True, STORYBOT_GUILD_ID=str(fake_discord.GUILD_ID + 1)):
+        assert syncs() == before + 3  # another server has never seen them
 
 
 async def test_after_discord_asks_it_to_reconnect_the_bot_resumes_and_keeps_answering(fake_discord, knowledge_base):

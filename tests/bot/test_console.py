@@ -9,21 +9,21 @@ from bot.console import GREETING, NOT_UTF8, reply_to, run_console
 RENT_CAP = "Eastmere Council Approves Two-Year Rent Cap"
 
 
-def test_a_question_gets_the_story_bullets_narratives_and_cited_sources(knowledge_base):
-    text = reply_to(knowledge_base, "Did Eastmere City Council vote to cap annual rent increases at 3%?")
+def test_a_question_gets_the_story_bullets_narratives_and_cited_sources(library):
+    text = reply_to(library, "Did Eastmere City Council vote to cap annual rent increases at 3%?")
     assert text.startswith(f"{RENT_CAP}\nLast updated April 3, 2025\n")
     assert "cap annual rent increases on private tenancies at 3% for two years" in " ".join(text.split())
     assert "  Narrative A:" in text and "  Narrative B:" in text
     assert "[1] Eastmere Gazette — Council approves rent cap <https://eastmere-gazette.example/rent-cap>" in text
 
 
-def test_story_prints_the_full_card_and_stories_lists_newest_first(knowledge_base):
-    card = reply_to(knowledge_base, "/story eastmere council approves two-year rent cap")
+def test_story_prints_the_full_card_and_stories_lists_newest_first(library):
+    card = reply_to(library, "/story eastmere council approves two-year rent cap")
     assert "Image credit: storybot test fixture (fictional story)" in card
     assert card.count("  • ") == 5
     assert "[4] Eastmere Business Weekly — Landlords vow court fight over cap" in card
 
-    listing = reply_to(knowledge_base, "/stories").splitlines()
+    listing = reply_to(library, "/stories").splitlines()
     assert listing[0] == "4 stories, newest first:"
     assert listing[1].endswith(RENT_CAP) and listing[4].endswith("Tidewell Observatory Wins Funding for New Telescope")
 
@@ -34,33 +34,33 @@ def test_story_prints_the_full_card_and_stories_lists_newest_first(knowledge_bas
     ("/weather", "Unknown command /weather"),
     ("x" * 600, "I can take up to 500"),
 ])
-def test_mistakes_get_a_helpful_line(knowledge_base, line, expected):
-    assert expected in reply_to(knowledge_base, line)
+def test_mistakes_get_a_helpful_line(library, line, expected):
+    assert expected in reply_to(library, line)
 
 
-def test_the_chat_greets_answers_and_stops_at_quit(knowledge_base):
+def test_the_chat_greets_answers_and_stops_at_quit(library):
     stdout = io.StringIO()
-    run_console(knowledge_base, io.StringIO("\n/stories\n/quit\nnever read\n"), stdout)
+    run_console(library, io.StringIO("\n/stories\n/quit\nnever read\n"), stdout)
     lines = stdout.getvalue().splitlines()
     assert lines[0] == GREETING
     assert lines[1] == "4 stories, newest first:"
     assert "never read" not in stdout.getvalue()
 
 
-def console_output(knowledge_base, data: bytes) -> str:
+def console_output(library, data: bytes) -> str:
     """What the chat prints for `data` arriving on standard input as raw bytes (a strict UTF-8 stream, as sys.stdin is)."""
     stdout = io.StringIO()
-    run_console(knowledge_base, io.TextIOWrapper(io.BytesIO(data), encoding="utf-8"), stdout)
+    run_console(library, io.TextIOWrapper(io.BytesIO(data), encoding="utf-8"), stdout)
     return stdout.getvalue()
 
 
-def test_bytes_that_are_not_utf8_are_replaced_and_reported(knowledge_base):
-    out = console_output(knowledge_base, b"/story Lowmoor to Close Four Branch Librar\xffies\n/stories\n")
+def test_bytes_that_are_not_utf8_are_replaced_and_reported(library):
+    out = console_output(library, b"/story Lowmoor to Close Four Branch Librar\xffies\n/stories\n")
     assert NOT_UTF8 in out
     assert "4 stories, newest first:" in out  # the chat went on
 
 
-def test_terminal_escape_sequences_are_never_echoed(knowledge_base):
-    out = console_output(knowledge_base, b"what about \x1b[2J\x1b]0;pwned\x07the \xc2\x9b31mlibraries\x1b[0m?\n/story \x1b[31mmoon\n")
+def test_terminal_escape_sequences_are_never_echoed(library):
+    out = console_output(library, b"what about \x1b[2J\x1b]0;pwned\x07the \xc2\x9b31mlibraries\x1b[0m?\n/story \x1b[31mmoon\n")
     assert "I don't know a story called “moon”" in out and "pwned" not in out
     assert not any(ord(c) < 32 and c not in "\n\t" or 0x7f <= ord(c) <= 0x9f for c in out)

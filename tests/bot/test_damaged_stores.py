@@ -6,7 +6,6 @@ the problem is logged once, and an answer never waits for the records.
 import asyncio
 import contextlib
 import logging
-import shutil
 import sqlite3
 import subprocess
 import time
@@ -16,10 +15,10 @@ import pytest_asyncio
 
 import index
 from bot.exts.storyadmin import AUDIT_UNAVAILABLE
-from index.records import RECORDS_FILE, Records
+from bot.records import RECORDS_FILE, Records
 from tests.bot.conftest import STORIES_DIR
 from tests.bot.fake_discord import MANAGE_MESSAGES
-from tests.bot.harness import bot_settings, started_bot
+from tests.bot.harness import bot_settings, copy_index, started_bot
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -44,10 +43,7 @@ def immutable(*paths):
 
 @pytest.fixture
 def index_dir(story_index_dir, tmp_path):
-    copy = tmp_path / "index"
-    shutil.copytree(story_index_dir, copy)
-    (copy / RECORDS_FILE).unlink(missing_ok=True)
-    return copy
+    return copy_index(story_index_dir, tmp_path / "index")
 
 
 @pytest_asyncio.fixture(loop_scope="session")
@@ -119,14 +115,14 @@ async def test_a_locked_records_database_never_delays_an_answer(fake_discord, em
 
 async def test_a_read_only_records_database_and_index_directory_still_start_and_answer(fake_discord, embedder, index_dir, ask_and_vote):
     Records.beside(index_dir).audit("reindex", actor="test")
-    from bot.knowledge import open_knowledge_base
+    from bot.knowledge import open_library
 
     settings = bot_settings(STORYBOT_STORIES_DIR=str(STORIES_DIR), STORYBOT_INDEX_DIR=str(index_dir), STORYBOT_POLL_SECONDS="0")
     files = sorted(p for p in index_dir.rglob("*") if p.is_file())
     before = {p: p.stat().st_mtime_ns for p in files}
     with immutable(*files, *sorted((p for p in index_dir.rglob("*") if p.is_dir()), reverse=True), index_dir):
-        knowledge_base = await asyncio.to_thread(open_knowledge_base, settings)  # an up-to-date index: nothing written
-        async with started_bot(knowledge_base, STORYBOT_POLL_SECONDS="0") as bot:
+        library = await asyncio.to_thread(open_library, settings)  # an up-to-date index: nothing written
+        async with started_bot(library.knowledge_base, STORYBOT_POLL_SECONDS="0") as bot:
             body, _, vote = await ask_and_vote(bot)
             assert body["embeds"][0]["title"] == "Lowmoor to Close Four Branch Libraries"
             assert "unavailable" in vote["content"]

@@ -29,3 +29,10 @@ def test_the_env_example_documents_every_setting():
     example = (Path(__file__).parents[2] / ".env.example").read_text()
     for field in BotSettings.model_fields.values():
         assert f"{field.validation_alias}=" in example
+
+
+def test_a_blank_value_means_the_default_for_every_setting(monkeypatch):
+    for name in ("STORYBOT_ENCODER_DIR", "STORYBOT_POLL_SECONDS", "STORYBOT_STORIES_DIR"):
+        monkeypatch.setenv(name, " ")
+    settings = BotSettings(_env_file=None)
+    assert (settings.encoder_dir, settings.poll_seconds, settings.stories_dir) == (None, 30.0, Path("seeds"))

@@ -131,14 +131,14 @@ def test_a_damaged_or_foreign_manifest_or_pointer_is_a_clear_error_and_build_rep
 
 def test_the_bot_start_up_repairs_a_damaged_index_by_itself(good, tmp_path, embedder):
     """`python -m bot` builds before it loads, so a damaged index costs a rebuild, not an outage."""
-    from bot.knowledge import open_knowledge_base
+    from bot.knowledge import open_library
     from bot.settings import BotSettings
 
     stories, out, answers = damaged_copy(good, tmp_path)
     (current_path(out) / "manifest.json").write_text("[]")
     settings = BotSettings(_env_file=None, STORYBOT_STORIES_DIR=str(stories), STORYBOT_INDEX_DIR=str(out))
-    kb = open_knowledge_base(settings)
-    assert [shape(kb.ask(q)) for q in QUESTIONS] == [shape(a) for a in answers]
+    library = open_library(settings)
+    assert [shape(library.ask(q)) for q in QUESTIONS] == [shape(a) for a in answers]
 
 
 @pytest.mark.parametrize("where", ["absolute", "relative", "the folder itself", "a hidden build"])

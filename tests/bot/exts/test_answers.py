@@ -12,6 +12,14 @@ from tests.bot.message_checks import assert_message_within_limits, assert_nobody
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
+
+@pytest.fixture(scope="module", autouse=True)
+def nobody_is_pinged(fake_discord):
+    """After the module's tests, in whatever order they ran: every message, answers and refusals alike, had
+    mentions disabled."""
+    yield
+    assert_nobody_is_pinged(fake_discord.requests)
+
 STORIES = Path(__file__).parents[1] / "stories"
 RENT_CAP = parse_file(STORIES / "eastmere_rent_cap.txt").story
 FERRY = parse_file(STORIES / "brackwater_ferry_strike.txt").story
@@ -205,7 +213,3 @@ async def test_mentions_and_ask_share_one_question_budget(fake_discord, running_
     assert callback.json["data"]["flags"] & EPHEMERAL
     assert re.search(r"wait \d+ seconds", callback.json["data"]["content"])
 
-
-async def test_no_message_the_bot_sent_in_this_module_could_ping_anyone(fake_discord, running_bot):
-    """Runs last in the module: every message above, answers and refusals alike, had mentions disabled."""
-    assert_nobody_is_pinged(fake_discord.requests)

@@ -12,7 +12,7 @@ import pytest
 import pytest_asyncio
 
 import index
-from index.records import RECORDS_FILE, Records
+from bot.records import RECORDS_FILE, Records
 from tests.bot.conftest import STORIES_DIR
 from tests.bot.fake_discord import MANAGE_MESSAGES, FakeDiscord
 from tests.bot.harness import started_bot
@@ -26,15 +26,15 @@ RENT_CAP = "Eastmere Council Approves Two-Year Rent Cap"
 MEMBER, OTHER_MEMBER = 1400000000000000001, 1400000000000000002
 
 
-@pytest.fixture(scope="module")
-def index_dir(embedder, tmp_path_factory):
-    """Its own index, so the records file beside it holds only this module's answers and votes."""
-    out = tmp_path_factory.mktemp("feedback-index")
+@pytest.fixture
+def index_dir(embedder, tmp_path):
+    """Its own index, so the records file beside it holds only this test's answers and votes."""
+    out = tmp_path / "index"
     index.build([STORIES_DIR], out, embedder=embedder)
     return out
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
+@pytest_asyncio.fixture(loop_scope="session")
 async def feedback_bot(fake_discord, embedder, index_dir):
     async with started_bot(index.load(index_dir, embedder=embedder), STORYBOT_POLL_SECONDS="0") as bot:
         yield bot
@@ -58,6 +58,24 @@ async def click(fake: FakeDiscord, custom_id: str, message: dict, member: int) -
     event = fake.button_click(custom_id, message, user_id=member)
     await fake.dispatch("INTERACTION_CREATE", event)
     return (await fake.wait_for(lambda: fake.callbacks(event["id"])))[0].json
+
+
+async def mention(fake: FakeDiscord, question: str):
+    """The reply to a question asked by mentioning the bot."""
+    message = fake.message_create(f"<@{FakeDiscord.BOT_USER_ID}> {question}", author_id=fake.snowflake())
+    await fake.dispatch("MESSAGE_CREATE", message)
+    [reply] = await fake.wait_for(lambda: [
+        r for r in fake.find("POST", rf"/channels/{FakeDiscord.CHANNEL_ID}/messages")
+        if str((r.json.get("message_reference") or {}).get("message_id")) == message["id"]
+    ])
+    return reply
+
+
+async def vote(fake: FakeDiscord, sent, **votes: int) -> None:
+    """Click 👍 ("up") or 👎 ("down") under a sent answer, e.g. `up=MEMBER, down=OTHER_MEMBER`."""
+    buttons, message = vote_buttons(sent.json), fake.sent_message(sent)
+    for which, member in votes.items():
+        assert (await click(fake, buttons[which], message, member))["data"]["content"].startswith("Thanks")
 
 
 def stored_votes(index_dir) -> list[dict]:
@@ -92,6 +110,7 @@ async def test_every_answer_carries_vote_buttons_and_a_vote_is_stored_then_chang
 
 
 async def test_the_member_id_is_never_stored(fake_discord, feedback_bot, index_dir):
+    await vote(fake_discord, await ask(fake_discord, "What rent cap did Eastmere City Council approve?"), up=MEMBER, down=OTHER_MEMBER)
     with sqlite3.connect(index_dir / RECORDS_FILE) as db:
         dump = "\n".join(db.iterdump())
     files = b"".join(path.read_bytes() for path in index_dir.glob(RECORDS_FILE + "*"))
@@ -101,13 +120,7 @@ async def test_the_member_id_is_never_stored(fake_discord, feedback_bot, index_d
 
 
 async def test_mention_answers_and_refusals_carry_the_buttons_too(fake_discord, feedback_bot, index_dir):
-    message = fake_discord.message_create(f"<@{FakeDiscord.BOT_USER_ID}> what is the best sourdough recipe?",
-                                          author_id=fake_discord.snowflake())
-    await fake_discord.dispatch("MESSAGE_CREATE", message)
-    [reply] = await fake_discord.wait_for(lambda: [
-        r for r in fake_discord.find("POST", rf"/channels/{FakeDiscord.CHANNEL_ID}/messages")
-        if str((r.json.get("message_reference") or {}).get("message_id")) == message["id"]
-    ])
+    reply = await mention(fake_discord, "what is the best sourdough recipe?")
     assert reply.json["embeds"][0]["title"] == "No story covers that yet"
     buttons = vote_buttons(reply.json)
     voter = fake_discord.snowflake()
@@ -117,6 +130,8 @@ async def test_mention_answers_and_refusals_carry_the_buttons_too(fake_discord, 
 
 
 async def test_moderators_see_a_private_summary_and_members_are_refused(fake_discord, feedback_bot):
+    await vote(fake_discord, await ask(fake_discord, "What rent cap did Eastmere City Council approve?"), up=MEMBER, down=OTHER_MEMBER)
+    await vote(fake_discord, await mention(fake_discord, "what is the best sourdough recipe?"), down=MEMBER)
     event = fake_discord.subcommand("storyadmin", "feedback", permissions=MANAGE_MESSAGES)
     await fake_discord.dispatch("INTERACTION_CREATE", event)
     [callback] = await fake_discord.wait_for(lambda: fake_discord.callbacks(event["id"]))
@@ -148,7 +163,7 @@ async def test_a_click_on_an_unknown_answer_is_answered_privately(fake_discord, 
 
 
 async def test_votes_survive_a_restart_of_the_bot(fake_discord, feedback_bot, embedder, index_dir):
-    """Runs last: a second bot process-state (new client, new index load, same files) takes a click on an old message."""
+    """A second bot process-state (new client, new index load, same files) takes a click on an old message."""
     sent = await ask(fake_discord, "How big is the telescope at Tidewell Observatory?")
     buttons, message = vote_buttons(sent.json), fake_discord.sent_message(sent)
     await click(fake_discord, buttons["up"], message, MEMBER)

@@ -1,16 +1,26 @@
 """`/story`, its autocomplete, and `/stories`, end to end against the fake Discord."""
 
 from pathlib import Path
+from unittest import mock
 
 import discord
 import pytest
 
+from bot.utils.pagination import CatalogPages
 from index.models import story_id_for
 from index.parser import parse_file
 from tests.bot.fake_discord import MANAGE_MESSAGES, FakeDiscord
 from tests.bot.message_checks import assert_message_within_limits, assert_nobody_is_pinged
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def nobody_is_pinged(fake_discord):
+    """After the module's tests, in whatever order they ran: every message, answers and refusals alike, had
+    mentions disabled."""
+    yield
+    assert_nobody_is_pinged(fake_discord.requests)
 
 STORIES = Path(__file__).parents[1] / "stories"
 RENT_CAP = parse_file(STORIES / "eastmere_rent_cap.txt").story
@@ -122,7 +132,17 @@ async def test_stories_is_a_private_list_newest_first_with_working_page_buttons(
     previous, following = update.json["data"]["components"][0]["components"]
     assert previous["disabled"] is False and following["disabled"] is True
 
+    someone_else = fake_discord.button_click(previous["custom_id"], fake_discord.response_messages[int(event["id"])],
+                                             user_id=fake_discord.snowflake())
+    refusal = await first_callback(fake_discord, someone_else)
+    assert refusal.json["type"] == MESSAGE and refusal.json["data"]["flags"] & EPHEMERAL
+    assert "someone else's" in refusal.json["data"]["content"]
 
-async def test_no_message_the_bot_sent_in_this_module_could_ping_anyone(fake_discord, running_bot):
-    """Runs last in the module: every message above, answers and refusals alike, had mentions disabled."""
-    assert_nobody_is_pinged(fake_discord.requests)
+
+async def test_the_page_buttons_are_disabled_when_the_list_times_out(library):
+    pages = CatalogPages(library.catalog(), per_page=3, owner_id=1)
+    pages.shown_in = mock.create_autospec(discord.Interaction, instance=True)
+    await pages.on_timeout()
+    pages.shown_in.edit_original_response.assert_awaited_once_with(view=pages)
+    assert pages.previous_page.disabled and pages.next_page.disabled
+

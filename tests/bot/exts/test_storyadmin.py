@@ -15,10 +15,10 @@ import pytest
 import pytest_asyncio
 
 import index
-from index.records import Records
+from bot.records import Records
 from tests.bot.fake_discord import MANAGE_MESSAGES, FakeDiscord
 from tests.bot.harness import started_bot
-from tests.bot.message_checks import assert_nobody_is_pinged
+from tests.bot.message_checks import assert_nobody_is_pinged, message_bodies
 from tests.support import write_story
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -51,28 +51,35 @@ HARBOUR = textwrap.dedent("""\
     [2] Coast Weekly — Fishing fleet moved to Gull Point
 """)
 HARBOUR_QUESTION = "How much will the emergency repairs to the Kestrel Harbour seawall cost?"
+WRENFIELD_TITLE = "Wrenfield Dam Sluice Gates Replaced"
+WRENFIELD = HARBOUR.replace("Kestrel Harbour Seawall Gets Emergency Repairs", WRENFIELD_TITLE) \
+                   .replace("Kestrel Harbour seawall", "Wrenfield Dam sluice gates")
 
 
-@pytest.fixture(scope="module")
-def stories_dir(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("admin-stories")
+# Every test has its own stories, index, records and bot (a few seconds in all): each passes alone and in any order.
+@pytest.fixture
+def stories_dir(tmp_path) -> Path:
+    folder = tmp_path / "stories"
+    folder.mkdir()
     for story in STORIES.glob("*.txt"):
         shutil.copy(story, folder / story.name)
     return folder
 
 
-@pytest.fixture(scope="module")
-def index_dir(embedder, stories_dir, tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("admin-index")
+@pytest.fixture
+def index_dir(embedder, stories_dir, tmp_path) -> Path:
+    out = tmp_path / "index"
     index.build([stories_dir], out, embedder=embedder)
     return out
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
+@pytest_asyncio.fixture(loop_scope="session")
 async def admin_bot(fake_discord, embedder, stories_dir, index_dir):
     knowledge_base = index.load(index_dir, embedder=embedder)
     async with started_bot(knowledge_base, STORYBOT_STORIES_DIR=str(stories_dir), STORYBOT_POLL_SECONDS="0.2") as bot:
         yield bot
+    if message_bodies(fake_discord.requests):  # every message so far, answers and refusals alike
+        assert_nobody_is_pinged(fake_discord.requests)
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
@@ -102,7 +109,7 @@ async def ask(fake: FakeDiscord, question: str) -> dict:
 
 
 def audit(bot) -> list[tuple]:
-    return [(e.action, e.title, e.file, e.actor_id, e.detail) for e in Records.beside(bot.index_dir).audit_log()]
+    return [(e.action, e.title, e.file, e.actor_id, e.detail) for e in Records.beside(bot.library.index_dir).audit_log()]
 
 
 async def test_storyadmin_is_hidden_from_members_and_has_its_four_commands(fake_discord, admin_bot):
@@ -184,6 +191,7 @@ async def test_a_moderator_adds_a_story_by_attachment_and_the_next_ask_answers_f
 
 
 async def test_the_same_story_again_changes_no_file_but_is_logged(fake_discord, admin_bot, stories_dir):
+    assert (await add(fake_discord, "harbour.txt", HARBOUR))["content"].startswith("Added")
     before = snapshot(stories_dir)
     body = await add(fake_discord, "harbour-again.txt", HARBOUR)
     assert body["content"].startswith("Already up to date: “Kestrel Harbour Seawall Gets Emergency Repairs”")
@@ -206,7 +214,7 @@ async def test_an_updated_story_replaces_the_old_file_and_its_index_entries(fake
 
     story = admin_bot.knowledge_base.story(rent_cap.title)
     assert story.facts[0].text.startswith("Eastmere's rent cap was struck down")
-    assert len(admin_bot.knowledge_base.titles()) == 5
+    assert len(admin_bot.knowledge_base.titles()) == len(list(STORIES.glob("*.txt")))  # replaced, not added
     embed = await ask(fake_discord, "Did the High Court strike down the Eastmere rent cap?")
     assert embed["title"] == rent_cap.title and "struck down by the High Court" in embed["description"]
     assert audit(admin_bot)[-1] == ("update", rent_cap.title, f"{rent_cap.id}.json", MODERATOR, "/storyadmin add")
@@ -228,7 +236,7 @@ async def test_remove_autocompletes_titles_and_makes_the_story_unanswerable(fake
     body = await run(fake_discord, fake_discord.subcommand("storyadmin", "remove", {"title": ferry.lower()},
                                                           permissions=MANAGE_MESSAGES, user_id=MODERATOR))
     assert body["flags"] & EPHEMERAL
-    assert body["content"] == f"Removed “{ferry}” (brackwater_ferry_strike.txt). 4 stories remain."
+    assert body["content"] == f"Removed “{ferry}” (brackwater_ferry_strike.txt). {len(list(STORIES.glob('*.txt'))) - 1} stories remain."
     assert not (stories_dir / "brackwater_ferry_strike.txt").exists()
     embed = await ask(fake_discord, question)
     assert embed["title"] != ferry
@@ -244,16 +252,14 @@ async def test_a_member_calling_remove_anyway_is_refused(fake_discord, admin_bot
 
 
 async def test_a_file_dropped_in_by_hand_is_picked_up_by_polling(fake_discord, admin_bot, stories_dir):
-    text = HARBOUR.replace("Kestrel Harbour Seawall Gets Emergency Repairs", "Wrenfield Dam Sluice Gates Replaced") \
-                  .replace("Kestrel Harbour seawall", "Wrenfield Dam sluice gates")
-    (stories_dir / ".wrenfield.tmp").write_text(text)  # as an editor saves: a hidden file, then one rename
+    (stories_dir / ".wrenfield.tmp").write_text(WRENFIELD)  # as an editor saves: a hidden file, then one rename
     (stories_dir / ".wrenfield.tmp").rename(stories_dir / "wrenfield.txt")
-    title = "Wrenfield Dam Sluice Gates Replaced"
+    title = WRENFIELD_TITLE
     await fake_discord.wait_for(lambda: admin_bot.knowledge_base.story(title), timeout=20)
     embed = await ask(fake_discord, "How much will the repairs to the Wrenfield Dam sluice gates cost?")
     assert embed["title"] == title
     assert audit(admin_bot)[-1] == ("add", title, "wrenfield.txt", None, "directory poll")
-    assert Records.beside(admin_bot.index_dir).audit_log()[-1].actor == "directory watcher"
+    assert Records.beside(admin_bot.library.index_dir).audit_log()[-1].actor == "directory watcher"
 
 
 async def test_questions_are_answered_from_the_old_index_while_a_change_is_built(fake_discord, admin_bot, monkeypatch):
@@ -281,7 +287,7 @@ async def test_questions_are_answered_from_the_old_index_while_a_change_is_built
 
 async def test_a_hand_edit_made_during_a_moderator_change_is_picked_up_by_the_next_poll(fake_discord, admin_bot, stories_dir, monkeypatch):
     cog = admin_bot.get_cog("StoryAdmin")
-    cog.watcher.cancel()  # polled by hand below, so that the poll comes exactly after the change
+    cog.watch.cancel()  # polled by hand below, so that the poll comes exactly after the change
     rebuild = cog.library._rebuild
     title = "Gull Point Lighthouse Relit"
 
@@ -297,23 +303,22 @@ async def test_a_hand_edit_made_during_a_moderator_change_is_picked_up_by_the_ne
     assert admin_bot.knowledge_base.story(title) is None
     assert await cog.pick_up_hand_edits() is not None
     assert admin_bot.knowledge_base.story(title).title == title
-    for name in ("lighthouse.txt", index.models.story_id_for("Gull Point Pier Closes Again") + ".txt"):
-        (stories_dir / name).unlink()
-    await cog.pick_up_hand_edits()
-    cog.watcher = asyncio.create_task(cog.watch(0.2))
 
 
 async def test_reindex_picks_up_hand_edits_and_lists_invalid_files(fake_discord, admin_bot, stories_dir):
-    admin_bot.get_cog("StoryAdmin").watcher.cancel()  # only the command, from here on
+    admin_bot.get_cog("StoryAdmin").watch.cancel()  # only the command
+    (stories_dir / "wrenfield.txt").write_text(WRENFIELD)
+    await run(fake_discord, fake_discord.subcommand("storyadmin", "reindex", permissions=MANAGE_MESSAGES, user_id=MODERATOR))
+    assert admin_bot.knowledge_base.story(WRENFIELD_TITLE) is not None
     (stories_dir / "wrenfield.txt").unlink()
     (stories_dir / "notes.txt").write_text("Just some notes\nwith no bullets at all\n")
     body = await run(fake_discord, fake_discord.subcommand("storyadmin", "reindex", permissions=MANAGE_MESSAGES, user_id=MODERATOR))
     assert body["flags"] & EPHEMERAL
-    assert body["content"].startswith("indexed 4 stories (0 added, 0 updated, 1 removed)")
+    assert body["content"].startswith(f"indexed {len(list(STORIES.glob('*.txt')))} stories (0 added, 0 updated, 1 removed)")
     assert "Skipped 1 invalid file(s):\n• notes.txt: line 2: no bullets" in body["content"]
-    assert admin_bot.knowledge_base.story("Wrenfield Dam Sluice Gates Replaced") is None
+    assert admin_bot.knowledge_base.story(WRENFIELD_TITLE) is None
     *_, removed, reindexed = audit(admin_bot)
-    assert removed == ("remove", "Wrenfield Dam Sluice Gates Replaced", "wrenfield.txt", MODERATOR, "/storyadmin reindex")
+    assert removed == ("remove", WRENFIELD_TITLE, "wrenfield.txt", MODERATOR, "/storyadmin reindex")
     assert reindexed[0] == "reindex" and reindexed[3] == MODERATOR
 
 
@@ -332,8 +337,6 @@ async def test_a_json_id_never_names_a_file_or_replaces_another_story(fake_disco
     assert sorted(admin_bot.knowledge_base.titles()) == sorted([*titles, "Gull Point Pier Reopens"])
     saved = index.models.story_id_for("Gull Point Pier Reopens") + ".json"
     assert (stories_dir / saved).exists()
-    (stories_dir / saved).unlink()
-    await run(fake_discord, fake_discord.subcommand("storyadmin", "reindex", permissions=MANAGE_MESSAGES, user_id=MODERATOR))
 
 
 async def test_story_text_in_replies_to_moderators_is_escaped(fake_discord, admin_bot, stories_dir):
@@ -344,6 +347,3 @@ async def test_story_text_in_replies_to_moderators_is_escaped(fake_discord, admi
     body = await run(fake_discord, fake_discord.subcommand("storyadmin", "remove", {"title": title}, permissions=MANAGE_MESSAGES, user_id=MODERATOR))
     assert body["content"].startswith(r"Removed “Pier \[reopens](https://evil.example) \*today\*”")
 
-
-async def test_no_message_the_bot_sent_in_this_module_could_ping_anyone(fake_discord, admin_bot):
-    assert_nobody_is_pinged(fake_discord.requests)

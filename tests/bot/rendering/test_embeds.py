@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from bot.rendering import limits
 from bot.rendering.embeds import answer_embeds, catalog_page_embed, feedback_embed, no_answer_embed, story_card_embeds
 from index import Answer, AnswerFact, AnswerNarrative, AnswerStory, Source
-from index.records import FeedbackSummary, Tally
+from bot.records import FeedbackSummary, Tally
 from tests.bot.message_checks import assert_message_within_limits
 
 GAZETTE = Source(number=1, outlet="Eastmere Gazette", headline="Council approves rent cap",

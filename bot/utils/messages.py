@@ -4,7 +4,7 @@ import logging
 
 import discord
 
-from .rendering import limits
+from ..rendering import limits
 
 log = logging.getLogger(__name__)
 

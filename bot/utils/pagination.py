@@ -1,4 +1,8 @@
-"""The `/stories` list: one page at a time, with Previous and Next buttons."""
+"""The `/stories` list: one page at a time, with Previous and Next buttons.
+
+Only the member who asked can turn the pages; after `timeout` seconds the buttons are disabled, so a
+click on a stale list is never left unanswered.
+"""
 
 import math
 from collections.abc import Sequence
@@ -7,13 +11,15 @@ import discord
 
 from index import AnswerStory
 
-from .private_replies import NO_MENTIONS
-from .rendering.embeds import catalog_page_embed
+from ..rendering.embeds import catalog_page_embed
+from .messages import NO_MENTIONS
 
 
 class CatalogPages(discord.ui.View):
-    def __init__(self, stories: Sequence[AnswerStory], *, per_page: int, timeout: float = 600) -> None:
+    def __init__(self, stories: Sequence[AnswerStory], *, per_page: int, owner_id: int, timeout: float = 600) -> None:
         super().__init__(timeout=timeout)
+        self.owner_id = owner_id
+        self.shown_in: discord.Interaction | None = None  # the interaction the list was sent in (to disable it later)
         self.stories = stories
         self.per_page = per_page
         self.pages = max(1, math.ceil(len(stories) / per_page))
@@ -25,6 +31,22 @@ class CatalogPages(discord.ui.View):
         return catalog_page_embed(
             self.stories[start : start + self.per_page], page=self.page, pages=self.pages, total=len(self.stories)
         )
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        if interaction.user.id == self.owner_id:
+            return True
+        await interaction.response.send_message("This list is someone else's; use /stories for your own.", ephemeral=True,
+                                                allowed_mentions=NO_MENTIONS)
+        return False
+
+    async def on_timeout(self) -> None:
+        for button in (self.previous_page, self.next_page):
+            button.disabled = True
+        if self.shown_in is not None:
+            try:
+                await self.shown_in.edit_original_response(view=self)
+            except discord.HTTPException:
+                pass  # the message is gone or the token expired: nothing left to disable
 
     def _update_buttons(self) -> None:
         self.previous_page.disabled = self.page == 0

@@ -6,9 +6,9 @@ import threading
 
 import pytest
 
+from bot.__main__ import main
+from bot.records import DOWN, NO_STORY, RECORDS_FILE, UP, Records
 from index import Answer, AnswerFact, AnswerStory
-from index.__main__ import main
-from index.records import DOWN, NO_STORY, RECORDS_FILE, UP, Records
 
 MEMBER, OTHER = 123456789012345678, 223456789012345678
 

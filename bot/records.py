@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import NoReturn
 
-from .answer import Answer
+from index import Answer
 
 log = logging.getLogger(__name__)
 

@@ -1,14 +1,18 @@
-"""The one place slash-command failures are turned into a private, polite message."""
+"""The one place slash-command failures are turned into a private, polite message.
+
+An extension that installs its handler as the command tree's `on_error` while it is loaded.
+"""
 
 import logging
 
 import discord
 from discord import app_commands
+from discord.ext import commands
 
 from index import QuestionError
 
-from .cooldowns import cooldown_message
-from .private_replies import reply_privately
+from ..utils.cooldowns import cooldown_message
+from ..utils.messages import reply_privately
 
 log = logging.getLogger(__name__)
 
@@ -27,8 +31,18 @@ def explain(error: app_commands.AppCommandError) -> str | None:
     return None
 
 
-class StoryCommandTree(app_commands.CommandTree):
-    async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
+class ErrorHandler(commands.Cog):
+    def __init__(self, bot: commands.Bot) -> None:
+        self.bot = bot
+        self._default = bot.tree.on_error
+
+    async def cog_load(self) -> None:
+        self.bot.tree.on_error = self.on_app_command_error
+
+    async def cog_unload(self) -> None:
+        self.bot.tree.on_error = self._default
+
+    async def on_app_command_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
         """Answer privately, log, and carry on: one failed command must never take the bot down."""
         message = explain(error)
         if interaction.type is discord.InteractionType.autocomplete:
@@ -42,3 +56,7 @@ class StoryCommandTree(app_commands.CommandTree):
         else:
             log.info("refused interaction %s: %s", interaction.id, type(error).__name__)
         await reply_privately(interaction, message)
+
+
+async def setup(bot: commands.Bot) -> None:
+    await bot.add_cog(ErrorHandler(bot))

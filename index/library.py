@@ -1,0 +1,240 @@
+"""The front door: a stories folder and the index built from it, kept in step. No Discord in here.
+
+    library = index.Library(Path("seeds"), Path("data/index"))
+    report = library.open()                 # build what changed (invalid files skipped), then load
+    library.ask("what did the council decide?")
+    library.add(data, "upload.txt")         # validate, save into the folder, reindex
+    library.changed_on_disk()               # cheap: names, sizes and times of the story files
+
+Every method blocks (files, parsing, embedding) and belongs off any event loop. Changes run one at a time
+(a lock); each builds into the same index directory and swaps the newly loaded index in with one
+assignment only when it is complete, so until then every question is answered from the old one. A change
+that fails puts the story files back as they were.
+"""
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .answer import Answer, AnswerStory
+from .builder import BuildReport, build
+from .corpus import stories_signature
+from .embedder import Embedder
+from .errors import Problem, StoryFileError
+from .files import write_atomically
+from .parser import MAX_FILE_BYTES, STORY_SUFFIXES, ParseResult, parse_bytes
+from .retrieval import KnowledgeBase, load
+from .store import recorded_file_stats
+
+log = logging.getLogger(__name__)
+
+
+class LibraryError(Exception):
+    """A change that cannot be made; the message is for whoever asked, and nothing was changed."""
+
+
+@dataclass
+class Change:
+    """What a change did: the build's report, and the story files it touched."""
+
+    report: BuildReport
+    file: Path | None = None  # the story file written or removed, if any
+    # Each story added, updated or removed, by title: its file, relative to the stories folder.
+    files: dict[str, str | None] = field(default_factory=dict)
+
+
+class Library:
+    max_file_bytes = MAX_FILE_BYTES
+    story_suffixes = STORY_SUFFIXES
+
+    def __init__(
+        self, stories_dir: Path, index_dir: Path, *, model: str | None = None, encoder_dir: Path | None = None,
+        embedder: Embedder | None = None, knowledge_base: KnowledgeBase | None = None,
+    ) -> None:
+        """`knowledge_base`, if given, is an index already loaded from `index_dir`, served as it is."""
+        self.stories_dir, self.index_dir = Path(stories_dir), Path(index_dir)
+        self._model, self._encoder_dir = model, encoder_dir
+        self._embedder = embedder or (knowledge_base.embedder if knowledge_base else None)
+        self._knowledge_base = knowledge_base
+        self._signature: dict[str, list[int]] | None = None  # as last indexed; read from the index on first use
+        self._catalog: tuple[KnowledgeBase, list[AnswerStory]] | None = None
+        self._changing = threading.Lock()
+
+    # ---------------------------------------------------------------- opening
+
+    def open(self) -> BuildReport:
+        """Build or update the index from the stories folder (only changed stories are embedded; invalid files
+        are skipped and listed in the report), then load it."""
+        report = self._build()
+        self.load()
+        return report
+
+    def load(self) -> KnowledgeBase:
+        """Load the index as it is on disk, without building."""
+        self._knowledge_base = load(self.index_dir, embedder=self._embedder, model=self._model, encoder_dir=self._encoder_dir)
+        self._embedder = self._knowledge_base.embedder
+        return self._knowledge_base
+
+    @property
+    def knowledge_base(self) -> KnowledgeBase:
+        """The index questions are answered from now; replaced, never changed, by each change."""
+        if self._knowledge_base is None:
+            raise RuntimeError("the library is not open yet: call open() or load() first")
+        return self._knowledge_base
+
+    # ---------------------------------------------------------------- reading
+
+    def ask(self, question: str) -> Answer:
+        """`KnowledgeBase.ask`: raises `QuestionError` for a question that cannot be asked."""
+        return self.knowledge_base.ask(question)
+
+    def story(self, title: str, *, guess: bool = False) -> AnswerStory | None:
+        """A story's full card by its title (spacing, invisible characters and case aside) or id; with
+        `guess`, also the one title `title` clearly means (a typo or two)."""
+        return self.knowledge_base.story(title, guess=guess)
+
+    def find_title(self, title: str, *, guess: bool = False) -> str | None:
+        """The title of the story `story` would return, read from the catalog without loading the story."""
+        knowledge_base = self.knowledge_base
+        number = knowledge_base.title_index.find(title, guess=guess)
+        return knowledge_base.generation.stories.titles[number] if number is not None else None
+
+    def title_choices(self, typed: str, limit: int) -> list[tuple[str, str]]:
+        """Autocomplete: (title, id) of the best `limit` stories for what has been typed, newest first before
+        any typing. From the catalog columns in memory: no story file is read."""
+        knowledge_base = self.knowledge_base
+        shelf = knowledge_base.generation.stories
+        return [(shelf.titles[n], shelf.ids[n]) for n in knowledge_base.title_index.matching(typed, limit)]
+
+    def catalog(self) -> list[AnswerStory]:
+        """Every story's card, newest first (undated last); made again only after a change."""
+        knowledge_base = self.knowledge_base
+        if self._catalog is None or self._catalog[0] is not knowledge_base:
+            self._catalog = (knowledge_base, knowledge_base.catalog())
+        return self._catalog[1]
+
+    def titles(self) -> list[str]:
+        return self.knowledge_base.titles()
+
+    def changed_on_disk(self) -> bool:
+        """Whether the story files (names, sizes, modification times) differ from what was last indexed."""
+        if self._signature is None:  # what the index was built from, so a file saved since is picked up
+            self._signature = recorded_file_stats(self.index_dir)
+        return stories_signature([self.stories_dir]) != self._signature
+
+    def relative(self, path: Path | str | None) -> str | None:
+        """A story file's name as shown to people: relative to the stories folder."""
+        if path is None:
+            return None
+        try:
+            return str(Path(path).relative_to(self.stories_dir))
+        except ValueError:
+            return str(path)
+
+    # ---------------------------------------------------------------- changing
+
+    def validate(self, data: bytes, filename: str) -> ParseResult:
+        """Parse an uploaded story without saving anything: the story, or `line N:` errors, and warnings."""
+        path = Path(filename)
+        suffix = path.suffix.lower()
+        if suffix not in STORY_SUFFIXES:
+            return ParseResult(path, problems=[Problem(path, 1, f"not a story file: the name must end in {' or '.join(STORY_SUFFIXES)}")])
+        return parse_bytes(data, path, json_format=suffix == ".json")
+
+    def add(self, data: bytes, filename: str) -> Change:
+        """Validate and save a story file, then index it; the file the index holds the same title in is
+        replaced (and its entries). Raises `StoryFileError` for an invalid file, `LibraryError` for a change
+        that cannot be made; either way nothing changes."""
+        result = self.validate(data, filename)
+        if result.errors:
+            raise StoryFileError(result.errors)
+        story, suffix = result.story, Path(filename).suffix.lower()
+        with self._changing:
+            indexed = self.knowledge_base
+            self.stories_dir.mkdir(parents=True, exist_ok=True)
+            old_files = self._files_holding(story.id, indexed)
+            if len(old_files) == 1 and old_files[0].suffix.lower() == suffix:
+                target = old_files[0]  # an update keeps the file's name
+            else:
+                target = self.stories_dir / f"{story.id}{suffix}"
+                if target.exists() and target not in old_files:
+                    raise LibraryError(f"{self.relative(target)} already exists and holds another story; nothing was changed.")
+            backups = {path: path.read_bytes() for path in old_files}
+            try:
+                write_atomically(target, data)
+                for path in old_files:
+                    if path != target:
+                        path.unlink()
+                report, knowledge_base = self._rebuild()
+                if knowledge_base.story(story.id) is None:  # only if a file with the same title appeared meanwhile
+                    problems = "; ".join(p.message for p in report.problems if p.fatal and Path(p.path) == target)
+                    raise LibraryError(f"the index did not take the story ({problems or 'unknown reason'}); nothing was changed.")
+            except BaseException:
+                if target not in backups:
+                    target.unlink(missing_ok=True)
+                self._restore(backups)
+                raise
+            return self._swap(report, knowledge_base, indexed, target)
+
+    def remove(self, title: str) -> Change:
+        """Delete the file the index read the story (by exact title or id) from, and drop it from the index."""
+        with self._changing:
+            indexed = self.knowledge_base
+            old_files = self._files_holding(title, indexed)
+            if not old_files:
+                raise LibraryError(f"no file in {self.stories_dir} holds that story, so there is nothing to remove.")
+            backups = {path: path.read_bytes() for path in old_files}
+            try:
+                for path in old_files:
+                    path.unlink()
+                report, knowledge_base = self._rebuild()
+            except StoryFileError as error:
+                self._restore(backups, rebuild=False)
+                raise LibraryError(f"{error.problems[0].message}: the last story cannot be removed; nothing was changed.") from error
+            except BaseException:
+                self._restore(backups)
+                raise
+            return self._swap(report, knowledge_base, indexed, old_files[0])
+
+    def reindex(self) -> Change:
+        """Pick up whatever is in the stories folder now (hand edits included); invalid files are skipped."""
+        with self._changing:
+            indexed = self.knowledge_base
+            report, knowledge_base = self._rebuild()
+            return self._swap(report, knowledge_base, indexed)
+
+    # ---------------------------------------------------------------- inside
+
+    def _files_holding(self, title: str, indexed: KnowledgeBase) -> list[Path]:
+        """The file in the stories folder that the index read this story from (found without parsing any)."""
+        file = indexed.source_file(title)
+        if file is None or not file.is_file() or not file.resolve().is_relative_to(self.stories_dir.resolve()):
+            return []
+        return [file]
+
+    def _swap(self, report: BuildReport, after: KnowledgeBase, before: KnowledgeBase, file: Path | None = None) -> Change:
+        files = {title: self.relative(after.source_file(title)) for title in [*report.added, *report.updated]}
+        files |= {title: self.relative(before.source_file(title)) for title in report.removed}
+        self._knowledge_base = after  # questions already running keep the one they started with
+        self._signature = report.file_stats  # as the build found the files: an edit made since is picked up next
+        return Change(report, file, files)
+
+    def _restore(self, backups: dict[Path, bytes], *, rebuild: bool = True) -> None:
+        """After a failed change: the files as they were, and the index back in step with them."""
+        for path, content in backups.items():
+            write_atomically(path, content)
+        if not rebuild:
+            return
+        try:
+            self._build()
+        except Exception:  # noqa: BLE001 (the original error is the one to report; the next change or poll retries)
+            log.exception("could not rebuild %s after a failed change", self.index_dir)
+
+    def _build(self) -> BuildReport:
+        return build([self.stories_dir], self.index_dir, embedder=self._embedder, model=self._model,
+                     encoder_dir=self._encoder_dir, skip_invalid=True)
+
+    def _rebuild(self) -> tuple[BuildReport, KnowledgeBase]:
+        report = self._build()
+        return report, load(self.index_dir, embedder=self._embedder, model=self._model, encoder_dir=self._encoder_dir)

@@ -1,0 +1,97 @@
+"""`index.Library` on its own: a change that fails at any step leaves the files and the index as they were."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+import index
+from index.files import write_atomically
+from tests.support import write_story
+
+STORIES = Path(__file__).parents[1] / "bot" / "stories"
+
+
+@pytest.fixture
+def library(tmp_path, embedder) -> index.Library:
+    folder = tmp_path / "stories"
+    shutil.copytree(STORIES, folder)
+    library = index.Library(folder, tmp_path / "index", embedder=embedder)
+    library.open()
+    return library
+
+
+def files(folder: Path) -> dict[str, bytes]:
+    return {path.name: path.read_bytes() for path in sorted(folder.iterdir())}
+
+
+def test_an_add_that_fails_after_the_build_puts_files_and_index_back(library, monkeypatch, tmp_path):
+    before, manifest = files(library.stories_dir), index.store.read_manifest(library.index_dir)
+    served = library.knowledge_base
+    data = write_story(tmp_path, "new.txt", "Gull Point Pier Reopens\n- The pier reopened on Monday.[1]\n").read_bytes()
+
+    def failing_load(*args, **kwargs):
+        raise RuntimeError("disk went away")
+
+    monkeypatch.setattr("index.library.load", failing_load)
+    with pytest.raises(RuntimeError, match="disk went away"):
+        library.add(data, "new.txt")
+    assert files(library.stories_dir) == before
+    assert index.store.read_manifest(library.index_dir)["stories"] == manifest["stories"]
+    assert library.knowledge_base is served
+
+
+def test_an_invalid_file_is_refused_with_its_line_and_nothing_changes(library):
+    before, served = files(library.stories_dir), library.knowledge_base
+    problems = library.validate(b"Title only\n", "bad.txt").errors
+    assert problems and all(str(p).startswith("bad.txt:") for p in problems)
+    with pytest.raises(index.StoryFileError):
+        library.add(b"Title only\n", "bad.txt")
+    assert [p.message for p in library.validate(b"x", "story.md").errors] == ["not a story file: the name must end in .txt or .json"]
+    assert files(library.stories_dir) == before and library.knowledge_base is served
+
+
+def test_an_add_finds_the_file_it_replaces_without_parsing_the_library(library, monkeypatch):
+    def must_not_parse(path, *args):
+        raise AssertionError(f"parsed {path} to find the file holding the same title")
+
+    monkeypatch.setattr("index.library.parse_file", must_not_parse, raising=False)  # the build still parses
+    lowmoor = library.stories_dir / "lowmoor_library_closures.txt"
+    data = lowmoor.read_bytes().replace(b"next spring", b"next summer")
+    change = library.add(data, "upload.txt")
+    assert change.file == lowmoor and lowmoor.read_bytes() == data  # an update keeps the file's name
+    title = library.find_title("lowmoor to close four branch libraries")
+    assert change.files == {title: "lowmoor_library_closures.txt"} and change.report.updated == [title]
+
+
+def test_remove_drops_the_file_and_the_story_and_swaps_the_index(library):
+    served = library.knowledge_base
+    title = library.find_title("LOWMOOR  to close four branch libraries")
+    change = library.remove(title)
+    assert not (library.stories_dir / "lowmoor_library_closures.txt").exists()
+    assert change.files == {title: "lowmoor_library_closures.txt"} and library.story(title) is None
+    assert served.story(title) is not None and library.knowledge_base is not served  # the old index is untouched
+
+
+def test_a_write_that_cannot_be_renamed_into_place_leaves_no_temporary_file(tmp_path):
+    (tmp_path / "story.txt").mkdir()  # in the way, as a hand-made folder would be
+    with pytest.raises(OSError):
+        write_atomically(tmp_path / "story.txt", b"Title\n- a [1]\n")
+    assert [p.name for p in tmp_path.iterdir()] == ["story.txt"]
+
+
+def test_a_file_saved_after_the_build_counts_as_changed_on_disk(library):
+    assert not library.changed_on_disk()
+    write_story(library.stories_dir, "late.txt", "Saved After The Build\n- A late file.[1]\n")  # after the build, before the bot watches
+    assert library.changed_on_disk()
+    library.reindex()
+    assert not library.changed_on_disk() and library.find_title("saved after the build") == "Saved After The Build"
+
+
+def test_titles_are_found_exactly_by_id_or_by_a_clear_guess_and_autocomplete_sends_ids(library):
+    newest = library.catalog()[0]
+    assert library.title_choices("", 1) == [(newest.title, newest.id)]
+    assert library.find_title(newest.id) == newest.title
+    assert library.find_title(newest.title[:-1]) is None
+    assert library.find_title(newest.title[:-1], guess=True) == newest.title
+    assert library.title_choices(newest.title.lower(), 1) == [(newest.title, newest.id)]
