@@ -100,9 +100,9 @@ class StoryBot(commands.Bot):
     async def off_loop(self, function: Callable[..., T], *args) -> T:
         return await asyncio.get_running_loop().run_in_executor(self.inference, functools.partial(function, *args))
 
-    async def answer(self, question: str) -> Answer:
-        """`Library.ask` on an inference thread; raises QuestionError like it."""
-        return await self.off_loop(self.library.ask, question)
+    async def answer(self, question: str, *, about: str | None = None) -> Answer:
+        """`Library.ask` on an inference thread (`about`: the conversation's story); raises QuestionError like it."""
+        return await self.off_loop(functools.partial(self.library.ask, question, about=about))
 
     async def on_ready(self) -> None:
         log.info("logged in as %s (%s) in %d servers", self.user, self.user.id if self.user else "?", len(self.guilds))

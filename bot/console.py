@@ -2,6 +2,7 @@
 
 import re
 import unicodedata
+from dataclasses import dataclass
 from typing import TextIO
 
 from index import Library, QuestionError, format_answer, format_catalog, format_story
@@ -11,13 +12,22 @@ NOT_UTF8 = "(Some of what you typed was not UTF-8 text; those bytes are shown as
 ESCAPE_SEQUENCE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]?|\x9b[0-?]*[ -/]*[@-~]")
 
 GREETING = (
-    "storybot console: type a question, /story TITLE, /stories, or /quit (Ctrl-D also quits). "
+    "storybot console: type a question (a follow-up is asked about the story last answered; /new starts afresh), "
+    "/story TITLE, /stories, or /quit (Ctrl-D also quits). "
     "To run on Discord instead, set DISCORD_TOKEN in .env (see .env.example)."
 )
 
 
+@dataclass
+class Conversation:
+    """What the chat is about: the story of the last answer, which a follow-up is asked about first."""
+
+    about: str | None = None
+
+
 def run_console(library: Library, stdin: TextIO, stdout: TextIO) -> None:
     """Answer one line at a time until EOF or /quit; the same answers as on Discord, as text."""
+    conversation = Conversation()
     interactive = stdin.isatty()
     if hasattr(stdin, "reconfigure"):
         stdin.reconfigure(errors="replace")  # a stray byte is shown as � instead of ending the chat
@@ -33,7 +43,7 @@ def run_console(library: Library, stdin: TextIO, stdout: TextIO) -> None:
             continue
         if line in ("/quit", "/exit"):
             break
-        reply = without_control_characters(reply_to(library, line))  # story text could carry escapes too
+        reply = without_control_characters(reply_to(library, line, conversation))  # story text could carry escapes too
         if "\ufffd" in line:
             reply = f"{NOT_UTF8}\n{reply}"
         print(reply, file=stdout, end="\n\n", flush=True)
@@ -46,9 +56,13 @@ def without_control_characters(text: str) -> str:
     return "".join(c for c in text if c in "\n\t" or unicodedata.category(c) != "Cc")
 
 
-def reply_to(library: Library, line: str) -> str:
-    """One console line in, the text to print out."""
+def reply_to(library: Library, line: str, conversation: Conversation | None = None) -> str:
+    """One console line in, the text to print out; an answered question makes its story the conversation's."""
+    conversation = conversation or Conversation()
     command, _, argument = line.partition(" ")
+    if command == "/new":
+        conversation.about = None
+        return "New conversation: the next question is asked of every story."
     if command == "/stories":
         return format_catalog(library.catalog())
     if command == "/story":
@@ -59,8 +73,11 @@ def reply_to(library: Library, line: str) -> str:
             return f"I don't know a story called “{argument.strip()}”. Type /stories to see the titles."
         return format_story(story, full_card=True)
     if command.startswith("/"):
-        return f"Unknown command {command}. Try /story TITLE, /stories or /quit — or just type a question."
+        return f"Unknown command {command}. Try /story TITLE, /stories, /new or /quit — or just type a question."
     try:
-        return format_answer(library.ask(line))
+        answer = library.ask(line, about=conversation.about)
     except QuestionError as error:
         return str(error)
+    if answer.answered:
+        conversation.about = answer.stories[0].id
+    return format_answer(answer)

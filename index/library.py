@@ -85,9 +85,10 @@ class Library:
 
     # ---------------------------------------------------------------- reading
 
-    def ask(self, question: str) -> Answer:
-        """`KnowledgeBase.ask`: raises `QuestionError` for a question that cannot be asked."""
-        return self.knowledge_base.ask(question)
+    def ask(self, question: str, *, about: str | None = None) -> Answer:
+        """`KnowledgeBase.ask`: `about` is the story of the conversation (id or title), if any; raises
+        `QuestionError` for a question that cannot be asked."""
+        return self.knowledge_base.ask(question, about=about)
 
     def story(self, title: str, *, guess: bool = False) -> AnswerStory | None:
         """A story's full card by its title (spacing, invisible characters and case aside) or id; with

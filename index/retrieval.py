@@ -131,13 +131,14 @@ class KnowledgeBase:
         return [AnswerStory.from_story(self._stories[n]) for n in self.title_index.newest_first]
 
     def ask(self, question: str, *, about: str | None = None) -> Answer:
-        """Answer `question`; `about` (a story's id or exact title) is the story of the conversation, as when a
+        """Answer `question`; `about` (a story's id or title, as shown) is the story of the conversation, as when a
         member replies to an answer: a follow-up ("who disagrees?") is answered from that story first, as if
         it were the only one indexed, and from the whole index when that story does not answer it."""
-        context = self._find(about) if about else None
+        context = self.title_index.find(about, guess=True) if about else None  # a shown title may be shortened
         if context is not None:
+            # In a conversation a question about the sides ("and the other side?") means that story's sides.
             followup = self.retrieve(question, story=context).best
-            if followup is not None and followup.answers(self.judgement):
+            if followup is not None and (followup.about_the_sides or followup.answers(self.judgement)):
                 return Answer(question=clean_question(question), answered=True, stories=[self._answer_story(followup)])
         retrieval = self.retrieve(question)
         shown: dict[int, Candidate] = {}

@@ -35,13 +35,15 @@ class Answers(commands.Cog):
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
-        """`@storybot what happened to the rent cap?` gets the `/ask` answer as a reply."""
+        """`@storybot what happened to the rent cap?` gets the `/ask` answer as a reply. A reply to one of the bot's
+        answers is a follow-up: it is asked about that answer's story first ("and the other side?")."""
         me = self.bot.user
         if me is None or message.author.bot:
             return
         mention = re.compile(rf"<@!?{me.id}>")
-        if not mention.search(message.content):
-            return  # a reply to the bot notifies it too, but only a written mention is a question
+        about = story_replied_to(message, me.id)
+        if not mention.search(message.content) and (about is None or not message.content.strip()):
+            return  # only a written mention, or a reply to one of the bot's answers, is a question
         try:
             question = clean_question(mention.sub(" ", message.content))
         except QuestionError as error:
@@ -52,7 +54,7 @@ class Answers(commands.Cog):
             return
         try:
             async with message.channel.typing():
-                answer = await self.bot.answer(question)
+                answer = await self.bot.answer(question, about=about)
         except QuestionError as error:
             await self._tell_privately(message, str(error))
             return
@@ -69,6 +71,15 @@ class Answers(commands.Cog):
             await message.author.send(text, allowed_mentions=NO_MENTIONS)
         except discord.HTTPException:
             await message.reply(text, allowed_mentions=NO_MENTIONS)
+
+
+def story_replied_to(message: discord.Message, bot_id: int) -> str | None:
+    """The story of the bot's answer that `message` replies to, read from that answer itself (its first card's
+    title), so a conversation survives a restart; None when it replies to anything else."""
+    replied = message.reference.resolved if message.reference else None
+    if isinstance(replied, discord.Message) and replied.author.id == bot_id and replied.embeds and replied.embeds[0].title:
+        return replied.embeds[0].title
+    return None
 
 
 async def setup(bot: StoryBot) -> None:

@@ -280,13 +280,18 @@ class FakeDiscord:
         """An INTERACTION_CREATE for a button on `message` (type 3 = message component, 2 = button)."""
         return self.interaction(3, {"custom_id": custom_id, "component_type": 2}, message=message, **kwargs)
 
-    def message_create(self, content: str, *, author_id: int, mentions_bot: bool = True) -> dict:
-        return {
+    def message_create(self, content: str, *, author_id: int, mentions_bot: bool = True, reply_to: dict | None = None) -> dict:
+        """A member's message; `reply_to` (a message as Discord made it) makes it a reply, as Discord sends one."""
+        message = {
             **self._message(self.CHANNEL_ID, {"content": content}, author=self.user(author_id)),
             "guild_id": str(self.GUILD_ID),
             "member": {k: v for k, v in self.member(author_id, discord.Permissions.none()).items() if k != "user"},
             "mentions": [self.bot_user] if mentions_bot else [],
         }
+        if reply_to is not None:
+            message |= {"type": 19, "referenced_message": reply_to, "message_reference": {
+                "message_id": reply_to["id"], "channel_id": reply_to["channel_id"], "guild_id": str(self.GUILD_ID)}}
+        return message
 
     def attachment(self, filename: str, data: bytes) -> dict:
         """A file uploaded with a command, as Discord resolves it; `Attachment.read()` GETs its bytes from here."""

@@ -79,9 +79,9 @@ def inference_calls(abuse_bot, monkeypatch):
     """Questions that reached the knowledge base."""
     calls, real = [], abuse_bot.knowledge_base.ask
 
-    def ask(question):
+    def ask(question, **kwargs):
         calls.append(question)
-        return real(question)
+        return real(question, **kwargs)
 
     monkeypatch.setattr(abuse_bot.knowledge_base, "ask", ask)
     return calls

@@ -4,7 +4,7 @@ import io
 
 import pytest
 
-from bot.console import GREETING, NOT_UTF8, reply_to, run_console
+from bot.console import GREETING, NOT_UTF8, Conversation, reply_to, run_console
 
 RENT_CAP = "Eastmere Council Approves Two-Year Rent Cap"
 
@@ -64,3 +64,22 @@ def test_terminal_escape_sequences_are_never_echoed(library):
     out = console_output(library, b"what about \x1b[2J\x1b]0;pwned\x07the \xc2\x9b31mlibraries\x1b[0m?\n/story \x1b[31mmoon\n")
     assert "I don't know a story called “moon”" in out and "pwned" not in out
     assert not any(ord(c) < 32 and c not in "\n\t" or 0x7f <= ord(c) <= 0x9f for c in out)
+
+
+def test_a_follow_up_is_asked_about_the_story_last_answered_until_new(library):
+    conversation = Conversation()
+    first = reply_to(library, "why are the Brackwater ferry crews on strike?", conversation)
+    assert "Brackwater Ferry Crews Strike Over Night Shifts" in first
+    followup = reply_to(library, "and the other side?", conversation)
+    assert "Brackwater Ferry Crews Strike Over Night Shifts" in followup and "Right narrative" in followup
+    assert "New conversation" in reply_to(library, "/new", conversation)
+    assert conversation.about is None
+    assert reply_to(library, "and the other side?", conversation).startswith("Sorry — none of the stories I know covers")
+
+
+def test_the_console_keeps_the_conversation_between_lines(library):
+    out = io.StringIO()
+    run_console(library, io.StringIO("why are the Brackwater ferry crews on strike?\nand the other side?\n/new\nand the other side?\n"), out)
+    before, _, after = out.getvalue().partition("New conversation")
+    assert before.count("Right narrative") == 2  # the answer, then the follow-up about the same story
+    assert "Sorry — none of the stories I know covers" in after and "Right narrative" not in after

@@ -92,6 +92,37 @@ async def test_mentioning_the_bot_gets_the_same_answer_as_a_reply(fake_discord, 
     assert_message_within_limits(body)
 
 
+async def test_a_reply_to_an_answer_is_a_follow_up_about_its_story(fake_discord, running_bot):
+    member = fake_discord.snowflake()
+    question = fake_discord.message_create(f"<@{FakeDiscord.BOT_USER_ID}> why are the Brackwater ferry crews on strike?", author_id=member)
+    await fake_discord.dispatch("MESSAGE_CREATE", question)
+    answer = fake_discord.sent_message((await fake_discord.wait_for(lambda: replies_to(fake_discord, question)))[0])
+
+    # No written mention and no story named: the reply itself says what the conversation is about.
+    followup = fake_discord.message_create("and the other side?", author_id=member, reply_to=answer)
+    await fake_discord.dispatch("MESSAGE_CREATE", followup)
+    body = (await fake_discord.wait_for(lambda: replies_to(fake_discord, followup)))[0].json
+    embed = body["embeds"][0]
+    assert embed["title"] == FERRY.title
+    assert [f["name"] for f in embed["fields"]] == ["Left narrative", "Right narrative"]
+    assert body["allowed_mentions"] == {"parse": []}
+
+    # Asked without the conversation, the same words are about no story.
+    alone = fake_discord.message_create(f"<@{FakeDiscord.BOT_USER_ID}> and the other side?", author_id=fake_discord.snowflake())
+    await fake_discord.dispatch("MESSAGE_CREATE", alone)
+    reply = (await fake_discord.wait_for(lambda: replies_to(fake_discord, alone)))[0].json
+    assert reply["embeds"][0]["title"] != FERRY.title
+
+
+async def test_a_reply_to_a_member_without_a_mention_is_left_alone(fake_discord, running_bot):
+    other = fake_discord.message_create("anyone know about the ferries?", author_id=fake_discord.snowflake(), mentions_bot=False)
+    reply = fake_discord.message_create("and the other side?", author_id=fake_discord.snowflake(), mentions_bot=False, reply_to=other)
+    await fake_discord.dispatch("MESSAGE_CREATE", reply)
+    event, _ = await ask(fake_discord, "What did Osric Venn say about the night sailing?")  # processed after the reply
+    await fake_discord.wait_for(lambda: fake_discord.followups(event["token"]))
+    assert replies_to(fake_discord, reply) == []
+
+
 async def test_a_message_that_does_not_mention_the_bot_is_left_alone(fake_discord, running_bot):
     message = fake_discord.message_create("why are the Brackwater ferry crews on strike?", author_id=fake_discord.snowflake(),
                                           mentions_bot=False)

@@ -5,10 +5,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.records import FeedbackSummary, Tally
 from bot.rendering import limits
 from bot.rendering.embeds import answer_embeds, catalog_page_embed, feedback_embed, no_answer_embed, story_card_embeds
 from index import Answer, AnswerFact, AnswerNarrative, AnswerStory, Source
-from bot.records import FeedbackSummary, Tally
 from tests.bot.message_checks import assert_message_within_limits
 
 GAZETTE = Source(number=1, outlet="Eastmere Gazette", headline="Council approves rent cap",
