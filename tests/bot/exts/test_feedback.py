@@ -202,8 +202,10 @@ async def test_votes_survive_a_restart_of_the_bot_process(fake_discord, embedder
     finally:
         process.send_signal(signal.SIGINT)
         try:
-            await asyncio.wait_for(process.wait(), 20)
+            await asyncio.wait_for(process.wait(), 60)
         except TimeoutError:
+            process.send_signal(signal.SIGUSR1)  # every thread's stack into bot.log, shown by the assertion below
+            await asyncio.sleep(1)
             process.kill()
             await process.wait()
         log.close()
