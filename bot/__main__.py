@@ -9,6 +9,7 @@ importing the bot or the library changes nothing.
 import argparse
 import asyncio
 import logging
+import signal
 import sys
 from pathlib import Path
 
@@ -52,6 +53,11 @@ def run(settings: BotSettings) -> None:
 
 
 async def run_discord(bot: StoryBot, settings: BotSettings) -> None:
+    # Ctrl-C and SIGTERM close the bot, which ends `start`. asyncio.run's own Ctrl-C only cancels this task, and
+    # a cancellation that lands inside discord.py's waits can be swallowed (seen in tests), leaving the bot up.
+    loop, closing = asyncio.get_running_loop(), set()
+    for stop in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(stop, lambda: closing.add(loop.create_task(bot.close())))
     async with bot:
         await bot.start(settings.discord_token.get_secret_value())
 
