@@ -6,9 +6,9 @@
    mediocre hits from beating the one with the single right bullet.
 2. Rank that story's bullets with a learned linear model (judgement.py) over signals of each bullet:
    cosines to the question and to its *focus* (the question without the story's title words, so topic
-   words stop pulling the lead bullet first), BM25 of the focus words within the story, the English-rarity
-   weighted share of focus words the bullet holds, and whether it holds what is asked for (a number for
-   "how many", a date for "when", a name for "who").
+   words stop pulling the lead bullet first), the English-rarity weighted share of focus words the bullet
+   holds, and whether it holds what is asked for (a number for "how many", a date for "when", a name for
+   "who").
 3. Decide whether to answer at all with a second learned model that predicts whether what would be shown
    is right. Its signals mean the same with one story indexed or a million (signals.py): no corpus IDF,
    and the routing margin is capped, a lone story counting as a clear winner.
@@ -25,7 +25,7 @@ import numpy as np
 
 from .answer import Answer, AnswerStory, answer_fact, clean_question
 from .embedder import Embedder, embedder_for
-from .judgement import Judgement
+from .judgement import BULLET_FEATURES, Judgement
 from .lexical import LexicalIndex, Matches, stems, tokenize_query
 from .models import Story
 from .settings import DEFAULT_MODEL
@@ -137,9 +137,9 @@ class KnowledgeBase:
         context = self.title_index.find(about, guess=True) if about else None  # a shown title may be shortened
         if context is not None:
             # In a conversation a question about the sides ("and the other side?") means that story's sides.
-            followup = self.retrieve(question, story=context).best
-            if followup is not None and (followup.about_the_sides or followup.answers(self.judgement)):
-                return Answer(question=clean_question(question), answered=True, stories=[self._answer_story(followup)])
+            followup = self.retrieve(question, story=context)
+            if followup.best is not None and (followup.best.about_the_sides or followup.best.answers(self.judgement)):
+                return Answer(question=followup.question, answered=True, stories=[self._answer_story(followup.best)])
         retrieval = self.retrieve(question)
         shown: dict[int, Candidate] = {}
         if retrieval.best and retrieval.best.answers(self.judgement):
@@ -210,7 +210,7 @@ class KnowledgeBase:
         sides = self.judgement.about_the_sides(query)
         about_the_sides = sides >= self.judgement.sides_threshold
         lead = float(scores[order[0]] - scores[order[1]]) if len(order) > 1 else 0.0  # a lone bullet has beaten nothing
-        features = answer_features(question, focus, bullets[order[0]], float(scores[order[0]]), lead, story_text, texts[order[0]],
+        features = answer_features(question, bullets[order[0]], float(scores[order[0]]), lead, story_text,
                                    float((self._vectors[span] @ query).max()), margin, sides)
         return Candidate(story, score, facts[order], scores[order], bullets, features,
                          self.judgement.answer_probability(features, about_the_sides), about_the_sides)
@@ -245,13 +245,14 @@ def bullet_features(
 
 
 def answer_features(
-    question: str, focus: str, best_bullet: np.ndarray, best_score: float, lead: float, story_text: str, best_text: str,
-    story_best_cosine: float, margin: float, sides: float,
+    question: str, best_bullet: np.ndarray, best_score: float, lead: float, story_text: str, story_best_cosine: float, margin: float,
+    sides: float,
 ) -> np.ndarray:
-    """judgement.ANSWER_FEATURES: the best story with its best bullet."""
-    return np.asarray([best_score, lead, best_bullet[0], best_bullet[1], coverage(content_words(question), stem_set(story_text)),
-                       coverage(content_words(focus), stem_set(best_text)), best_bullet[4], story_best_cosine, margin, sides],
-                      dtype=np.float32)
+    """judgement.ANSWER_FEATURES: the best story with its best bullet (whose BULLET_FEATURES row is `best_bullet`)."""
+    bullet = dict(zip(BULLET_FEATURES, best_bullet, strict=True))
+    return np.asarray([best_score, lead, bullet["question_cosine"], bullet["focus_cosine"],
+                       coverage(content_words(question), stem_set(story_text)), bullet["focus_words_in_bullet"],
+                       bullet["lacks_asked_type"], story_best_cosine, margin, sides], dtype=np.float32)
 
 
 def load(
