@@ -42,9 +42,15 @@ def _read_or_none(path: Path) -> str | None:
         return None
 
 
-class StoryBot(commands.Bot):
+class StoryBot(commands.AutoShardedBot):
+    """Always discord.py's sharded bot, so one class serves every set-up: without STORYBOT_SHARD_COUNT it runs one
+    shard of one (a single gateway connection, as a plain `commands.Bot` would); with it, the shards listed in
+    STORYBOT_SHARD_IDS (or all of them) in this process, so the shards can be split across processes and machines."""
+
     def __init__(self, library: Library, settings: BotSettings, **options) -> None:
         super().__init__(
+            shard_count=settings.shard_count or 1,  # a given count, never Discord's guess: each process must agree
+            shard_ids=settings.shard_ids,  # None: every shard of the count
             command_prefix=commands.when_mentioned,  # required by commands.Bot; there are no text commands
             help_command=None,
             intents=INTENTS,
@@ -105,7 +111,8 @@ class StoryBot(commands.Bot):
         return await self.off_loop(functools.partial(self.library.ask, question, about=about))
 
     async def on_ready(self) -> None:
-        log.info("logged in as %s (%s) in %d servers", self.user, self.user.id if self.user else "?", len(self.guilds))
+        log.info("logged in as %s (%s) in %d servers on shards %s of %d", self.user, self.user.id if self.user else "?",
+                 len(self.guilds), sorted(self.shards), self.shard_count)
 
     async def close(self) -> None:
         await super().close()

@@ -6,6 +6,10 @@ multipart `payload_json` included) so tests can assert on exactly what the bot w
 
 Only what the bot uses is implemented, shaped after discord.py's own expectations
 (discord/http.py, discord/gateway.py, discord/interactions.py, discord/webhook/async_.py).
+
+Sharding as Discord does it: `GET /gateway/bot` recommends `shard_count` shards; a connection that IDENTIFYs with
+`shard: [id, count]` gets a READY naming that shard and only the guilds routed to it, `(guild_id >> 22) % count`;
+and an event about a guild goes down the connection of that guild's shard. `add_guild` makes more guilds.
 """
 
 import asyncio
@@ -53,6 +57,24 @@ class GatewaySession:
     identify: dict | None = None
     resume: dict | None = None
     heartbeats: list[float] = field(default_factory=list)
+    resumed: "GatewaySession | None" = None  # the connection whose session this one RESUMEd
+
+    @property
+    def identified(self) -> dict | None:
+        """The IDENTIFY this connection's session began with (a resumed session's came on an earlier connection)."""
+        return self.identify or (self.resumed.identified if self.resumed else None)
+
+    @property
+    def shard(self) -> tuple[int, int] | None:
+        """(shard id, shard count) as IDENTIFY gave them; None before IDENTIFY or for an unsharded connection."""
+        shard = (self.identified or {}).get("shard")
+        return (int(shard[0]), int(shard[1])) if shard else None
+
+    def serves(self, guild_id: int) -> bool:
+        """Whether Discord sends this connection the guild's events: every guild unsharded, else its shard's."""
+        if self.identified is None:
+            return False
+        return self.shard is None or (guild_id >> 22) % self.shard[1] == self.shard[0]
 
 
 @dataclass
@@ -87,8 +109,10 @@ class FakeDiscord:
     GUILD_ID = 1100000000000000004
     CHANNEL_ID = 1100000000000000005
 
-    def __init__(self, *, heartbeat_interval: float = 0.2) -> None:
+    def __init__(self, *, heartbeat_interval: float = 0.2, shard_count: int = 1) -> None:
         self.heartbeat_interval = heartbeat_interval
+        self.shard_count = shard_count  # what GET /gateway/bot recommends
+        self.guild_channels: dict[int, int] = {self.GUILD_ID: self.CHANNEL_ID}  # guild id -> its one text channel
         self.requests: list[RecordedRequest] = []
         self.sessions: list[GatewaySession] = []
         self.synced_commands: list[dict] = []
@@ -150,10 +174,25 @@ class FakeDiscord:
     def heartbeats(self) -> list[float]:
         return [beat for session in self.sessions for beat in session.heartbeats]
 
-    async def dispatch(self, event: str, data: dict) -> float:
-        """Send a gateway event to the bot; returns the loop time it was sent."""
+    def add_guild(self, *, shard: int = 0, shard_count: int = 1) -> int:
+        """A new guild, with one text channel, whose id routes it to `shard` of `shard_count`; returns its id."""
+        while ((guild_id := self.snowflake()) >> 22) % shard_count != shard:
+            pass
+        self.guild_channels[guild_id] = self.snowflake()
+        return guild_id
+
+    def session_for(self, guild_id: int) -> GatewaySession:
+        """The newest open connection that Discord would send this guild's events down (the newest of all if none)."""
+        serving = [s for s in self.sessions if s.serves(guild_id) and not s.socket.closed]
+        return serving[-1] if serving else self.session
+
+    async def dispatch(self, event: str, data: dict, *, session: GatewaySession | None = None) -> float:
+        """Send a gateway event to the bot, down its guild's shard unless `session` is given; returns the loop time it was sent."""
+        if session is None:
+            guild_id = data.get("guild_id") if isinstance(data, dict) else None
+            session = self.session_for(int(guild_id)) if guild_id else self.session
         self._sequence += 1
-        await self._send(self.session.socket, {"op": DISPATCH, "t": event, "s": self._sequence, "d": data})
+        await self._send(session.socket, {"op": DISPATCH, "t": event, "s": self._sequence, "d": data})
         return self.loop_time()
 
     async def send_op(self, op: int, data: Any = None) -> None:
@@ -226,27 +265,33 @@ class FakeDiscord:
 
     @property
     def channel(self) -> dict:
-        return {"id": str(self.CHANNEL_ID), "type": 0, "guild_id": str(self.GUILD_ID), "name": "news", "position": 0, "permission_overwrites": []}
+        return self.channel_of(self.GUILD_ID)
+
+    def channel_of(self, guild_id: int) -> dict:
+        return {"id": str(self.guild_channels[guild_id]), "type": 0, "guild_id": str(guild_id), "name": "news", "position": 0,
+                "permission_overwrites": []}
 
     def interaction(self, interaction_type: int, data: dict, *, user_id: int | None = None,
-                    permissions: discord.Permissions = MEMBER_PERMISSIONS, message: dict | None = None) -> dict:
-        interaction_id = self.snowflake()
+                    permissions: discord.Permissions = MEMBER_PERMISSIONS, message: dict | None = None,
+                    guild_id: int | None = None) -> dict:
+        """`guild_id`: where it happens (one of `guild_channels`, in its channel); the first guild by default."""
+        interaction_id, guild_id = self.snowflake(), guild_id or self.GUILD_ID
         payload = {
             "id": str(interaction_id),
             "application_id": str(self.APPLICATION_ID),
             "type": interaction_type,
             "token": f"interaction-token-{interaction_id}",
             "version": 1,
-            "guild_id": str(self.GUILD_ID),
-            "channel_id": str(self.CHANNEL_ID),
-            "channel": self.channel,
+            "guild_id": str(guild_id),
+            "channel_id": str(self.guild_channels[guild_id]),
+            "channel": self.channel_of(guild_id),
             "member": self.member(user_id or self.snowflake(), permissions),
             "data": data,
             "app_permissions": str(discord.Permissions.text().value),
             "locale": "en-GB",
             "guild_locale": "en-US",
             "entitlements": [],
-            "authorizing_integration_owners": {"0": str(self.GUILD_ID)},
+            "authorizing_integration_owners": {"0": str(guild_id)},
             "context": 0,
             "attachment_size_limit": 10 * 1024 * 1024,
         }
@@ -260,7 +305,7 @@ class FakeDiscord:
             "id": str(self._command_id(name)),
             "name": name,
             "type": 1,
-            "guild_id": str(self.GUILD_ID),
+            "guild_id": str(kwargs.get("guild_id") or self.GUILD_ID),
             "options": [{"name": key, "type": 3, "value": value} for key, value in (options or {}).items()],
         }
         return self.interaction(2, data, **kwargs)
@@ -308,7 +353,7 @@ class FakeDiscord:
             "id": str(self._command_id(group)),
             "name": group,
             "type": 1,
-            "guild_id": str(self.GUILD_ID),
+            "guild_id": str(kwargs.get("guild_id") or self.GUILD_ID),
             "options": [{"name": name, "type": 1, "options": [  # 1 = subcommand, 11 = attachment, 3 = string
                 {"name": key, "type": 11, "value": value["id"]} if isinstance(value, dict) else {"name": key, "type": 3, "value": value}
                 for key, value in options.items()
@@ -360,33 +405,46 @@ class FakeDiscord:
                 await self._send(socket, {"op": HEARTBEAT_ACK})
             elif payload["op"] == IDENTIFY:
                 session.identify = payload["d"]
-                await self._identified()
+                await self._identified(session)
             elif payload["op"] == RESUME:
                 session.resume = payload["d"]
+                session.resumed = next((s for s in self.sessions if s is not session and self._session_id(s) == session.resume.get("session_id")), None)
                 await self.dispatch("RESUMED", {})
             await self._notify()
         return socket
 
-    async def _identified(self) -> None:
-        await self.dispatch("READY", {
+    async def _identified(self, session: GatewaySession) -> None:
+        """READY naming the connection's shard and its guilds, then each of those guilds, as Discord does."""
+        guilds = [guild_id for guild_id in self.guild_channels if session.serves(guild_id)]
+        ready = {
             "v": 10,
             "user": self.bot_user,
-            "guilds": [{"id": str(self.GUILD_ID), "unavailable": True}],
-            "session_id": f"fake-session-{len(self.sessions)}",
+            "guilds": [{"id": str(guild_id), "unavailable": True} for guild_id in guilds],
+            "session_id": self._session_id(session),
             "resume_gateway_url": self.gateway_url,
             "application": {"id": str(self.APPLICATION_ID), "flags": 0},
-        })
-        await self.dispatch("GUILD_CREATE", {
-            "id": str(self.GUILD_ID),
+        }
+        if session.shard is not None:
+            ready["shard"] = list(session.shard)
+        await self.dispatch("READY", ready, session=session)
+        for guild_id in guilds:
+            await self.dispatch("GUILD_CREATE", self._guild(guild_id), session=session)
+
+    def _session_id(self, session: GatewaySession) -> str:
+        return f"fake-session-{self.sessions.index(session) + 1}"
+
+    def _guild(self, guild_id: int) -> dict:
+        return {
+            "id": str(guild_id),
             "name": "Fictional Newsroom",
             "unavailable": False,
             "member_count": 2,
             "large": False,
             "owner_id": str(self.OWNER_ID),
             "joined_at": "2025-01-01T00:00:00+00:00",
-            "roles": [{"id": str(self.GUILD_ID), "name": "@everyone", "permissions": str(discord.Permissions.text().value),
+            "roles": [{"id": str(guild_id), "name": "@everyone", "permissions": str(discord.Permissions.text().value),
                        "position": 0, "color": 0, "hoist": False, "managed": False, "mentionable": False, "flags": 0}],
-            "channels": [self.channel],
+            "channels": [self.channel_of(guild_id)],
             "members": [{**self.member(self.BOT_USER_ID, discord.Permissions.none()), "user": self.bot_user}],
             "threads": [],
             "emojis": [],
@@ -394,7 +452,7 @@ class FakeDiscord:
             "features": [],
             "voice_states": [],
             "presences": [],
-        })
+        }
 
     # ---------------------------------------------------------------- REST
 
@@ -443,7 +501,7 @@ class FakeDiscord:
                 "flags": 0, "team": None,
             })
         if request.match("GET", "/gateway(/bot)?"):
-            return _json({"url": self.gateway_url, "shards": 1, "session_start_limit": {
+            return _json({"url": self.gateway_url, "shards": self.shard_count, "session_start_limit": {
                 "total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1}})
         if request.match("PUT", rf"/applications/{app}(/guilds/\d+)?/commands"):
             self.synced_commands = [

@@ -1,6 +1,10 @@
 """Settings from the environment: the token stays secret, blanks mean unset."""
 
+import re
 from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
 
 from bot.settings import BotSettings
 
@@ -36,3 +40,35 @@ def test_a_blank_value_means_the_default_for_every_setting(monkeypatch):
         monkeypatch.setenv(name, " ")
     settings = BotSettings(_env_file=None)
     assert (settings.encoder_dir, settings.poll_seconds, settings.stories_dir) == (None, 30.0, Path("seeds"))
+
+
+def test_shards_are_read_as_a_count_and_a_list_of_ids_or_ranges(monkeypatch):
+    monkeypatch.setenv("STORYBOT_SHARD_COUNT", "8")
+    monkeypatch.setenv("STORYBOT_SHARD_IDS", "0-2, 5,7")
+    settings = BotSettings(_env_file=None)
+    assert (settings.shard_count, settings.shard_ids) == (8, [0, 1, 2, 5, 7])
+
+
+def test_no_shard_settings_mean_one_shard_and_a_count_alone_means_every_shard(monkeypatch):
+    assert (BotSettings(_env_file=None).shard_count, BotSettings(_env_file=None).shard_ids) == (None, None)
+    monkeypatch.setenv("STORYBOT_SHARD_COUNT", "3")
+    monkeypatch.setenv("STORYBOT_SHARD_IDS", "")  # as copied from .env.example
+    assert (BotSettings(_env_file=None).shard_count, BotSettings(_env_file=None).shard_ids) == (3, None)
+
+
+@pytest.mark.parametrize(("count", "ids", "message"), [
+    (None, "1", "STORYBOT_SHARD_IDS needs STORYBOT_SHARD_COUNT"),
+    ("2", "2", "STORYBOT_SHARD_IDS [2] outside 0..1 (STORYBOT_SHARD_COUNT=2)"),
+    ("4", "1,5-6", "STORYBOT_SHARD_IDS [5, 6] outside 0..3"),
+    ("2", "1,1", "names a shard twice"),
+    ("2", "one", "'one' is not a shard id or a range of them"),
+    ("4", "3-1", "'3-1' is not a shard id or a range of them"),
+    ("4", "-1", "'-1' is not a shard id or a range of them"),
+    ("0", None, "STORYBOT_SHARD_COUNT"),
+])
+def test_shard_settings_that_cannot_work_stop_the_bot_with_what_is_wrong(monkeypatch, count, ids, message):
+    for name, value in (("STORYBOT_SHARD_COUNT", count), ("STORYBOT_SHARD_IDS", ids)):
+        if value is not None:
+            monkeypatch.setenv(name, value)
+    with pytest.raises(ValidationError, match=re.escape(message)):
+        BotSettings(_env_file=None)
