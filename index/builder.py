@@ -94,6 +94,10 @@ def build(
     if counts := unchanged_counts(out, stats, model):
         return _unchanged(out, counts, stats, started)
     with build_lock(out):
+        # Listed again under the lock: another process may have changed the files while this one waited for it,
+        # and a build from the older list would drop what that process just indexed.
+        names = story_file_names(paths)
+        stats = file_stats(names)
         if counts := unchanged_counts(out, stats, model):  # another build finished meanwhile
             return _unchanged(out, counts, stats, started)
         previous = _current_generation(out, model)

@@ -10,10 +10,16 @@ Every method blocks (files, parsing, embedding) and belongs off any event loop. 
 (a lock); each builds into the same index directory and swaps the newly loaded index in with one
 assignment only when it is complete, so until then every question is answered from the old one. A change
 that fails puts the story files back as they were.
+
+Several processes may share one stories folder and index folder (the shards of one bot): a change holds a
+lock file in the index folder for its whole course and starts from the newest generation, whichever
+process built it; `refresh` loads a newer generation another process built, reading only.
 """
 
 import logging
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,11 +27,11 @@ from .answer import Answer, AnswerStory
 from .builder import BuildReport, build
 from .corpus import stories_signature
 from .embedder import Embedder
-from .errors import Problem, StoryFileError
+from .errors import IndexFormatError, Problem, StoryFileError
 from .files import write_atomically
 from .parser import MAX_FILE_BYTES, STORY_SUFFIXES, ParseResult, parse_bytes
 from .retrieval import KnowledgeBase, load
-from .store import recorded_file_stats
+from .store import change_lock, current_path, recorded_file_stats
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +81,20 @@ class Library:
         self._knowledge_base = load(self.index_dir, embedder=self._embedder, model=self._model, encoder_dir=self._encoder_dir)
         self._embedder = self._knowledge_base.embedder
         return self._knowledge_base
+
+    def generation_moved(self) -> bool:
+        """Whether the index folder now points at another generation than the one answering (another process
+        changed the stories). Reads one small file."""
+        try:
+            return current_path(self.index_dir).name != self.knowledge_base.generation.path.name
+        except IndexFormatError:
+            return False  # nothing loadable to move to: keep answering from the index loaded
+
+    def refresh(self) -> bool:
+        """Load the index folder's current generation if another process built a newer one; whether it did.
+        Never builds and never writes: a process that only answers leaves the folder as it found it."""
+        with self._changing:
+            return self._catch_up()
 
     @property
     def knowledge_base(self) -> KnowledgeBase:
@@ -151,7 +171,7 @@ class Library:
         if result.errors:
             raise StoryFileError(result.errors)
         story, suffix = result.story, Path(filename).suffix.lower()
-        with self._changing:
+        with self._exclusive():
             indexed = self.knowledge_base
             self.stories_dir.mkdir(parents=True, exist_ok=True)
             old_files = self._files_holding(story.id, indexed)
@@ -180,7 +200,7 @@ class Library:
 
     def remove(self, title: str) -> Change:
         """Delete the file the index read the story (by exact title or id) from, and drop it from the index."""
-        with self._changing:
+        with self._exclusive():
             indexed = self.knowledge_base
             old_files = self._files_holding(title, indexed)
             if not old_files:
@@ -200,12 +220,27 @@ class Library:
 
     def reindex(self) -> Change:
         """Pick up whatever is in the stories folder now (hand edits included); invalid files are skipped."""
-        with self._changing:
+        with self._exclusive():
             indexed = self.knowledge_base
             report, knowledge_base = self._rebuild()
             return self._swap(report, knowledge_base, indexed)
 
     # ---------------------------------------------------------------- inside
+
+    @contextmanager
+    def _exclusive(self) -> Iterator[None]:
+        """A change's whole course, one at a time: among this process's threads and among the processes sharing
+        the index folder; it starts from the newest generation, which another process may have built."""
+        with self._changing, change_lock(self.index_dir):
+            self._catch_up()
+            yield
+
+    def _catch_up(self) -> bool:
+        if not self.generation_moved():
+            return False
+        self.load()
+        self._signature = None  # the story files as the new generation saw them, read again on the next check
+        return True
 
     def _files_holding(self, title: str, indexed: KnowledgeBase) -> list[Path]:
         """The file in the stories folder that the index read this story from (found without parsing any)."""

@@ -217,6 +217,19 @@ def _generation_file_stats(path: Path) -> dict[str, list[int]]:
 
 
 @contextmanager
+def change_lock(root: Path):
+    """One library change (story files, build, load) at a time per index directory, across processes sharing
+    it; the build inside takes `build_lock` as well. Opened for appending: taking it never changes the file."""
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / ".change.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+@contextmanager
 def build_lock(root: Path):
     """One build at a time per index directory; a second one waits for the first."""
     root.mkdir(parents=True, exist_ok=True)

@@ -7,7 +7,9 @@
 
 Hand edits are also picked up without a command: every STORYBOT_POLL_SECONDS the cog compares the
 names, sizes and modification times of the story files with what it last indexed, and reindexes when
-they differ. Changes run one at a time (an asyncio lock), off the event loop; the bot answers from the
+they differ. Before that it checks whether the index folder points at a newer generation than the one
+loaded, as it does when another process sharing the folder (another shard) made a change; then it loads
+that generation, reading only. Changes run one at a time (an asyncio lock), off the event loop; the bot answers from the
 old index until the new one is loaded, then swaps it in with one assignment. Every change is written
 to the audit log (bot/records.py). The work itself is `index.Library`'s.
 """
@@ -67,13 +69,25 @@ class StoryAdmin(commands.Cog):
     @tasks.loop(seconds=30)  # STORYBOT_POLL_SECONDS, set in cog_load
     async def watch(self) -> None:
         try:
-            await self.pick_up_hand_edits()
+            if not await self.pick_up_new_generation():
+                await self.pick_up_hand_edits()
         except Exception:
             log.exception("reindexing after a change in %s failed; trying again later", self.library.stories_dir)
 
     @watch.before_loop
     async def _first_poll_after_one_interval(self) -> None:
         await asyncio.sleep(self.bot.settings.poll_seconds)
+
+    async def pick_up_new_generation(self) -> bool:
+        """Load the generation another process sharing the index folder built; whether there was one. Nothing is
+        built or written: that process made the change, audited it and recorded what it indexed."""
+        if not await asyncio.to_thread(self.library.generation_moved):
+            return False
+        async with self.lock:
+            if not await asyncio.to_thread(self.library.refresh):
+                return False
+        log.info("answering from %s, built by another process", self.library.knowledge_base.path.name)
+        return True
 
     async def pick_up_hand_edits(self) -> Change | None:
         """Reindex when the story files changed since the last change the bot knows of."""
