@@ -240,6 +240,7 @@ class Library:
             return False
         self.load()
         self._signature = None  # the story files as the new generation saw them, read again on the next check
+        log.info("answering from %s, built by another process", self.knowledge_base.path.name)
         return True
 
     def _files_holding(self, title: str, indexed: KnowledgeBase) -> list[Path]:

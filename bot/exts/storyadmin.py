@@ -84,10 +84,7 @@ class StoryAdmin(commands.Cog):
         if not await asyncio.to_thread(self.library.generation_moved):
             return False
         async with self.lock:
-            if not await asyncio.to_thread(self.library.refresh):
-                return False
-        log.info("answering from %s, built by another process", self.library.knowledge_base.path.name)
-        return True
+            return await asyncio.to_thread(self.library.refresh)  # the library logs the generation it loaded
 
     async def pick_up_hand_edits(self) -> Change | None:
         """Reindex when the story files changed since the last change the bot knows of."""
