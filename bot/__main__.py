@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import discord
+from pydantic import ValidationError
 
 from .bot import StoryBot
 from .console import run_console
@@ -22,10 +23,16 @@ from .records import RECORDS_FILE, Records, RecordsUnavailable
 from .settings import BotSettings
 
 EXIT_NO_RECORDS = 1
+EXIT_BAD_SETTINGS = 2
 
 
 def main(argv: list[str] | None = None) -> int:
-    settings = BotSettings()
+    try:
+        settings = BotSettings()
+    except ValidationError as error:  # what is wrong, per setting, without a traceback
+        problems = "\n".join(f"  {' '.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in error.errors())
+        print(f"error: the settings (environment or .env) cannot be used:\n{problems}", file=sys.stderr)
+        return EXIT_BAD_SETTINGS
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command")
     feedback_cmd = commands.add_parser("feedback", help="members' votes on answers")

@@ -31,3 +31,12 @@ def test_without_a_token_python_m_bot_builds_the_index_and_chats_on_the_terminal
     assert "  Left narrative:" in result.stdout and "  Right narrative:" in result.stdout
     assert "4 stories, newest first:" in result.stdout
     assert (index_dir / "CURRENT").exists()  # built because it was missing
+
+
+def test_shard_settings_that_cannot_work_stop_python_m_bot_before_anything_is_built(tmp_path):
+    env = {**os.environ, "STORYBOT_STORIES_DIR": str(STORIES_DIR), "STORYBOT_INDEX_DIR": str(tmp_path / "index"),
+           "DISCORD_TOKEN": "fake-token", "STORYBOT_SHARD_COUNT": "2", "STORYBOT_SHARD_IDS": "1-2"}
+    result = subprocess.run([sys.executable, "-m", "bot"], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
+    assert result.returncode == 2
+    assert "STORYBOT_SHARD_IDS [2] outside 0..1 (STORYBOT_SHARD_COUNT=2)" in result.stderr
+    assert "Traceback" not in result.stderr and not (tmp_path / "index").exists()
