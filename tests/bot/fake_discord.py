@@ -408,7 +408,8 @@ class FakeDiscord:
                 await self._identified(session)
             elif payload["op"] == RESUME:
                 session.resume = payload["d"]
-                session.resumed = next((s for s in self.sessions if s is not session and self._session_id(s) == session.resume.get("session_id")), None)
+                resumed_id = session.resume.get("session_id")
+                session.resumed = next((s for s in self.sessions if s is not session and self._session_id(s) == resumed_id), None)
                 await self.dispatch("RESUMED", {})
             await self._notify()
         return socket
