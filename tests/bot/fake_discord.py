@@ -78,6 +78,23 @@ class Fault:
                             headers={"Content-Type": "application/json", **headers})
 
 
+@dataclass
+class ChannelOption:
+    channel: dict
+
+    def resolved(self, permissions: discord.Permissions) -> dict:
+        keys = ("id", "type", "name", "guild_id", "position", "permission_overwrites")
+        return {**{k: self.channel[k] for k in keys}, "permissions": str(permissions.value)}
+
+
+def _option(name: str, value) -> dict:
+    """A command option as Discord sends it: 3 string, 4 integer, 5 boolean, 7 channel."""
+    if isinstance(value, ChannelOption):
+        return {"name": name, "type": 7, "value": value.channel["id"]}
+    kind = 5 if isinstance(value, bool) else 4 if isinstance(value, int) else 3
+    return {"name": name, "type": kind, "value": value}
+
+
 class FakeDiscord:
     """The server plus a few snowflakes: one application, one bot user, one guild with one channel."""
 
@@ -86,6 +103,7 @@ class FakeDiscord:
     OWNER_ID = 1100000000000000003
     GUILD_ID = 1100000000000000004
     CHANNEL_ID = 1100000000000000005
+    OTHER_CHANNEL_ID = 1100000000000000006  # a second text channel ("announcements"), e.g. the story feed's
 
     def __init__(self, *, heartbeat_interval: float = 0.2) -> None:
         self.heartbeat_interval = heartbeat_interval
@@ -228,6 +246,15 @@ class FakeDiscord:
     def channel(self) -> dict:
         return {"id": str(self.CHANNEL_ID), "type": 0, "guild_id": str(self.GUILD_ID), "name": "news", "position": 0, "permission_overwrites": []}
 
+    @property
+    def other_channel(self) -> dict:
+        return {"id": str(self.OTHER_CHANNEL_ID), "type": 0, "guild_id": str(self.GUILD_ID), "name": "announcements",
+                "position": 1, "permission_overwrites": []}
+
+    def channel_option(self, channel: dict) -> "ChannelOption":
+        """A channel picked for a command option (type 7), resolved as Discord sends it, with the member's permissions."""
+        return ChannelOption(channel)
+
     def interaction(self, interaction_type: int, data: dict, *, user_id: int | None = None,
                     permissions: discord.Permissions = MEMBER_PERMISSIONS, message: dict | None = None) -> dict:
         interaction_id = self.snowflake()
@@ -254,15 +281,20 @@ class FakeDiscord:
             payload["message"] = message
         return payload
 
-    def slash_command(self, name: str, options: dict[str, str] | None = None, **kwargs) -> dict:
-        """An INTERACTION_CREATE for `/name option:value` (type 2 = application command)."""
+    def slash_command(self, name: str, options: dict[str, str | bool | int | "ChannelOption"] | None = None, **kwargs) -> dict:
+        """An INTERACTION_CREATE for `/name option:value` (type 2 = application command): a string, boolean, integer
+        or `channel_option()`, each sent with its own option type."""
+        options = options or {}
         data = {
             "id": str(self._command_id(name)),
             "name": name,
             "type": 1,
             "guild_id": str(self.GUILD_ID),
-            "options": [{"name": key, "type": 3, "value": value} for key, value in (options or {}).items()],
+            "options": [_option(key, value) for key, value in options.items()],
         }
+        if channels := {value.channel["id"]: value.resolved(kwargs.get("permissions", MEMBER_PERMISSIONS))
+                        for value in options.values() if isinstance(value, ChannelOption)}:
+            data["resolved"] = {"channels": channels}
         return self.interaction(2, data, **kwargs)
 
     def autocomplete(self, name: str, option: str, typed: str, **kwargs) -> dict:
@@ -386,7 +418,7 @@ class FakeDiscord:
             "joined_at": "2025-01-01T00:00:00+00:00",
             "roles": [{"id": str(self.GUILD_ID), "name": "@everyone", "permissions": str(discord.Permissions.text().value),
                        "position": 0, "color": 0, "hoist": False, "managed": False, "mentionable": False, "flags": 0}],
-            "channels": [self.channel],
+            "channels": [self.channel, self.other_channel],
             "members": [{**self.member(self.BOT_USER_ID, discord.Permissions.none()), "user": self.bot_user}],
             "threads": [],
             "emojis": [],
