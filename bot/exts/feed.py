@@ -113,7 +113,14 @@ class Feed(commands.Cog):
     async def post(self) -> None:
         """One story at a time, oldest change first."""
         story = await self.queue.get()
-        self.queued.discard((story.id, story.content_hash()))
+        try:
+            await self.announce(story)
+        finally:
+            self.queued.discard((story.id, story.content_hash()))
+            self.queue.task_done()
+
+    async def announce(self, story: Story) -> None:
+        """Claim this version of `story` and, unless it was claimed before, post it to the feed channel."""
         try:
             claim = await asyncio.to_thread(self.versions.claim, story)
         except RecordsUnavailable:
@@ -161,6 +168,7 @@ class Feed(commands.Cog):
     def _drop_queue(self) -> None:
         while not self.queue.empty():
             self.queue.get_nowait()
+            self.queue.task_done()
         self.queued.clear()
 
 

@@ -83,7 +83,9 @@ class Stories(commands.Cog):
     def cannot_post_in(interaction: discord.Interaction, channel: discord.TextChannel) -> str | None:
         """Why this member, or the bot, may not post in `channel` (a moderator here need not be one there); None if both may."""
         needed = discord.Permissions(view_channel=True, send_messages=True, embed_links=True)
-        if not needed <= channel.permissions_for(interaction.user):
+        picked = interaction.namespace.channel  # as Discord resolved it, with the member's permissions in that channel
+        member = picked.permissions if isinstance(picked, app_commands.AppCommandChannel) else channel.permissions_for(interaction.user)
+        if not needed <= member:
             return f"You can't post with embeds in {channel.mention}, so I won't post there for you."
         if not needed <= channel.permissions_for(channel.guild.me):
             return f"I can't post with embeds in {channel.mention}: please give me View Channel, Send Messages and Embed Links there."

@@ -25,6 +25,7 @@ API_PREFIX = "/api/v10"
 DISPATCH, HEARTBEAT, IDENTIFY, RESUME, RECONNECT, HELLO, HEARTBEAT_ACK = 0, 1, 2, 6, 7, 10, 11
 MANAGE_MESSAGES = discord.Permissions(manage_messages=True)
 MEMBER_PERMISSIONS = discord.Permissions(send_messages=True)
+EVERYONE_PERMISSIONS = discord.Permissions.text() | discord.Permissions(view_channel=True)  # the @everyone role's, as a new server's
 
 
 def _json(data: Any, status: int = 200) -> web.Response:
@@ -81,10 +82,11 @@ class Fault:
 @dataclass
 class ChannelOption:
     channel: dict
+    permissions: discord.Permissions  # the member's, in that channel
 
-    def resolved(self, permissions: discord.Permissions) -> dict:
+    def resolved(self) -> dict:
         keys = ("id", "type", "name", "guild_id", "position", "permission_overwrites")
-        return {**{k: self.channel[k] for k in keys}, "permissions": str(permissions.value)}
+        return {**{k: self.channel[k] for k in keys}, "permissions": str(self.permissions.value)}
 
 
 def _option(name: str, value) -> dict:
@@ -251,9 +253,10 @@ class FakeDiscord:
         return {"id": str(self.OTHER_CHANNEL_ID), "type": 0, "guild_id": str(self.GUILD_ID), "name": "announcements",
                 "position": 1, "permission_overwrites": []}
 
-    def channel_option(self, channel: dict) -> "ChannelOption":
-        """A channel picked for a command option (type 7), resolved as Discord sends it, with the member's permissions."""
-        return ChannelOption(channel)
+    def channel_option(self, channel: dict, permissions: discord.Permissions) -> ChannelOption:
+        """A channel picked for a command option (type 7), resolved as Discord sends it: with `permissions`, those of
+        the member who picked it in that channel."""
+        return ChannelOption(channel, permissions)
 
     def interaction(self, interaction_type: int, data: dict, *, user_id: int | None = None,
                     permissions: discord.Permissions = MEMBER_PERMISSIONS, message: dict | None = None) -> dict:
@@ -281,7 +284,7 @@ class FakeDiscord:
             payload["message"] = message
         return payload
 
-    def slash_command(self, name: str, options: dict[str, str | bool | int | "ChannelOption"] | None = None, **kwargs) -> dict:
+    def slash_command(self, name: str, options: dict[str, str | bool | int | ChannelOption] | None = None, **kwargs) -> dict:
         """An INTERACTION_CREATE for `/name option:value` (type 2 = application command): a string, boolean, integer
         or `channel_option()`, each sent with its own option type."""
         options = options or {}
@@ -292,8 +295,7 @@ class FakeDiscord:
             "guild_id": str(self.GUILD_ID),
             "options": [_option(key, value) for key, value in options.items()],
         }
-        if channels := {value.channel["id"]: value.resolved(kwargs.get("permissions", MEMBER_PERMISSIONS))
-                        for value in options.values() if isinstance(value, ChannelOption)}:
+        if channels := {value.channel["id"]: value.resolved() for value in options.values() if isinstance(value, ChannelOption)}:
             data["resolved"] = {"channels": channels}
         return self.interaction(2, data, **kwargs)
 
@@ -416,7 +418,7 @@ class FakeDiscord:
             "large": False,
             "owner_id": str(self.OWNER_ID),
             "joined_at": "2025-01-01T00:00:00+00:00",
-            "roles": [{"id": str(self.GUILD_ID), "name": "@everyone", "permissions": str(discord.Permissions.text().value),
+            "roles": [{"id": str(self.GUILD_ID), "name": "@everyone", "permissions": str(EVERYONE_PERMISSIONS.value),
                        "position": 0, "color": 0, "hoist": False, "managed": False, "mentionable": False, "flags": 0}],
             "channels": [self.channel, self.other_channel],
             "members": [{**self.member(self.BOT_USER_ID, discord.Permissions.none()), "user": self.bot_user}],
