@@ -273,3 +273,16 @@ async def test_story_is_not_posted_where_the_moderator_cannot_post(fake_discord,
     body = await run(fake_discord, event)
     assert body["flags"] & EPHEMERAL and body["content"] == f"You can't post with embeds in <#{FEED}>, so I won't post there for you."
     assert feed_posts(fake_discord, start) == []
+
+
+async def test_two_bots_sharing_one_index_folder_post_a_change_once(fake_discord, embedder, stories_dir, index_dir):
+    start = fake_discord.loop_time()
+    async with feed_bot(embedder, stories_dir, index_dir) as first, feed_bot(embedder, stories_dir, index_dir) as second:
+        await settled(first)
+        await settled(second)
+        (stories_dir / "harbour.txt").write_text(HARBOUR)  # both watchers pick it up, and both feeds see it
+        admins = [first.get_cog("StoryAdmin"), second.get_cog("StoryAdmin")]
+        await asyncio.gather(*(admin.pick_up_hand_edits() for admin in admins))
+        await asyncio.gather(settled(first), settled(second))
+    [post] = feed_posts(fake_discord, start)
+    assert post["embeds"][0]["title"] == HARBOUR_TITLE
