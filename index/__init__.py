@@ -21,8 +21,8 @@ from .settings import IndexSettings
 from .terminal import format_answer, format_catalog, format_story, format_updated
 
 __all__ = [
-    "MAX_QUESTION_CHARS", "Answer", "AnswerFact", "AnswerNarrative", "AnswerStory", "BuildReport", "Change", "ChangedNarrative", "Embedder",
-    "Fact", "IndexFormatError", "IndexSettings", "KnowledgeBase", "Library", "LibraryError", "Narrative", "Problem", "QuestionError",
-    "RewordedBullet", "Source", "Story", "StoryChanges", "StoryFileError", "build", "clean_question", "format_answer", "format_catalog", "format_story", "format_updated",
-    "load", "story_changes",
+    "MAX_QUESTION_CHARS", "Answer", "AnswerFact", "AnswerNarrative", "AnswerStory", "BuildReport", "Change", "ChangedNarrative",
+    "Embedder", "Fact", "IndexFormatError", "IndexSettings", "KnowledgeBase", "Library", "LibraryError", "Narrative", "Problem",
+    "QuestionError", "RewordedBullet", "Source", "Story", "StoryChanges", "StoryFileError", "build", "clean_question", "format_answer",
+    "format_catalog", "format_story", "format_updated", "load", "story_changes",
 ]

@@ -28,7 +28,7 @@ def _date(value) -> str:
 
 def _items(changes: StoryChanges) -> list[str]:
     """One item per change, each section's heading on its first item (so a count of items is a count of changes)."""
-    before, after = changes.before, changes.after
+    after = changes.after
     sections = [
         ("**New bullets**", [f"• {escape_markdown(f.text)}{linked_story_markers(after, f)}" for f in changes.added]),
         ("**Reworded**", [f"• {escape_markdown(p.after.text)}{linked_story_markers(after, p.after)}\n"
