@@ -23,7 +23,7 @@ from .utils.cooldowns import question_cooldowns
 log = logging.getLogger(__name__)
 
 # Loaded explicitly, in this order, rather than discovered: what runs is what is listed here.
-EXTENSIONS = ("bot.exts.error_handler", "bot.exts.answers", "bot.exts.stories", "bot.exts.storyadmin")
+EXTENSIONS = ("bot.exts.error_handler", "bot.exts.answers", "bot.exts.stories", "bot.exts.storyadmin", "bot.exts.feed")
 
 # Only what is used: servers and their messages. Messages that mention the bot carry their text even
 # without the privileged message-content intent, so none is needed.

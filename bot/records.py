@@ -1,4 +1,5 @@
-"""What storybot keeps besides the index: the audit log of story changes and members' votes on answers.
+"""What storybot keeps besides the index: the audit log of story changes, members' votes on answers, and the
+version of each story the bot last knew (the story feed's memory, so it survives restarts).
 
 One SQLite file next to the index (`<index dir>/storybot.sqlite3`); the index directory only ever prunes
 its own `gen-*` and `.building-*` entries, so the file is safe there. No Discord in here: a member is
@@ -24,7 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import NoReturn
 
-from index import Answer
+from index import Answer, Story
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +68,16 @@ CREATE TABLE IF NOT EXISTS votes (
     voted_at TEXT NOT NULL,
     PRIMARY KEY (answer_id, member)
 );
+CREATE TABLE IF NOT EXISTS story_versions (
+    story_id TEXT PRIMARY KEY,
+    content_hash TEXT NOT NULL,      -- Story.content_hash() of the version last announced (or taken as the baseline)
+    story TEXT NOT NULL,             -- that version, as index.Story JSON
+    previous TEXT,                   -- the version before it, as JSON; NULL while only one is known
+    recorded_at TEXT NOT NULL,
+    removed INTEGER NOT NULL DEFAULT 0  -- 1 once the story left the index (a story added again is new again)
+);
 """
+BASELINE_KEY = "story_versions_baseline"  # in meta: when the current stories were first recorded, unannounced
 
 EXPORT_COLUMNS = ["answer_id", "asked_at", "question", "answered", "story_ids", "titles", "bullets", "vote", "voted_at", "member"]
 
@@ -314,3 +324,82 @@ class Records:
             ).fetchall()
             total = db.execute("SELECT COUNT(*) FROM votes").fetchone()[0]
         return FeedbackSummary([Tally(*row) for row in stories], [Tally(*row) for row in questions], total)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A story version this process now announces: no other process or later call will claim it again."""
+
+    story: Story
+    previous: Story | None  # the version the bot knew before, if any
+    added: bool  # new to the bot (never seen, or removed since): posted as its card, not as changes
+
+
+def _story_json(story: Story) -> str:
+    return story.model_dump_json(exclude={"source_file"})
+
+
+def _story_from_json(text: str | None) -> Story | None:
+    return Story.model_validate_json(text) if text else None
+
+
+class StoryVersions:
+    """The versions of stories the bot last knew, kept in the records database (`story_versions`)."""
+
+    def __init__(self, records: Records):
+        self.records = records
+
+    def recorded(self) -> dict[str, str] | None:
+        """Every story still in the index as last recorded: id -> content hash; None before the baseline."""
+        with self.records._connect() as db:
+            if db.execute("SELECT 1 FROM meta WHERE key = ?", (BASELINE_KEY,)).fetchone() is None:
+                return None
+            return dict(db.execute("SELECT story_id, content_hash FROM story_versions WHERE removed = 0"))
+
+    def record_baseline(self, stories: list[Story]) -> bool:
+        """Record `stories` as known, announcing none of them; False if a baseline exists already (another
+        process took it first), and then nothing is written."""
+        with self.records._connect() as db:
+            db.execute("BEGIN IMMEDIATE")  # the check and the writes as one: two processes cannot both take it
+            if db.execute("SELECT 1 FROM meta WHERE key = ?", (BASELINE_KEY,)).fetchone() is not None:
+                return False
+            at = now()
+            db.executemany(
+                "INSERT INTO story_versions (story_id, content_hash, story, recorded_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (story_id) DO NOTHING",
+                [(story.id, story.content_hash(), _story_json(story), at) for story in stories],
+            )
+            db.execute("INSERT INTO meta (key, value) VALUES (?, ?)", (BASELINE_KEY, at))
+        return True
+
+    def claim(self, story: Story) -> Claim | None:
+        """Make `story` the version last known and return what it replaces, in one transaction; None when this
+        version is known already (announced before, by this process or another), and then nothing changes."""
+        content_hash = story.content_hash()
+        with self.records._connect() as db:
+            db.execute("BEGIN IMMEDIATE")  # read and write under one lock: a version is claimed exactly once
+            row = db.execute("SELECT content_hash, story, removed FROM story_versions WHERE story_id = ?", (story.id,)).fetchone()
+            if row is not None and row[0] == content_hash and not row[2]:
+                return None
+            db.execute(
+                "INSERT INTO story_versions (story_id, content_hash, story, previous, recorded_at, removed) VALUES (?, ?, ?, ?, ?, 0) "
+                "ON CONFLICT (story_id) DO UPDATE SET content_hash = excluded.content_hash, story = excluded.story, "
+                "previous = excluded.previous, recorded_at = excluded.recorded_at, removed = 0",
+                (story.id, content_hash, _story_json(story), row[1] if row else None, now()),
+            )
+        return Claim(story, _story_from_json(row[1]) if row else None, added=row is None or bool(row[2]))
+
+    def mark_removed(self, story_ids) -> None:
+        """Stories that left the index: never announced; one that comes back is announced as new."""
+        with self.records._connect() as db:
+            db.executemany("UPDATE story_versions SET removed = 1 WHERE story_id = ?", [(story_id,) for story_id in story_ids])
+
+    def previous_version(self, story: Story) -> Story | None:
+        """The version of `story` the bot knew before this one, or None when it knows no other."""
+        with self.records._connect() as db:
+            row = db.execute("SELECT content_hash, story, previous FROM story_versions WHERE story_id = ?", (story.id,)).fetchone()
+        if row is None:
+            return None
+        # This version is the one last recorded: the one before it. Otherwise (not announced yet, or the feed is
+        # paused) the one last recorded is the previous.
+        return _story_from_json(row[2] if row[0] == story.content_hash() else row[1])

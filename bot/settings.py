@@ -23,6 +23,8 @@ class BotSettings(IndexSettings):
     inference_threads: PositiveInt = Field(2, validation_alias="STORYBOT_INFERENCE_THREADS")
     # How often the stories directory is checked for files edited or dropped in by hand; 0 turns it off.
     poll_seconds: NonNegativeFloat = Field(30.0, validation_alias="STORYBOT_POLL_SECONDS")
+    # Where every story added or updated is announced (its card, or what changed); unset means no feed.
+    feed_channel_id: PositiveInt | None = Field(None, validation_alias="STORYBOT_FEED_CHANNEL_ID")
     # Sharding: how many shards the bot has in all, and which of them this process runs ("0,1" or "0-3");
     # no count means one shard, no ids mean every shard of the count in this process.
     shard_count: PositiveInt | None = Field(None, validation_alias="STORYBOT_SHARD_COUNT")

@@ -11,6 +11,7 @@ entry points (`python -m index`, `python -m bot`) set logging and threads.
 
 from .answer import MAX_QUESTION_CHARS, Answer, AnswerFact, AnswerNarrative, AnswerStory, clean_question
 from .builder import BuildReport, build
+from .changes import ChangedNarrative, RewordedBullet, StoryChanges, story_changes
 from .embedder import Embedder
 from .errors import IndexFormatError, Problem, QuestionError, StoryFileError
 from .library import Change, Library, LibraryError
@@ -20,8 +21,8 @@ from .settings import IndexSettings
 from .terminal import format_answer, format_catalog, format_story, format_updated
 
 __all__ = [
-    "MAX_QUESTION_CHARS", "Answer", "AnswerFact", "AnswerNarrative", "AnswerStory", "BuildReport", "Change", "Embedder",
-    "Fact", "IndexFormatError", "IndexSettings", "KnowledgeBase", "Library", "LibraryError", "Narrative", "Problem", "QuestionError",
-    "Source", "Story", "StoryFileError", "build", "clean_question", "format_answer", "format_catalog", "format_story", "format_updated",
-    "load",
+    "MAX_QUESTION_CHARS", "Answer", "AnswerFact", "AnswerNarrative", "AnswerStory", "BuildReport", "Change", "ChangedNarrative",
+    "Embedder", "Fact", "IndexFormatError", "IndexSettings", "KnowledgeBase", "Library", "LibraryError", "Narrative", "Problem",
+    "QuestionError", "RewordedBullet", "Source", "Story", "StoryChanges", "StoryFileError", "build", "clean_question", "format_answer",
+    "format_catalog", "format_story", "format_updated", "load", "story_changes",
 ]

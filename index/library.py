@@ -29,6 +29,7 @@ from .corpus import stories_signature
 from .embedder import Embedder
 from .errors import IndexFormatError, Problem, StoryFileError
 from .files import write_atomically
+from .models import Story
 from .parser import MAX_FILE_BYTES, STORY_SUFFIXES, ParseResult, parse_bytes
 from .retrieval import KnowledgeBase, load
 from .store import change_lock, current_path, recorded_file_stats
@@ -137,6 +138,18 @@ class Library:
 
     def titles(self) -> list[str]:
         return self.knowledge_base.titles()
+
+    def versions(self) -> dict[str, str]:
+        """Every story's id and content hash (`Story.content_hash`) in the index answering now, from its manifest:
+        no story is read. A story whose hash differs from one recorded earlier has changed since."""
+        return dict(self.knowledge_base.generation.content_hashes())
+
+    def story_model(self, title: str, *, guess: bool = False) -> Story | None:
+        """A story as indexed (the `Story` model, not its card), by title or id (with `guess`, as `story`); None
+        when there is none."""
+        knowledge_base = self.knowledge_base
+        number = knowledge_base.title_index.find(title, guess=guess)
+        return knowledge_base.generation.stories[number] if number is not None else None
 
     def changed_on_disk(self) -> bool:
         """Whether the story files (names, sizes, modification times) differ from what was last indexed."""

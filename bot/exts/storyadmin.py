@@ -11,7 +11,8 @@ they differ. Before that it checks whether the index folder points at a newer ge
 loaded, as it does when another process sharing the folder (another shard) made a change; then it loads
 that generation, reading only. Changes run one at a time (an asyncio lock), off the event loop; the bot answers from the
 old index until the new one is loaded, then swaps it in with one assignment. Every change is written
-to the audit log (bot/records.py). The work itself is `index.Library`'s.
+to the audit log (bot/records.py) and announced as the `stories_changed` event (the feed listens). The work
+itself is `index.Library`'s.
 """
 
 import asyncio
@@ -97,6 +98,7 @@ class StoryAdmin(commands.Cog):
         """Run one change off the loop (the caller holds the lock; the library swaps the new index in) and
         audit it. Also whether the audit log took it."""
         change: Change = await asyncio.to_thread(operation, *args)
+        self.bot.dispatch("stories_changed", change)  # the story feed (bot/exts/feed.py) announces what changed
         for problem in change.report.problems:
             (log.error if problem.fatal else log.warning)("%s", problem)
         return change, await self.write_audit(self.audit, change, actor, actor_id, how)

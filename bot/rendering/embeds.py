@@ -70,13 +70,13 @@ def story_embed(story: AnswerStory, *, budget: int, footer: str, full_card: bool
 
     sources = story.sources if full_card else []
     if sources:
-        _add_source_fields(embed, [linked_source_line(source) for source in sources], room)
+        add_source_fields(embed, [linked_source_line(source) for source in sources], room)
     return embed
 
 
-def _add_source_fields(embed: discord.Embed, lines: list[str], room: int) -> None:
+def add_source_fields(embed: discord.Embed, lines: list[str], room: int, *, name: str = "Sources") -> None:
     """Sources in as many non-inline fields as they need, for as long as there is room."""
-    name = "Sources"
+    continued = f"{name} (continued)"
     while lines and len(embed.fields) < limits.EMBED_FIELDS:
         value_limit = min(limits.EMBED_FIELD_VALUE, room - len(name))
         if value_limit < 40:
@@ -88,7 +88,7 @@ def _add_source_fields(embed: discord.Embed, lines: list[str], room: int) -> Non
         embed.add_field(name=name, value=value, inline=False)
         room -= len(name) + len(value)
         lines = lines[taken:]
-        name = "Sources (continued)"
+        name = continued
 
 
 def no_answer_embed(question: str, suggestions: Sequence[str]) -> discord.Embed:

@@ -54,3 +54,30 @@ def fit_lines(lines: Iterable[str], limit: int, *, separator: str = "\n") -> str
             return f"{out}{separator}{shorten(line, room)}" if out else shorten(line, room)
         return f"{out}{separator}{ELLIPSIS}" if out and len(out) + len(separator) + 1 <= limit else (out or ELLIPSIS)
     return out
+
+
+def fit_items(items: list[str], limit: int, *, separator: str = "\n") -> str:
+    """Join whole items (each a line or a few) while they fit, then say how many did not: "…and N more".
+
+    For lists whose length matters to the reader (what changed in a story): the count is never lost, however
+    little room there is. An item alone too long for the room is shortened."""
+    if limit <= 0:
+        return ""
+    if len(separator.join(items)) <= limit:
+        return separator.join(items)
+    note = more_note(len(items))
+    room = limit - len(separator) - len(note)  # kept free for the note, at its longest
+    shown: list[str] = []
+    for item in items:
+        joined = separator.join([*shown, item])
+        if len(joined) > room:
+            if not shown and room > len(ELLIPSIS) + 20:
+                shown.append(shorten(item, room))
+            break
+        shown.append(item)
+    rest = more_note(len(items) - len(shown))
+    return separator.join([*shown, rest]) if len(rest) <= limit else shorten(rest, limit)
+
+
+def more_note(count: int) -> str:
+    return f"{ELLIPSIS}and {count} more"

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from discord.utils import escape_markdown
 
-from index import AnswerFact, Source
+from index import AnswerFact, Fact, Source, Story
 
 LINKED_SCHEMES = ("http", "https")
 
@@ -29,10 +29,17 @@ def link_target(url: str | None) -> str | None:
 
 def linked_citation_markers(fact: AnswerFact) -> str:
     """'[1][3]' as the story wrote them, each marker linking to its source when it lists a linkable URL."""
-    targets = {source.number: link_target(source.url) for source in fact.sources}
-    return "".join(
-        f"[[{number}]]({targets[number]})" if targets.get(number) else f"[{number}]" for number in fact.citations
-    )
+    return linked_markers(fact.citations, fact.sources)
+
+
+def linked_story_markers(story: Story, fact: Fact) -> str:
+    """The same for a bullet of a `Story` (its sources are the story's)."""
+    return linked_markers(fact.citations, [s for s in (story.source(n) for n in fact.citations) if s is not None])
+
+
+def linked_markers(citations: list[int], sources: list[Source]) -> str:
+    targets = {source.number: link_target(source.url) for source in sources}
+    return "".join(f"[[{number}]]({targets[number]})" if targets.get(number) else f"[{number}]" for number in citations)
 
 
 def linked_source_line(source: Source) -> str:

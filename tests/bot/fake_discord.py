@@ -29,6 +29,7 @@ API_PREFIX = "/api/v10"
 DISPATCH, HEARTBEAT, IDENTIFY, RESUME, RECONNECT, HELLO, HEARTBEAT_ACK = 0, 1, 2, 6, 7, 10, 11
 MANAGE_MESSAGES = discord.Permissions(manage_messages=True)
 MEMBER_PERMISSIONS = discord.Permissions(send_messages=True)
+EVERYONE_PERMISSIONS = discord.Permissions.text() | discord.Permissions(view_channel=True)  # the @everyone role's, as a new server's
 
 
 def _json(data: Any, status: int = 200) -> web.Response:
@@ -100,6 +101,24 @@ class Fault:
                             headers={"Content-Type": "application/json", **headers})
 
 
+@dataclass
+class ChannelOption:
+    channel: dict
+    permissions: discord.Permissions  # the member's, in that channel
+
+    def resolved(self) -> dict:
+        keys = ("id", "type", "name", "guild_id", "position", "permission_overwrites")
+        return {**{k: self.channel[k] for k in keys}, "permissions": str(self.permissions.value)}
+
+
+def _option(name: str, value) -> dict:
+    """A command option as Discord sends it: 3 string, 4 integer, 5 boolean, 7 channel."""
+    if isinstance(value, ChannelOption):
+        return {"name": name, "type": 7, "value": value.channel["id"]}
+    kind = 5 if isinstance(value, bool) else 4 if isinstance(value, int) else 3
+    return {"name": name, "type": kind, "value": value}
+
+
 class FakeDiscord:
     """The server plus a few snowflakes: one application, one bot user, one guild with one channel."""
 
@@ -108,6 +127,7 @@ class FakeDiscord:
     OWNER_ID = 1100000000000000003
     GUILD_ID = 1100000000000000004
     CHANNEL_ID = 1100000000000000005
+    OTHER_CHANNEL_ID = 1100000000000000006  # a second text channel ("announcements"), e.g. the story feed's
 
     def __init__(self, *, heartbeat_interval: float = 0.2, shard_count: int = 1) -> None:
         self.heartbeat_interval = heartbeat_interval
@@ -271,6 +291,16 @@ class FakeDiscord:
         return {"id": str(self.guild_channels[guild_id]), "type": 0, "guild_id": str(guild_id), "name": "news", "position": 0,
                 "permission_overwrites": []}
 
+    @property
+    def other_channel(self) -> dict:
+        return {"id": str(self.OTHER_CHANNEL_ID), "type": 0, "guild_id": str(self.GUILD_ID), "name": "announcements",
+                "position": 1, "permission_overwrites": []}
+
+    def channel_option(self, channel: dict, permissions: discord.Permissions) -> ChannelOption:
+        """A channel picked for a command option (type 7), resolved as Discord sends it: with `permissions`, those of
+        the member who picked it in that channel."""
+        return ChannelOption(channel, permissions)
+
     def interaction(self, interaction_type: int, data: dict, *, user_id: int | None = None,
                     permissions: discord.Permissions = MEMBER_PERMISSIONS, message: dict | None = None,
                     guild_id: int | None = None) -> dict:
@@ -299,15 +329,19 @@ class FakeDiscord:
             payload["message"] = message
         return payload
 
-    def slash_command(self, name: str, options: dict[str, str] | None = None, **kwargs) -> dict:
-        """An INTERACTION_CREATE for `/name option:value` (type 2 = application command)."""
+    def slash_command(self, name: str, options: dict[str, str | bool | int | ChannelOption] | None = None, **kwargs) -> dict:
+        """An INTERACTION_CREATE for `/name option:value` (type 2 = application command): a string, boolean, integer
+        or `channel_option()`, each sent with its own option type."""
+        options = options or {}
         data = {
             "id": str(self._command_id(name)),
             "name": name,
             "type": 1,
             "guild_id": str(kwargs.get("guild_id") or self.GUILD_ID),
-            "options": [{"name": key, "type": 3, "value": value} for key, value in (options or {}).items()],
+            "options": [_option(key, value) for key, value in options.items()],
         }
+        if channels := {value.channel["id"]: value.resolved() for value in options.values() if isinstance(value, ChannelOption)}:
+            data["resolved"] = {"channels": channels}
         return self.interaction(2, data, **kwargs)
 
     def autocomplete(self, name: str, option: str, typed: str, **kwargs) -> dict:
@@ -443,9 +477,9 @@ class FakeDiscord:
             "large": False,
             "owner_id": str(self.OWNER_ID),
             "joined_at": "2025-01-01T00:00:00+00:00",
-            "roles": [{"id": str(guild_id), "name": "@everyone", "permissions": str(discord.Permissions.text().value),
+            "roles": [{"id": str(guild_id), "name": "@everyone", "permissions": str(EVERYONE_PERMISSIONS.value),
                        "position": 0, "color": 0, "hoist": False, "managed": False, "mentionable": False, "flags": 0}],
-            "channels": [self.channel_of(guild_id)],
+            "channels": [self.channel_of(guild_id)] + ([self.other_channel] if guild_id == self.GUILD_ID else []),
             "members": [{**self.member(self.BOT_USER_ID, discord.Permissions.none()), "user": self.bot_user}],
             "threads": [],
             "emojis": [],

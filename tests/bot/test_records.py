@@ -172,3 +172,64 @@ def test_a_database_that_held_its_salt_gives_it_up_and_keeps_its_hashes(tmp_path
     assert salt.encode() not in stored_bytes(path)
     assert path.with_suffix(".salt").read_text().strip() == salt
     assert (path.stat().st_mode & 0o777) == 0o600
+
+
+# ---------------------------------------------------------------- story versions (the feed's memory)
+
+def versioned_story(bullet: str):
+    from index import Fact, Story
+
+    return Story(title="Kestrel Harbour Seawall", facts=[Fact(index=1, text=bullet, citations=[1])])
+
+
+def test_a_baseline_is_taken_once_and_announces_nothing(tmp_path):
+    from bot.records import StoryVersions
+
+    versions = StoryVersions(Records.beside(tmp_path))
+    first = versioned_story("The repairs cost 6 million crowns.")
+    assert versions.recorded() is None
+    assert versions.record_baseline([first])
+    assert versions.recorded() == {first.id: first.content_hash()}
+    assert not StoryVersions(Records.beside(tmp_path)).record_baseline([versioned_story("Another version.")])  # another process, later
+    assert versions.recorded() == {first.id: first.content_hash()}
+    assert versions.claim(first) is None  # the baseline version is known: not announced
+
+
+def test_each_version_is_claimed_once_with_the_one_before_it(tmp_path):
+    from bot.records import StoryVersions
+
+    versions = StoryVersions(Records.beside(tmp_path))
+    versions.record_baseline([])
+    v1, v2 = versioned_story("The repairs cost 6 million crowns."), versioned_story("The repairs cost 8 million crowns.")
+    claim = versions.claim(v1)
+    assert claim.added and claim.previous is None
+    assert versions.claim(v1) is None
+    claim = StoryVersions(Records.beside(tmp_path)).claim(v2)  # survives a restart: a new Records on the same file
+    assert not claim.added and claim.previous == v1
+    assert versions.previous_version(v2) == v1  # /story changes_only
+    assert versions.previous_version(versioned_story("Not recorded yet.")) == v2  # the last known is the previous
+    versions.mark_removed([v2.id])
+    assert versions.recorded() == {}
+    claim = versions.claim(v2)
+    assert claim.added  # back after a removal: new again
+
+
+def test_two_processes_claiming_one_version_at_once_claim_it_once(tmp_path):
+    from bot.records import StoryVersions
+
+    StoryVersions(Records.beside(tmp_path)).record_baseline([])
+    story = versioned_story("The repairs cost 6 million crowns.")
+    claims, start = [], threading.Barrier(8)
+
+    def claim():
+        versions = StoryVersions(Records.beside(tmp_path))  # its own connection, as another process has
+        versions.recorded()  # opened before the race
+        start.wait()
+        claims.append(versions.claim(story))
+
+    threads = [threading.Thread(target=claim) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len([c for c in claims if c is not None]) == 1 and len(claims) == 8

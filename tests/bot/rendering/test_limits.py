@@ -39,3 +39,22 @@ def test_shortened_text_never_exceeds_its_limit_and_keeps_its_start(text, limit)
     short = shorten(text, limit)
     assert len(short) <= limit
     assert text.startswith(short.removesuffix(ELLIPSIS).rstrip()) or short == ELLIPSIS[:limit]
+
+
+def test_fit_items_keeps_whole_items_and_counts_the_rest():
+    from bot.rendering.limits import fit_items
+
+    items = [f"• bullet {n}" for n in range(100)]
+    assert fit_items(items[:3], 1000) == "• bullet 0\n• bullet 1\n• bullet 2"
+    text = fit_items(items, 120)
+    assert len(text) <= 120
+    lines = text.split("\n")
+    assert lines[:-1] == items[: len(lines) - 1]
+    assert lines[-1] == f"…and {100 - (len(lines) - 1)} more"
+
+
+@given(st.lists(st.text(min_size=1, max_size=300), max_size=50), st.integers(min_value=1, max_value=2000))
+def test_fit_items_never_exceeds_its_limit(items, limit):
+    from bot.rendering.limits import fit_items
+
+    assert len(fit_items(items, limit)) <= limit
