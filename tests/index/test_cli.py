@@ -1,4 +1,4 @@
-"""`python -m index`: what a person at a terminal sees, and the exit codes scripts rely on."""
+"""`python -m index`: what a person at a terminal sees, what scripts read, and the exit codes they rely on."""
 
 import io
 import json
@@ -55,14 +55,16 @@ def test_stats_on_a_missing_index_says_how_to_build(tmp_path, capsys):
     assert "python -m index build" in capsys.readouterr().err
 
 
-def test_ask_prints_the_bullet_with_citations_and_both_narratives(built, capsys):
-    assert main(["ask", "how much will a ferry crossing cost from April?", "--index", str(built)]) == 0
-    out = capsys.readouterr().out
-    assert out.startswith("Saltmarsh Ferry Fares to Double From Spring\nLast updated March 3, 2026\n")
-    flowing = " ".join(out.split())  # the terminal output is wrapped to 100 columns
-    assert "• The Saltmarsh Island ferry will charge 9 crowns per crossing from April 1, up from 4.50 crowns.[1]" in flowing
-    assert "  Pro-operator narrative:" in out and "  Anti-operator narrative:" in out
-    assert "[1] Saltmarsh Herald — Ferry fares to double <https://saltmarsh-herald.example/fares>" in out
+def test_ask_prints_the_answer_as_json_with_or_without_the_old_json_flag(built, capsys):
+    """Text for people is the console chat's (`python -m bot`, tests/bot/test_console.py); the library's command prints data."""
+    question = "how much will a ferry crossing cost from April?"
+    assert main(["ask", question, "--index", str(built)]) == 0
+    plain = capsys.readouterr().out
+    assert main(["ask", question, "--index", str(built), "--json"]) == 0
+    assert capsys.readouterr().out == plain
+    answer = json.loads(plain)
+    assert answer["stories"][0]["title"] == "Saltmarsh Ferry Fares to Double From Spring"
+    assert answer["stories"][0]["facts"][0]["text"] == "The Saltmarsh Island ferry will charge 9 crowns per crossing from April 1, up from 4.50 crowns."
 
 
 def test_ask_json_follows_the_contract(built, capsys):
@@ -87,7 +89,9 @@ def test_ask_dash_reads_one_question_per_line(built, capsys, monkeypatch):
 
 def test_ask_rejects_an_empty_question(built, capsys):
     assert main(["ask", "   ", "--index", str(built)]) == EXIT_INVALID_INPUT
-    assert "Please include a question" in capsys.readouterr().err
+    captured = capsys.readouterr()
+    assert "Please include a question" in captured.err
+    assert "Please include a question" in json.loads(captured.out)["error"]
 
 
 @pytest.mark.slow
