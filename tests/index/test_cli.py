@@ -64,7 +64,8 @@ def test_ask_prints_the_answer_as_json_with_or_without_the_old_json_flag(built, 
     assert capsys.readouterr().out == plain
     answer = json.loads(plain)
     assert answer["stories"][0]["title"] == "Saltmarsh Ferry Fares to Double From Spring"
-    assert answer["stories"][0]["facts"][0]["text"] == "The Saltmarsh Island ferry will charge 9 crowns per crossing from April 1, up from 4.50 crowns."
+    fact = answer["stories"][0]["facts"][0]
+    assert fact["text"] == "The Saltmarsh Island ferry will charge 9 crowns per crossing from April 1, up from 4.50 crowns."
 
 
 def test_ask_json_follows_the_contract(built, capsys):
