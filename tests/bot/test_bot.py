@@ -42,7 +42,7 @@ async def test_commands_are_synced_only_when_the_command_tree_changed(fake_disco
     (tmp_path / "index" / SYNCED_COMMANDS_FILE).write_text("0" * 64)  # as after an older version of the bot
     async with started_bot(knowledge_base, synced_before=True):
         assert syncs() == before + 2
-    async with started_bot(knowledge_base, synced_before=True, STORYBOT_GUILD_ID=str(fake_discord.GUILD_ID + 1)):
+    async with started_bot(knowledge_base, synced_before=True, guild_id=str(fake_discord.GUILD_ID + 1)):
         assert syncs() == before + 3  # another server has never seen them
 
 

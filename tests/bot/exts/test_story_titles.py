@@ -37,7 +37,7 @@ def stories_dir(tmp_path_factory) -> Path:
 async def titles_bot(fake_discord, embedder, stories_dir, tmp_path_factory):
     out = tmp_path_factory.mktemp("title-index")
     index.build([stories_dir], out, embedder=embedder)
-    async with started_bot(index.load(out, embedder=embedder), STORYBOT_STORIES_DIR=str(stories_dir), STORYBOT_POLL_SECONDS="0") as bot:
+    async with started_bot(index.load(out, embedder=embedder), stories_dir=str(stories_dir), poll_seconds="0") as bot:
         yield bot
 
 

@@ -76,7 +76,7 @@ def index_dir(embedder, stories_dir, tmp_path) -> Path:
 @pytest_asyncio.fixture(loop_scope="session")
 async def admin_bot(fake_discord, embedder, stories_dir, index_dir):
     knowledge_base = index.load(index_dir, embedder=embedder)
-    async with started_bot(knowledge_base, STORYBOT_STORIES_DIR=str(stories_dir), STORYBOT_POLL_SECONDS="0.2") as bot:
+    async with started_bot(knowledge_base, stories_dir=str(stories_dir), poll_seconds="0.2") as bot:
         yield bot
     if message_bodies(fake_discord.requests):  # every message so far, answers and refusals alike
         assert_nobody_is_pinged(fake_discord.requests)
