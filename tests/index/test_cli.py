@@ -69,7 +69,7 @@ def test_ask_prints_the_answer_as_json_with_or_without_the_old_json_flag(built, 
 
 
 def test_ask_json_follows_the_contract(built, capsys):
-    assert main(["ask", "how much will a ferry crossing cost from April?", "--index", str(built), "--json"]) == 0
+    assert main(["ask", "how much will a ferry crossing cost from April?", "--index", str(built)]) == 0
     answer = json.loads(capsys.readouterr().out)
     assert set(answer) >= {"question", "answered", "stories", "suggestions"}
     story = answer["stories"][0]
@@ -81,7 +81,7 @@ def test_ask_json_follows_the_contract(built, capsys):
 
 def test_ask_dash_reads_one_question_per_line(built, capsys, monkeypatch):
     monkeypatch.setattr(sys, "stdin", io.StringIO("who pays for free school lunches in Pellwick?\n\n" + "x" * 600 + "\n"))
-    assert main(["ask", "-", "--index", str(built), "--json"]) == EXIT_INVALID_INPUT
+    assert main(["ask", "-", "--index", str(built)]) == EXIT_INVALID_INPUT
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 2
     assert json.loads(lines[0])["stories"][0]["title"] == "Pellwick Schools Switch to Free Lunches"
@@ -99,7 +99,7 @@ def test_ask_rejects_an_empty_question(built, capsys):
 def test_the_real_command_line_in_a_subprocess(built):
     """The module runs as `python -m index` from a fresh process: the way users and scripts call it."""
     result = subprocess.run(
-        [sys.executable, "-m", "index", "ask", "who is the head teacher in Pellwick?", "--index", str(built), "--json"],
+        [sys.executable, "-m", "index", "ask", "who is the head teacher in Pellwick?", "--index", str(built)],
         cwd=ROOT, capture_output=True, text=True, timeout=120,
     )
     assert result.returncode == 0, result.stderr
