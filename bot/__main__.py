@@ -2,8 +2,8 @@
 
 `python -m bot feedback [--index DIR] [--export FILE.csv]` summarises members' votes, or exports them.
 
-This is where process-wide settings are made (logging, discord.py's voice warnings, bm25s's log level):
-importing the bot or the library changes nothing.
+This is where process-wide settings are made (logging, discord.py's voice warnings, and the library's
+`configure_process`: FAISS threads, bm25s's log level): importing the bot or the library changes nothing.
 """
 
 import argparse
@@ -16,6 +16,8 @@ from pathlib import Path
 import discord
 from pydantic import ValidationError
 
+from index import configure_process
+
 from .bot import StoryBot
 from .console import run_console
 from .knowledge import open_library
@@ -27,10 +29,11 @@ EXIT_BAD_SETTINGS = 2
 
 
 def main(argv: list[str] | None = None) -> int:
+    configure_process()
     try:
         settings = BotSettings()
     except ValidationError as error:  # what is wrong, per setting, without a traceback
-        problems = "\n".join(f"  {' '.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in error.errors())
+        problems = "\n".join(f"  {BotSettings.variable(str(e['loc'][0])) if e['loc'] else 'settings'}: {e['msg']}" for e in error.errors())
         print(f"error: the settings (environment or .env) cannot be used:\n{problems}", file=sys.stderr)
         return EXIT_BAD_SETTINGS
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__.splitlines()[0])
@@ -49,7 +52,6 @@ def run(settings: BotSettings) -> None:
     # discord.py's own handler: stderr, coloured on a terminal. Settings are never logged: only
     # `discord_token` is secret, and SecretStr shows it as '**********' should that ever change.
     discord.utils.setup_logging(level=logging.INFO)
-    logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every index build at DEBUG
     # The bot never joins voice; without this discord.py warns at every start about missing voice libraries.
     discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
     library = open_library(settings)

@@ -5,7 +5,9 @@ import unicodedata
 from dataclasses import dataclass
 from typing import TextIO
 
-from index import Library, QuestionError, format_answer, format_catalog, format_story
+from index import Library, QuestionError
+
+from .rendering.terminal import format_answer, format_catalog, format_story
 
 NOT_UTF8 = "(Some of what you typed was not UTF-8 text; those bytes are shown as �.)"
 # Terminal control sequences (CSI, OSC and other ESC sequences, and the 8-bit CSI), removed whole.

@@ -1,7 +1,7 @@
 """The bot's settings: the index's settings plus what it takes to be on Discord.
 
-Subclassing `IndexSettings` keeps one source of truth (env and `.env`) for where the stories and the
-index live, so `python -m index` and `python -m bot` never disagree, and one rule for blanks (unset).
+Subclassing `IndexSettings` keeps one source of truth (env and `.env`, the `STORYBOT_` prefix, blanks
+meaning unset) for where the stories and the index live, so `python -m index` and `python -m bot` never disagree.
 """
 
 from typing import Annotated
@@ -13,22 +13,23 @@ from index import IndexSettings
 
 
 class BotSettings(IndexSettings):
-    # SecretStr so that logging or printing the settings can never reveal the token.
+    # SecretStr so that logging or printing the settings can never reveal the token. Its name is Discord's
+    # usual one, without the prefix.
     discord_token: SecretStr | None = Field(None, validation_alias="DISCORD_TOKEN")
     # Guild commands appear at once; global ones can take up to an hour to reach every server.
-    guild_id: int | None = Field(None, validation_alias="STORYBOT_GUILD_ID")
-    ask_cooldown_rate: PositiveInt = Field(3, validation_alias="STORYBOT_ASK_COOLDOWN_RATE")
-    ask_cooldown_per: PositiveFloat = Field(30.0, validation_alias="STORYBOT_ASK_COOLDOWN_PER")
+    guild_id: int | None = None
+    ask_cooldown_rate: PositiveInt = 3
+    ask_cooldown_per: PositiveFloat = 30.0
     # Threads for model inference; more than the CPU count only makes each question slower.
-    inference_threads: PositiveInt = Field(2, validation_alias="STORYBOT_INFERENCE_THREADS")
+    inference_threads: PositiveInt = 2
     # How often the stories directory is checked for files edited or dropped in by hand; 0 turns it off.
-    poll_seconds: NonNegativeFloat = Field(30.0, validation_alias="STORYBOT_POLL_SECONDS")
+    poll_seconds: NonNegativeFloat = 30.0
     # Where every story added or updated is announced (its card, or what changed); unset means no feed.
-    feed_channel_id: PositiveInt | None = Field(None, validation_alias="STORYBOT_FEED_CHANNEL_ID")
+    feed_channel_id: PositiveInt | None = None
     # Sharding: how many shards the bot has in all, and which of them this process runs ("0,1" or "0-3");
     # no count means one shard, no ids mean every shard of the count in this process.
-    shard_count: PositiveInt | None = Field(None, validation_alias="STORYBOT_SHARD_COUNT")
-    shard_ids: Annotated[list[int] | None, NoDecode] = Field(None, validation_alias="STORYBOT_SHARD_IDS")
+    shard_count: PositiveInt | None = None
+    shard_ids: Annotated[list[int] | None, NoDecode] = None
 
     @field_validator("shard_ids", mode="before")
     @classmethod

@@ -2,22 +2,21 @@
 
 import argparse
 import json
-import logging
 import sys
 from pathlib import Path
 
 from .builder import build
 from .errors import IndexFormatError, QuestionError, StoryFileError
+from .process import configure_process
 from .settings import IndexSettings
 from .store import read_manifest
-from .terminal import format_answer
 
 EXIT_INVALID_INPUT = 1
 EXIT_UNUSABLE_INDEX = 2
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every index build at DEBUG
+    configure_process()
     settings = IndexSettings()
     parser = argparse.ArgumentParser(prog="python -m index", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -30,10 +29,13 @@ def main(argv: list[str] | None = None) -> int:
     stats_cmd = commands.add_parser("stats", help="what an index holds")
     stats_cmd.add_argument("--index", type=Path, default=settings.index_dir)
 
-    ask_cmd = commands.add_parser("ask", help="answer a question ('-' reads one question per line from stdin)")
+    ask_cmd = commands.add_parser(
+        "ask", help="answer a question as JSON, the index.Answer contract ('-' reads one question per line from stdin)",
+        description="Prints one JSON answer per question. To read answers as text, chat with `python -m bot`.",
+    )
     ask_cmd.add_argument("question")
     ask_cmd.add_argument("--index", type=Path, default=settings.index_dir)
-    ask_cmd.add_argument("--json", action="store_true", help="print the answer contract as JSON")
+    ask_cmd.add_argument("--json", action="store_true", help=argparse.SUPPRESS)  # JSON is all it prints; kept for scripts
 
     eval_cmd = commands.add_parser("evaluate", help="answer quality on the labelled set, in three corpora, split by story")
     eval_cmd.add_argument("--eval", type=Path, default=Path("tests/eval"), help="labelled set (default: tests/eval)")
@@ -106,13 +108,12 @@ def run_ask(args, settings: IndexSettings) -> int:
         try:
             answer = kb.ask(question)
         except QuestionError as exc:
-            if args.json:
-                print(json.dumps({"question": question.strip()[:80], "error": str(exc)}), flush=True)
-            else:
-                print(f"error: {exc}", file=sys.stderr)
+            # A line in place of the answer keeps a script's answers in step with its questions.
+            print(json.dumps({"question": question.strip()[:80], "error": str(exc)}), flush=True)
+            print(f"error: {exc}", file=sys.stderr)
             status = EXIT_INVALID_INPUT
             continue
-        print(answer.model_dump_json() if args.json else format_answer(answer), flush=True)
+        print(answer.model_dump_json(), flush=True)
     return status
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from .embedder import Embedder, TorchEmbedder, embedder_for
+from .process import configure_process
 from .settings import DEFAULT_MODEL
 
 SIZES = (10_000, 100_000, 1_000_000)
@@ -134,6 +135,7 @@ def serve_and_measure(index_dir: Path, questions: list[str], naive: bool, encode
 def _worker(argv: list[str]) -> None:
     """Runs in the measured process: memory is what loading the index adds once the encoder is up."""
     index_dir, mode, encoder_dir = Path(argv[0]), argv[1], Path(argv[2])
+    configure_process()  # as `python -m bot` does, for both paths
     import faiss
 
     import index

@@ -55,14 +55,11 @@ class TorchEmbedder(Embedder):
     """sentence-transformers on torch: loads any model, and is what the ONNX export is made from."""
 
     def __init__(self, model: str = DEFAULT_MODEL):
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for a hub at run time
-        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         from sentence_transformers import SentenceTransformer  # heavy import: only when torch is needed
-        from transformers.utils import logging as transformers_logging
 
-        transformers_logging.disable_progress_bar()  # a weight-loading bar on every start is noise
         self.name = model
-        self.model = SentenceTransformer(resolve_model(model), device="cpu")
+        # local_files_only: never reach for a hub at run time; a model that is not on disk is an error.
+        self.model = SentenceTransformer(resolve_model(model), device="cpu", local_files_only=True)
         self.dimension = int(self.model.get_embedding_dimension())
         # The tokenizer is not safe to share between threads; queries arrive from a thread pool.
         self._lock = threading.Lock()

@@ -20,7 +20,6 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import faiss
 import numpy as np
 
 from .answer import Answer, AnswerStory, answer_fact, clean_question
@@ -262,6 +261,4 @@ def load(
     """Load the current index at `out`; the embedder must be the model it was built with."""
     name = embedder.name if embedder else (model or DEFAULT_MODEL)
     generation = read_generation(out, model=name)
-    # One question is answered at a time per thread; FAISS's OpenMP threads only fight the other askers.
-    faiss.omp_set_num_threads(1)
     return KnowledgeBase(generation, embedder or embedder_for(name, out, encoder_dir), judgement)

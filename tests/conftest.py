@@ -4,11 +4,14 @@ import os
 
 import pytest
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
+from index.embedder import ENCODER_DIR, Embedder, embedder_for
+from index.process import configure_process
+from index.settings import DEFAULT_MODEL
 
-from index import Embedder  # noqa: E402
-from index.embedder import ENCODER_DIR, embedder_for  # noqa: E402
-from index.settings import DEFAULT_MODEL  # noqa: E402
+
+def pytest_configure(config):
+    """What `python -m index` and `python -m bot` set for their process, set once for the test session's."""
+    configure_process()
 
 
 @pytest.fixture(scope="session", autouse=True)

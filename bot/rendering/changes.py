@@ -7,9 +7,10 @@ and counts. A long list of changes ends with "…and N more" rather than failing
 import discord
 from discord.utils import escape_markdown
 
-from index import StoryChanges, format_updated
+from index import StoryChanges
 
 from . import limits
+from .dates import format_updated
 from .embeds import add_source_fields
 from .story_text import linked_source_line, linked_story_markers
 

@@ -9,10 +9,11 @@ from collections.abc import Sequence
 import discord
 from discord.utils import escape_markdown
 
-from index import Answer, AnswerStory, format_updated
+from index import Answer, AnswerStory
 
 from ..records import FeedbackSummary
 from . import limits
+from .dates import format_updated
 from .story_text import linked_citation_markers, linked_source_line
 
 STORY_COLOUR = discord.Colour.blurple()

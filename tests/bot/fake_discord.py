@@ -16,6 +16,7 @@ import asyncio
 import itertools
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -80,14 +81,20 @@ class GatewaySession:
 
 @dataclass
 class Fault:
-    """Answer the next `times` requests matching `method` and `pattern` with `status` instead of serving them."""
+    """Answer the next `times` requests (None: every one) matching `method`, `pattern` and `only` with `status`
+    instead of serving them."""
 
     method: str
     pattern: str  # a regular expression over the path, as in `RecordedRequest.match`
     status: int
-    times: int = 1
+    times: int | None = 1
     retry_after: float = 0.0  # for 429: seconds, in the body (what discord.py reads) and the Retry-After header
+    only: Callable[[RecordedRequest], bool] | None = None  # e.g. only the requests carrying an answer's embeds
     hits: list[RecordedRequest] = field(default_factory=list)
+
+    def applies_to(self, request: RecordedRequest) -> bool:
+        return ((self.times is None or len(self.hits) < self.times) and request.match(self.method, self.pattern)
+                and (self.only is None or self.only(request)))
 
     def response(self) -> web.Response:
         if self.status == 429:
@@ -229,9 +236,12 @@ class FakeDiscord:
 
         return await asyncio.wait_for(check(), timeout)
 
-    def fail(self, method: str, pattern: str, status: int, *, times: int = 1, retry_after: float = 0.0) -> Fault:
-        """Fault injection: the next `times` matching requests get `status` (500, 429 with `retry_after`, ...)."""
-        fault = Fault(method, pattern, status, times, retry_after)
+    def fail(
+        self, method: str, pattern: str, status: int, *, times: int | None = 1, retry_after: float = 0.0,
+        only: Callable[[RecordedRequest], bool] | None = None,
+    ) -> Fault:
+        """Fault injection: the next `times` matching requests (None: all) get `status` (500, 429 with `retry_after`, ...)."""
+        fault = Fault(method, pattern, status, times, retry_after, only)
         self.faults.append(fault)
         return fault
 
@@ -505,7 +515,7 @@ class FakeDiscord:
         self.requests.append(recorded)
         try:
             for fault in self.faults:
-                if len(fault.hits) < fault.times and recorded.match(fault.method, fault.pattern):
+                if fault.applies_to(recorded):
                     fault.hits.append(recorded)
                     return fault.response()
             return await self._answer(recorded)

@@ -22,9 +22,10 @@ def copy_index(source: Path, destination: Path) -> Path:
 
 
 def bot_settings(**values) -> BotSettings:
-    """A test bot's settings: the values given here win over the environment, and no .env file is read."""
-    values = {"DISCORD_TOKEN": "fake-token", "STORYBOT_GUILD_ID": str(FakeDiscord.GUILD_ID),
-              "STORYBOT_ASK_COOLDOWN_RATE": str(COOLDOWN_RATE), "STORYBOT_ASK_COOLDOWN_PER": "600", **values}
+    """A test bot's settings by field name (the token by its variable's name): the values given here win over the
+    environment, and no .env file is read."""
+    values = {"DISCORD_TOKEN": "fake-token", "guild_id": FakeDiscord.GUILD_ID,
+              "ask_cooldown_rate": COOLDOWN_RATE, "ask_cooldown_per": 600, **values}
     return BotSettings(_env_file=None, **values)
 
 

@@ -82,7 +82,7 @@ def break_records(index_dir, how: str):
 async def test_the_bot_starts_and_answers_with_a_broken_records_database(fake_discord, embedder, index_dir, ask_and_vote, caplog, how):
     break_records(index_dir, how)
     caplog.set_level(logging.INFO)
-    async with started_bot(index.load(index_dir, embedder=embedder), STORYBOT_POLL_SECONDS="0", STORYBOT_STORIES_DIR=str(STORIES_DIR)) as bot:
+    async with started_bot(index.load(index_dir, embedder=embedder), poll_seconds="0", stories_dir=str(STORIES_DIR)) as bot:
         for _ in range(2):
             body, _, vote = await ask_and_vote(bot)
             assert body["embeds"][0]["title"] == "Lowmoor to Close Four Branch Libraries"
@@ -103,7 +103,7 @@ async def test_a_locked_records_database_never_delays_an_answer(fake_discord, em
     holder = sqlite3.connect(index_dir / RECORDS_FILE, isolation_level=None)
     holder.execute("BEGIN EXCLUSIVE")  # another process holds the write lock (and, in WAL mode, blocks no reader)
     try:
-        async with started_bot(index.load(index_dir, embedder=embedder), STORYBOT_POLL_SECONDS="0") as bot:
+        async with started_bot(index.load(index_dir, embedder=embedder), poll_seconds="0") as bot:
             for _ in range(3):
                 body, took, vote = await ask_and_vote(bot)
                 assert body["embeds"][0]["title"] == "Lowmoor to Close Four Branch Libraries"
@@ -117,12 +117,12 @@ async def test_a_read_only_records_database_and_index_directory_still_start_and_
     Records.beside(index_dir).audit("reindex", actor="test")
     from bot.knowledge import open_library
 
-    settings = bot_settings(STORYBOT_STORIES_DIR=str(STORIES_DIR), STORYBOT_INDEX_DIR=str(index_dir), STORYBOT_POLL_SECONDS="0")
+    settings = bot_settings(stories_dir=str(STORIES_DIR), index_dir=str(index_dir), poll_seconds="0")
     files = sorted(p for p in index_dir.rglob("*") if p.is_file())
     before = {p: p.stat().st_mtime_ns for p in files}
     with immutable(*files, *sorted((p for p in index_dir.rglob("*") if p.is_dir()), reverse=True), index_dir):
         library = await asyncio.to_thread(open_library, settings)  # an up-to-date index: nothing written
-        async with started_bot(library.knowledge_base, STORYBOT_POLL_SECONDS="0") as bot:
+        async with started_bot(library.knowledge_base, poll_seconds="0") as bot:
             body, _, vote = await ask_and_vote(bot)
             assert body["embeds"][0]["title"] == "Lowmoor to Close Four Branch Libraries"
             assert "unavailable" in vote["content"]

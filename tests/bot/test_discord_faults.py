@@ -1,12 +1,10 @@
 """Discord misbehaving: HTTP 500 and 429 on the bot's requests, a dropped or recycled gateway connection,
-and events the bot has never heard of. The real bot logs, retries where discord.py should, reconnects,
-and keeps answering.
+and events the bot has never heard of. The real bot logs, lets discord.py retry, reconnects, and keeps answering.
 
-discord.py (discord/webhook/async_.py for interaction responses and follow-ups, discord/http.py for
-channel messages) makes five attempts at a request answered 500, sleeping 1, 3, 5, 7 and 9 s between
-them, and retries a 429 after its `retry_after` when the `Via` header shows it came from Discord. The
-`quick_retries` fixture keeps that sequence but divides those sleeps by five, so a request that fails five
-times gives up in 5 s instead of 25.
+What is checked is the bot's side: the answer arrives, or the failure is logged and the member told, and other
+members are answered meanwhile. How often and how long discord.py waits between retries is discord.py's business
+and is never asserted; the `quick_retries` fixture only shortens its sleeps (by five) so that a request discord.py
+gives up on fails in seconds, not half a minute.
 """
 
 import asyncio
@@ -16,7 +14,7 @@ import re
 import discord
 import pytest
 
-from tests.bot.fake_discord import RECONNECT, FakeDiscord
+from tests.bot.fake_discord import RECONNECT, FakeDiscord, RecordedRequest
 from tests.bot.message_checks import assert_message_within_limits
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -51,6 +49,14 @@ def followup_path(event: dict) -> str:
     return rf"/webhooks/{APP}/{re.escape(event['token'])}"
 
 
+def carries_embeds(request: RecordedRequest) -> bool:
+    return bool(request.json and request.json.get("embeds"))
+
+
+def replies_to(request: RecordedRequest, message: dict) -> bool:
+    return str(((request.json or {}).get("message_reference") or {}).get("message_id")) == message["id"]
+
+
 def faulted(fake: FakeDiscord, request) -> bool:
     """Whether the fake answered this request with an injected fault (so nothing was delivered)."""
     return any(request is hit for fault in fake.faults for hit in fault.hits)
@@ -78,9 +84,7 @@ async def test_a_followup_answered_500_is_retried_until_delivered(fake_discord, 
 
     body = await answered(fake_discord, event)
 
-    attempts = fake_discord.followups(event["token"])
-    assert len(fault.hits) == 2 and len(attempts) == 3
-    assert attempts[1].at - attempts[0].at >= 0.2 and attempts[2].at - attempts[1].at >= 0.6  # 1 s, 3 s, scaled
+    assert len(fault.hits) == 2
     assert body["embeds"][0]["title"] == RENT_CAP_TITLE
 
 
@@ -88,35 +92,31 @@ async def test_a_followup_that_keeps_failing_is_logged_and_the_next_question_is_
     fake_discord, running_bot, quick_retries, caplog
 ):
     event = fake_discord.slash_command("ask", {"question": QUESTION})
-    fault = fake_discord.fail("POST", followup_path(event), 500, times=5)
+    fault = fake_discord.fail("POST", followup_path(event), 500, times=None, only=carries_embeds)  # the answer never gets through
     await fake_discord.dispatch("INTERACTION_CREATE", event)
     await fake_discord.wait_for(lambda: fault.hits)
 
-    # While discord.py is still retrying that follow-up, another member is answered.
+    # While that follow-up is failing, another member is answered.
     await assert_still_answering(fake_discord)
-    assert len(fault.hits) < 5
 
-    # After five 500s discord.py gives up; the bot logs it and tells the member privately.
+    # Once discord.py gives up, the bot logs it and tells the member privately.
     note = await fake_discord.wait_for(
         lambda: [r for r in fake_discord.followups(event["token"]) if r.json and r.json.get("flags", 0) & EPHEMERAL], timeout=30
     )
-    assert len(fault.hits) == 5
     assert "something went wrong" in note[0].json["content"]
     assert "command /ask failed" in caplog.text and "DiscordServerError" in caplog.text
     await assert_still_answering(fake_discord)
 
 
-async def test_a_rate_limited_followup_waits_retry_after_and_is_delivered(fake_discord, running_bot, caplog):
+async def test_a_rate_limited_followup_is_delivered(fake_discord, running_bot):
     event = fake_discord.slash_command("ask", {"question": QUESTION})
     fault = fake_discord.fail("POST", followup_path(event), 429, retry_after=0.5)
     await fake_discord.dispatch("INTERACTION_CREATE", event)
 
-    await answered(fake_discord, event)
+    body = await answered(fake_discord, event)
 
-    attempts = fake_discord.followups(event["token"])
-    assert len(fault.hits) == 1 and len(attempts) == 2
-    assert attempts[1].at - attempts[0].at >= 0.5
-    assert "rate limited" in caplog.text
+    assert len(fault.hits) == 1
+    assert body["embeds"][0]["title"] == RENT_CAP_TITLE
 
 
 async def test_a_rate_limited_acknowledgement_is_retried_and_still_in_time(fake_discord, running_bot):
@@ -138,8 +138,7 @@ async def test_a_reply_to_a_mention_answered_500_is_retried_and_delivered(fake_d
     await fake_discord.dispatch("MESSAGE_CREATE", message)
 
     replies = await fake_discord.wait_for(
-        lambda: [r for r in fake_discord.find("POST", channel_messages)
-                 if str((r.json.get("message_reference") or {}).get("message_id")) == message["id"] and not faulted(fake_discord, r)]
+        lambda: [r for r in fake_discord.find("POST", channel_messages) if replies_to(r, message) and not faulted(fake_discord, r)]
     )
     assert len(fault.hits) == 1
     assert replies[0].json["embeds"][0]["title"] == RENT_CAP_TITLE
@@ -149,11 +148,11 @@ async def test_a_reply_to_a_mention_that_keeps_failing_is_logged_and_the_bot_kee
     fake_discord, running_bot, quick_retries, caplog
 ):
     channel_messages = rf"/channels/{FakeDiscord.CHANNEL_ID}/messages"
-    fault = fake_discord.fail("POST", channel_messages, 500, times=5)
     message = fake_discord.message_create(f"<@{FakeDiscord.BOT_USER_ID}> {QUESTION}", author_id=fake_discord.snowflake())
+    fault = fake_discord.fail("POST", channel_messages, 500, times=None, only=lambda request: replies_to(request, message))
     await fake_discord.dispatch("MESSAGE_CREATE", message)
-    await fake_discord.wait_for(lambda: len(fault.hits) == 5, timeout=30)
-    await fake_discord.wait_for(lambda: "DiscordServerError" in caplog.text, timeout=10)
+    await fake_discord.wait_for(lambda: "DiscordServerError" in caplog.text, timeout=30)
+    assert fault.hits
     assert "on_message" in caplog.text  # discord.py's listener error log names the event
     await assert_still_answering(fake_discord)
 

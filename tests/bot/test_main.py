@@ -40,3 +40,10 @@ def test_shard_settings_that_cannot_work_stop_python_m_bot_before_anything_is_bu
     assert result.returncode == 2
     assert "STORYBOT_SHARD_IDS [2] outside 0..1 (STORYBOT_SHARD_COUNT=2)" in result.stderr
     assert "Traceback" not in result.stderr and not (tmp_path / "index").exists()
+
+
+def test_a_setting_of_the_wrong_kind_is_named_by_its_variable(tmp_path):
+    env = {**os.environ, "STORYBOT_INDEX_DIR": str(tmp_path / "index"), "STORYBOT_POLL_SECONDS": "often"}
+    result = subprocess.run([sys.executable, "-m", "bot"], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
+    assert result.returncode == 2
+    assert "  STORYBOT_POLL_SECONDS: Input should be a valid number" in result.stderr

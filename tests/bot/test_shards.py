@@ -65,7 +65,7 @@ def identified_shards(fake: FakeDiscord) -> set[tuple[int, int]]:
 
 async def test_two_shards_in_one_process_both_connect_and_each_answers_its_guilds(fake_discord, knowledge_base):
     guilds = {shard: fake_discord.add_guild(shard=shard, shard_count=2) for shard in (0, 1)}
-    async with started_bot(knowledge_base, STORYBOT_SHARD_COUNT="2", STORYBOT_GUILD_ID="") as bot:
+    async with started_bot(knowledge_base, shard_count=2, guild_id=None) as bot:
         assert identified_shards(fake_discord) >= {(0, 2), (1, 2)}
         assert sorted(bot.shards) == [0, 1] and bot.shard_count == 2
         for shard, guild_id in guilds.items():

@@ -1,4 +1,4 @@
-"""`python -m index`: what a person at a terminal sees, and the exit codes scripts rely on."""
+"""`python -m index`: what a person at a terminal sees, what scripts read, and the exit codes they rely on."""
 
 import io
 import json
@@ -55,18 +55,21 @@ def test_stats_on_a_missing_index_says_how_to_build(tmp_path, capsys):
     assert "python -m index build" in capsys.readouterr().err
 
 
-def test_ask_prints_the_bullet_with_citations_and_both_narratives(built, capsys):
-    assert main(["ask", "how much will a ferry crossing cost from April?", "--index", str(built)]) == 0
-    out = capsys.readouterr().out
-    assert out.startswith("Saltmarsh Ferry Fares to Double From Spring\nLast updated March 3, 2026\n")
-    flowing = " ".join(out.split())  # the terminal output is wrapped to 100 columns
-    assert "• The Saltmarsh Island ferry will charge 9 crowns per crossing from April 1, up from 4.50 crowns.[1]" in flowing
-    assert "  Pro-operator narrative:" in out and "  Anti-operator narrative:" in out
-    assert "[1] Saltmarsh Herald — Ferry fares to double <https://saltmarsh-herald.example/fares>" in out
+def test_ask_prints_the_answer_as_json_with_or_without_the_old_json_flag(built, capsys):
+    """Text for people is the console chat's (`python -m bot`, tests/bot/test_console.py); the library's command prints data."""
+    question = "how much will a ferry crossing cost from April?"
+    assert main(["ask", question, "--index", str(built)]) == 0
+    plain = capsys.readouterr().out
+    assert main(["ask", question, "--index", str(built), "--json"]) == 0
+    assert capsys.readouterr().out == plain
+    answer = json.loads(plain)
+    assert answer["stories"][0]["title"] == "Saltmarsh Ferry Fares to Double From Spring"
+    fact = answer["stories"][0]["facts"][0]
+    assert fact["text"] == "The Saltmarsh Island ferry will charge 9 crowns per crossing from April 1, up from 4.50 crowns."
 
 
 def test_ask_json_follows_the_contract(built, capsys):
-    assert main(["ask", "how much will a ferry crossing cost from April?", "--index", str(built), "--json"]) == 0
+    assert main(["ask", "how much will a ferry crossing cost from April?", "--index", str(built)]) == 0
     answer = json.loads(capsys.readouterr().out)
     assert set(answer) >= {"question", "answered", "stories", "suggestions"}
     story = answer["stories"][0]
@@ -78,7 +81,7 @@ def test_ask_json_follows_the_contract(built, capsys):
 
 def test_ask_dash_reads_one_question_per_line(built, capsys, monkeypatch):
     monkeypatch.setattr(sys, "stdin", io.StringIO("who pays for free school lunches in Pellwick?\n\n" + "x" * 600 + "\n"))
-    assert main(["ask", "-", "--index", str(built), "--json"]) == EXIT_INVALID_INPUT
+    assert main(["ask", "-", "--index", str(built)]) == EXIT_INVALID_INPUT
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 2
     assert json.loads(lines[0])["stories"][0]["title"] == "Pellwick Schools Switch to Free Lunches"
@@ -87,14 +90,16 @@ def test_ask_dash_reads_one_question_per_line(built, capsys, monkeypatch):
 
 def test_ask_rejects_an_empty_question(built, capsys):
     assert main(["ask", "   ", "--index", str(built)]) == EXIT_INVALID_INPUT
-    assert "Please include a question" in capsys.readouterr().err
+    captured = capsys.readouterr()
+    assert "Please include a question" in captured.err
+    assert "Please include a question" in json.loads(captured.out)["error"]
 
 
 @pytest.mark.slow
 def test_the_real_command_line_in_a_subprocess(built):
     """The module runs as `python -m index` from a fresh process: the way users and scripts call it."""
     result = subprocess.run(
-        [sys.executable, "-m", "index", "ask", "who is the head teacher in Pellwick?", "--index", str(built), "--json"],
+        [sys.executable, "-m", "index", "ask", "who is the head teacher in Pellwick?", "--index", str(built)],
         cwd=ROOT, capture_output=True, text=True, timeout=120,
     )
     assert result.returncode == 0, result.stderr

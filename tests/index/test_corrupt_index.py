@@ -136,7 +136,7 @@ def test_the_bot_start_up_repairs_a_damaged_index_by_itself(good, tmp_path, embe
 
     stories, out, answers = damaged_copy(good, tmp_path)
     (current_path(out) / "manifest.json").write_text("[]")
-    settings = BotSettings(_env_file=None, STORYBOT_STORIES_DIR=str(stories), STORYBOT_INDEX_DIR=str(out))
+    settings = BotSettings(_env_file=None, stories_dir=str(stories), index_dir=str(out))
     library = open_library(settings)
     assert [shape(library.ask(q)) for q in QUESTIONS] == [shape(a) for a in answers]
 

@@ -56,7 +56,7 @@ def index_dir(embedder, stories_dir, tmp_path) -> Path:
 
 def feed_bot(embedder, stories_dir, index_dir, **settings):
     """A bot on this test's index, announcing to the feed channel unless told otherwise (the watcher off)."""
-    settings = {"STORYBOT_STORIES_DIR": str(stories_dir), "STORYBOT_POLL_SECONDS": "0", "STORYBOT_FEED_CHANNEL_ID": str(FEED), **settings}
+    settings = {"stories_dir": stories_dir, "poll_seconds": 0, "feed_channel_id": FEED, **settings}
     return started_bot(index.load(index_dir, embedder=embedder), **{k: v for k, v in settings.items() if v is not None})
 
 
@@ -190,7 +190,7 @@ async def test_a_removed_story_is_not_announced_and_one_added_again_is_new(fake_
 
 async def test_a_hand_edit_picked_up_by_the_watcher_is_announced(fake_discord, embedder, stories_dir, index_dir):
     start = fake_discord.loop_time()
-    async with feed_bot(embedder, stories_dir, index_dir, STORYBOT_POLL_SECONDS="0.2") as bot:
+    async with feed_bot(embedder, stories_dir, index_dir, poll_seconds=0.2) as bot:
         await settled(bot)
         (stories_dir / "harbour.txt").write_text(HARBOUR)
         [post] = await fake_discord.wait_for(lambda: feed_posts(fake_discord, start), timeout=30)
@@ -199,7 +199,7 @@ async def test_a_hand_edit_picked_up_by_the_watcher_is_announced(fake_discord, e
 
 async def test_with_no_feed_channel_nothing_is_posted_but_versions_are_recorded(fake_discord, embedder, stories_dir, index_dir):
     start = fake_discord.loop_time()
-    async with feed_bot(embedder, stories_dir, index_dir, STORYBOT_FEED_CHANNEL_ID=None) as bot:
+    async with feed_bot(embedder, stories_dir, index_dir, feed_channel_id=None) as bot:
         assert bot.settings.feed_channel_id is None
         await settled(bot)
         await add(fake_discord, "harbour.txt", HARBOUR)

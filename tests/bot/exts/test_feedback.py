@@ -36,7 +36,7 @@ def index_dir(embedder, tmp_path):
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def feedback_bot(fake_discord, embedder, index_dir):
-    async with started_bot(index.load(index_dir, embedder=embedder), STORYBOT_POLL_SECONDS="0") as bot:
+    async with started_bot(index.load(index_dir, embedder=embedder), poll_seconds="0") as bot:
         yield bot
 
 
@@ -169,7 +169,7 @@ async def test_votes_survive_a_restart_of_the_bot(fake_discord, feedback_bot, em
     await click(fake_discord, buttons["up"], message, MEMBER)
     await feedback_bot.close()  # the module's bot is gone: nothing of it is left in memory to receive a click
 
-    async with started_bot(index.load(index_dir, embedder=embedder), STORYBOT_POLL_SECONDS="0") as restarted:
+    async with started_bot(index.load(index_dir, embedder=embedder), poll_seconds="0") as restarted:
         assert restarted is not feedback_bot
         reply = await click(fake_discord, buttons["down"], message, MEMBER)
         assert reply["data"]["content"] == "Thanks — recorded 👎"
@@ -182,7 +182,7 @@ async def test_votes_survive_a_restart_of_the_bot(fake_discord, feedback_bot, em
 
 async def test_votes_survive_a_restart_of_the_bot_process(fake_discord, embedder, index_dir, tmp_path):
     """`python -m bot` in a real process of its own takes a click on a message an earlier bot sent."""
-    async with started_bot(index.load(index_dir, embedder=embedder), STORYBOT_POLL_SECONDS="0"):
+    async with started_bot(index.load(index_dir, embedder=embedder), poll_seconds="0"):
         sent = await ask(fake_discord, "How big is the telescope at Tidewell Observatory?")
     up, message = vote_buttons(sent.json)["up"], fake_discord.sent_message(sent)
     answer_id = VOTE_ID.fullmatch(up)[1]

@@ -37,7 +37,7 @@ def stories_dir(tmp_path_factory) -> Path:
 async def titles_bot(fake_discord, embedder, stories_dir, tmp_path_factory):
     out = tmp_path_factory.mktemp("title-index")
     index.build([stories_dir], out, embedder=embedder)
-    async with started_bot(index.load(out, embedder=embedder), STORYBOT_STORIES_DIR=str(stories_dir), STORYBOT_POLL_SECONDS="0") as bot:
+    async with started_bot(index.load(out, embedder=embedder), stories_dir=str(stories_dir), poll_seconds="0") as bot:
         yield bot
 
 
@@ -52,7 +52,8 @@ async def story_card(fake: FakeDiscord, title: str) -> dict:
 
 
 async def test_a_story_with_a_5000_character_title_opens_from_its_autocomplete_choice(fake_discord, titles_bot):
-    choices = (await reply(fake_discord, fake_discord.autocomplete("story", "title", "tidewell harbour word1", permissions=MANAGE_MESSAGES)))["choices"]
+    typed = fake_discord.autocomplete("story", "title", "tidewell harbour word1", permissions=MANAGE_MESSAGES)
+    choices = (await reply(fake_discord, typed))["choices"]
     [choice] = [c for c in choices if c["name"].startswith("Tidewell Harbour word0")]
     assert len(choice["name"]) <= 100 and len(choice["value"]) <= 100
     body = await story_card(fake_discord, choice["value"])

@@ -1,24 +1,14 @@
-"""Answers as plain text for a terminal: `python -m index ask` and the bot's console chat print this."""
+"""Answers and story cards as plain text for a terminal: what the console chat (`python -m bot` without a
+token) prints. The Discord embeds beside it show the same pieces as Markdown."""
 
 import textwrap
 from collections.abc import Sequence
-from datetime import date
 
-from .answer import Answer, AnswerFact, AnswerStory
-from .models import Source
+from index import Answer, AnswerFact, AnswerStory, Source
+
+from .dates import format_updated
 
 WIDTH = 100
-
-
-def format_updated(updated: str | None) -> str:
-    """'2023-05-29' -> 'May 29, 2023', the way the stories themselves write it."""
-    if not updated:
-        return "date not given"
-    try:
-        day = date.fromisoformat(updated)
-    except ValueError:
-        return updated
-    return f"{day:%B} {day.day}, {day.year}"
 
 
 def citation_markers(fact: AnswerFact) -> str:
