@@ -80,8 +80,10 @@ class Candidate:
     probability: float  # that the answer shown would be right
     about_the_sides: bool
 
-    def answers(self, judgement: Judgement) -> bool:
-        return self.probability >= judgement.answer_threshold
+    def answers(self, judgement: Judgement, *, in_context: bool = False) -> bool:
+        """Whether this answer is good enough to give: asked of the whole index, or (`in_context`) of the story
+        of a conversation alone, where the question was already narrowed by the member's reply."""
+        return self.probability >= (judgement.context_threshold if in_context else judgement.answer_threshold)
 
 
 @dataclass
@@ -132,14 +134,14 @@ class KnowledgeBase:
     def ask(self, question: str, *, about: str | None = None) -> Answer:
         """Answer `question`; `about` (a story's id or title, as shown) is the story of the conversation, as when a
         member replies to an answer: a follow-up ("who disagrees?") is answered from that story first, as if
-        it were the only one indexed, and from the whole index when that story does not answer it."""
+        it were the only one indexed, and from the whole index when that story does not answer it (or another
+        story answers it more surely: "and the rent cap?")."""
         context = self.title_index.find(about, guess=True) if about else None  # a shown title may be shortened
-        if context is not None:
-            # In a conversation a question about the sides ("and the other side?") means that story's sides.
-            followup = self.retrieve(question, story=context)
-            if followup.best is not None and (followup.best.about_the_sides or followup.best.answers(self.judgement)):
-                return Answer(question=followup.question, answered=True, stories=[self._answer_story(followup.best)])
         retrieval = self.retrieve(question)
+        if context is not None:
+            followup = self.retrieve(question, story=context).best
+            if followup is not None and keeps_to_the_conversation(followup, retrieval.best, self.judgement):
+                return Answer(question=retrieval.question, answered=True, stories=[self._answer_story(followup)])
         shown: dict[int, Candidate] = {}
         if retrieval.best and retrieval.best.answers(self.judgement):
             shown[retrieval.best.story] = retrieval.best
@@ -227,6 +229,17 @@ class KnowledgeBase:
             if score >= top - self.judgement.extra_bullet_margin
         ]
         return AnswerStory.from_story(story, answer_facts, score=round(candidate.score, 4))
+
+
+def keeps_to_the_conversation(in_story: Candidate, everywhere: Candidate | None, judgement: Judgement) -> bool:
+    """Whether a follow-up is answered from its conversation's story (`in_story`, asked of that story alone) rather
+    than asked of the whole index (whose best answer is `everywhere`). A question about the sides ("and the other
+    side?") means the conversation's story; otherwise its answer must clear the context threshold, and no other
+    story may answer the question on its own more surely."""
+    if in_story.about_the_sides:
+        return True
+    elsewhere = everywhere is not None and everywhere.story != in_story.story and everywhere.answers(judgement)
+    return in_story.answers(judgement, in_context=True) and not (elsewhere and everywhere.probability > in_story.probability)
 
 
 def bullet_features(

@@ -14,7 +14,10 @@ writes index/judgement.json (what the product loads). It fits, in order:
    every question asked of the whole training corpus, of it plus generated distractors, and of single
    stories alone (its own story, and one other story that cannot answer it);
 4. its threshold, on the evaluation's *dev* stories (never its test stories): the probability cut that
-   maximises right answers minus WRONG_COSTS times wrong ones.
+   maximises right answers minus WRONG_COSTS times wrong ones;
+5. the same for a follow-up asked of its conversation's story alone, on the dev stories' follow-ups: the cut
+   that maximises the same count for the whole conversation step (a follow-up refused in its story is
+   asked of the whole index, as `KnowledgeBase.ask` does).
 """
 
 import dataclasses
@@ -31,7 +34,7 @@ from .embedder import Embedder
 from .evaluation.data import LabelledQuestion, read_labelled_set
 from .evaluation.distractors import write_distractors
 from .judgement import ANSWER_FEATURES, BULLET_FEATURES, WEIGHTS_FILE, Judgement, Linear
-from .retrieval import Candidate, KnowledgeBase, load
+from .retrieval import Candidate, KnowledgeBase, keeps_to_the_conversation, load
 
 SEED = 1127
 DISTRACTOR_SEED = 4242  # not the evaluation's distractor seed
@@ -41,6 +44,7 @@ DISTRACTORS = 1000
 WRONG_COSTS = 1.0
 # Before training: today's hand-set weights rank bullets, nothing is about the sides, everything is answered.
 SIDES_THRESHOLD = 0.5  # the sides classifier's even odds (fixed, not fitted)
+CUTS = np.round(np.arange(0.05, 0.96, 0.01), 2)  # the probability cuts the thresholds are chosen from
 
 
 def provisional(dimension: int) -> Judgement:
@@ -49,7 +53,7 @@ def provisional(dimension: int) -> Judgement:
     always = Linear(np.zeros(len(ANSWER_FEATURES), np.float32), 10.0)
     rank = np.zeros(len(BULLET_FEATURES), np.float32)
     rank[[BULLET_FEATURES.index("question_cosine"), BULLET_FEATURES.index("focus_cosine")]] = 0.5
-    return Judgement(Linear(rank, 0.0), Linear(np.zeros(dimension, np.float32), -10.0), always, always, 0.5, SIDES_THRESHOLD, 0.25)
+    return Judgement(Linear(rank, 0.0), Linear(np.zeros(dimension, np.float32), -10.0), always, always, 0.5, 0.5, SIDES_THRESHOLD, 0.25)
 
 
 def shown_right(candidate: Candidate, question: LabelledQuestion, kb: KnowledgeBase) -> bool:
@@ -122,20 +126,23 @@ def train(training_dir: Path, eval_dir: Path, seeds_dir: Path, embedder: Embedde
     answer = _standardised_fit(model(), StandardScaler(), features[~branch], correct[~branch])
     answer_sides = _standardised_fit(model(), StandardScaler(), features[branch], correct[branch])
     judgement = dataclasses.replace(judgement, answer=answer, answer_sides=answer_sides)
-    threshold = _dev_threshold(eval_dir, seeds_dir, judgement, embedder, log)
+    threshold, context_threshold = _dev_thresholds(eval_dir, seeds_dir, judgement, embedder, log)
     weights = {
         "bullet_rank": {"features": BULLET_FEATURES, "coefficients": ranker.coefficients.tolist(), "intercept": ranker.intercept},
         "sides": {"features": "the question's embedding", "coefficients": sides.coef_[0].tolist(), "intercept": float(sides.intercept_[0])},
         "answer": {"features": ANSWER_FEATURES, "coefficients": answer.coefficients.tolist(), "intercept": answer.intercept},
         "answer_sides": {"features": ANSWER_FEATURES, "coefficients": answer_sides.coefficients.tolist(), "intercept": answer_sides.intercept},
-        "answer_threshold": threshold, "sides_threshold": SIDES_THRESHOLD, "extra_bullet_margin": extra_margin,
+        "answer_threshold": threshold, "context_threshold": context_threshold, "sides_threshold": SIDES_THRESHOLD,
+        "extra_bullet_margin": extra_margin,
         "trained_on": f"{training_dir}: {len(labelled.splits)} stories, {len(questions)} questions; {len(correct)} answer rows "
                       f"(whole corpus, +{DISTRACTORS} distractors, single stories); seed {SEED}",
-        "threshold_chosen_on": f"{eval_dir} dev stories only: right answers - {WRONG_COSTS:g} x wrong answers, highest",
+        "threshold_chosen_on": f"{eval_dir} dev stories only (questions; follow-ups for the context threshold): "
+                               f"right answers - {WRONG_COSTS:g} x wrong answers, highest",
         "model": embedder.name,
     }
     out.write_text(json.dumps(weights, indent=1) + "\n", encoding="utf-8")
     log(f"wrote {out} ({out.stat().st_size:,} bytes) in {time.perf_counter() - started:.0f} s: answer threshold {threshold:.2f}, "
+        f"context threshold {context_threshold:.2f}, "
         f"extra bullet margin {extra_margin:.2f}")
     return weights
 
@@ -163,20 +170,46 @@ def _gap_to_right_bullet(scores: np.ndarray, right: np.ndarray) -> float:
     return float(scores.max() - scores[right].max()) if right.any() else -1.0
 
 
-def _dev_threshold(eval_dir: Path, seeds_dir: Path, judgement: Judgement, embedder: Embedder, log) -> float:
-    """The answer threshold that does best on the evaluation's *dev* stories: each right answer counts 1,
-    each wrong one -WRONG_COSTS, a refusal 0. No test story's question is read."""
+def _dev_thresholds(eval_dir: Path, seeds_dir: Path, judgement: Judgement, embedder: Embedder, log) -> tuple[float, float]:
+    """The answer threshold, then the context threshold, that do best on the evaluation's *dev* stories: each right
+    answer counts 1, each wrong one -WRONG_COSTS, a refusal 0. No test story's question is read."""
     labelled = read_labelled_set(eval_dir, seeds_dir)  # with the seeds, so the seed is a test story as in every report
     dev = [q for q in labelled.questions if q.kind != "two_story" and labelled.split_of(q) == "dev"]
     with tempfile.TemporaryDirectory() as scratch:
         build([eval_dir / "stories"], Path(scratch), embedder=embedder)
         kb = load(Path(scratch), embedder=embedder, judgement=judgement)
         rows = [(c.probability, shown_right(c, q, kb)) for q in dev if (c := kb.retrieve(q.text).best) is not None]
-    probability, right = np.array([p for p, _ in rows]), np.array([r for _, r in rows])
-    cuts = np.round(np.arange(0.05, 0.96, 0.01), 2)
-    gains = [(right & (probability >= cut)).sum() - WRONG_COSTS * (~right & (probability >= cut)).sum() for cut in cuts]
-    chosen = float(cuts[int(np.argmax(gains))])
-    answered = probability >= chosen
-    log(f"threshold {chosen:.2f} on {len(dev)} dev questions: answers {answered.mean():.2f}, wrong when answered "
-        f"{1 - right[answered].mean():.3f}, right answers refused {(right & ~answered).sum() / max(right.sum(), 1):.3f}")
-    return chosen
+        probability, right = np.array([p for p, _ in rows]), np.array([r for _, r in rows])
+        gains = [(right & (probability >= cut)).sum() - WRONG_COSTS * (~right & (probability >= cut)).sum() for cut in CUTS]
+        threshold = float(CUTS[int(np.argmax(gains))])
+        answered = probability >= threshold
+        log(f"threshold {threshold:.2f} on {len(dev)} dev questions: answers {answered.mean():.2f}, wrong when answered "
+            f"{1 - right[answered].mean():.3f}, right answers refused {(right & ~answered).sum() / max(right.sum(), 1):.3f}")
+
+        # A follow-up: answered from its conversation's story when that clears the cut (retrieval.keeps_to_the_conversation),
+        # else asked of everything.
+        kb.judgement = judgement = dataclasses.replace(judgement, answer_threshold=threshold)
+        steps = []
+        for pair in labelled.followups:
+            if labelled.split_of(pair.followup) != "dev" or not (first := kb.ask(pair.first)).answered:
+                continue
+            in_story = kb.retrieve(pair.followup.text, story=kb.title_index.find(first.stories[0].id)).best
+            everywhere = kb.retrieve(pair.followup.text).best
+            answered_everywhere = everywhere is not None and everywhere.answers(judgement)
+            steps.append((in_story, everywhere, shown_right(in_story, pair.followup, kb),
+                          answered_everywhere and shown_right(everywhere, pair.followup, kb), answered_everywhere))
+    gains = []
+    for cut in CUTS:
+        at_cut = dataclasses.replace(judgement, context_threshold=float(cut))
+        gain = 0.0
+        for in_story, everywhere, right, right_everywhere, answered_everywhere in steps:
+            if keeps_to_the_conversation(in_story, everywhere, at_cut):
+                gain += 1 if right else -WRONG_COSTS
+            elif answered_everywhere:
+                gain += 1 if right_everywhere else -WRONG_COSTS
+        gains.append(gain)
+    context_threshold = float(CUTS[int(np.argmax(gains))])
+    kept = np.mean([keeps_to_the_conversation(s[0], s[1], dataclasses.replace(judgement, context_threshold=context_threshold)) for s in steps])
+    log(f"context threshold {context_threshold:.2f} on {len(steps)} dev follow-ups: answered from their story {kept:.2f}, "
+        f"right answers minus wrong {max(gains):.0f}")
+    return threshold, context_threshold

@@ -144,3 +144,9 @@ def test_a_follow_up_the_story_does_not_answer_is_asked_of_the_whole_index(eval_
     about_the_seed = eval_kb.ask(question, about=eval_kb.story(SEED_TITLE).id)
     assert about_the_seed == eval_kb.ask(question)
     assert about_the_seed.stories[0].title == "Eastmere Council Approves Two-Year Rent Cap"
+
+
+def test_a_follow_up_off_the_topic_of_the_conversation_is_still_refused(eval_kb):
+    """The looser cut for a question asked of the conversation's story alone still turns away what it cannot answer."""
+    for question in ("what is the capital of peru?", "who won the world cup in 2018?"):
+        assert not eval_kb.ask(question, about=eval_kb.story(SEED_TITLE).id).answered, question

@@ -20,6 +20,7 @@ def test_the_weights_ship_small_and_load(embedder):
     assert judgement.answer.coefficients.shape == judgement.answer_sides.coefficients.shape == (len(ANSWER_FEATURES),)
     assert judgement.sides.coefficients.shape == (embedder.dimension,)
     assert 0 < judgement.answer_threshold < 1
+    assert 0 < judgement.context_threshold < 1
 
 
 def test_damaged_weights_name_the_file_and_the_fix(tmp_path):
