@@ -7,6 +7,7 @@ tests beside these; here a command's callback is called directly with a spec'd i
 
 import itertools
 import uuid
+from datetime import date
 from unittest import mock
 
 import discord
@@ -15,19 +16,19 @@ from bot.bot import StoryBot
 from bot.records import Records
 from bot.settings import BotSettings
 from bot.utils.cooldowns import question_cooldowns
-from index import Answer, AnswerFact, AnswerNarrative, AnswerStory, Library, Source
+from index import Answer, AnswerStory, Fact, Library, Narrative, Source, Story
 
 BOT_ID, MEMBER_ID = 900, 42
 _ids = itertools.count(10_000)
 
 GAZETTE = Source(number=1, outlet="Eastmere Gazette", headline="Council approves rent cap", url="https://gazette.example/cap")
-RENT_CAP = AnswerStory(
-    id="eastmere", title="Eastmere Council Approves Two-Year Rent Cap", updated="2025-04-03",
-    facts=[AnswerFact(index=1, text="The council capped rent rises at 3%.", citations=[1], sources=[GAZETTE])],
-    narratives=[AnswerNarrative(label="Narrative A", text="Rents outpaced wages."),
-                AnswerNarrative(label="Narrative B", text="Caps shrink supply.")],
+RENT_CAP_STORY = Story(
+    id="eastmere", title="Eastmere Council Approves Two-Year Rent Cap", updated=date(2025, 4, 3),
+    facts=[Fact(index=1, text="The council capped rent rises at 3%.", citations=[1])],
+    narratives=[Narrative(label="Narrative A", text="Rents outpaced wages."), Narrative(label="Narrative B", text="Caps shrink supply.")],
     sources=[GAZETTE],
 )
+RENT_CAP = AnswerStory.from_story(RENT_CAP_STORY)  # its card
 RENT_CAP_ANSWER = Answer(question="what rent cap?", answered=True, stories=[RENT_CAP])
 
 

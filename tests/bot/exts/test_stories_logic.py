@@ -6,7 +6,7 @@ import pytest
 from bot.exts.stories import STORIES_PER_PAGE, Stories
 from bot.utils.messages import NO_MENTIONS
 from bot.utils.pagination import CatalogPages
-from tests.bot.spec_fakes import MEMBER_ID, RENT_CAP, fake_bot, fake_interaction, private_text
+from tests.bot.spec_fakes import MEMBER_ID, RENT_CAP, RENT_CAP_STORY, fake_bot, fake_interaction, private_text
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -22,17 +22,17 @@ def cog(bot):
 
 
 async def test_story_posts_the_card_publicly_guessing_at_a_typo(cog, bot):
-    bot.library.story.return_value = RENT_CAP
+    bot.library.story_model.return_value = RENT_CAP_STORY
     interaction = fake_interaction()
     await cog.story.callback(cog, interaction, "eastmere rent cpa")
-    bot.library.story.assert_called_once_with("eastmere rent cpa", guess=True)
+    bot.library.story_model.assert_called_once_with("eastmere rent cpa", guess=True)
     sent = interaction.response.send_message.await_args.kwargs
     assert sent["embeds"][0].title == RENT_CAP.title and sent["allowed_mentions"] is NO_MENTIONS
     assert not sent.get("ephemeral")
 
 
 async def test_story_unknown_title_is_refused_privately_escaped_and_shortened(cog, bot):
-    bot.library.story.return_value = None
+    bot.library.story_model.return_value = None
     interaction = fake_interaction()
     await cog.story.callback(cog, interaction, "**The Moon** " + "x" * 400)
     text = private_text(interaction)
