@@ -178,8 +178,8 @@ def _carry_over(out: Path, previous: Generation | None, folder: StoryFolder) -> 
     if not known:
         return [], None
     try:
-        terms = TermCounts.load(previous.path, previous.lexical.vocab_dict)
-    except (OSError, ValueError, KeyError):
+        terms = TermCounts.load(previous.path, previous.lexical.vocab_dict, len(previous.items))
+    except Exception:  # noqa: BLE001 (damaged in any way: every file is parsed, as in a first build)
         return [], None
     shelf, now = previous.stories, folder.stats
     carried = []

@@ -110,7 +110,8 @@ def read_corpus(paths: list[Path], carried: list[ShelvedStory] = ()) -> Corpus:
         if len(same_title) == 1 and (shadowed := by_id.get(title_key(same_title[0].title))):
             # Lookups take a title or an id (autocomplete sends ids): this title would find the other story.
             story = same_title[0]
-            corpus.problems.append(Problem(Path(story.source_file), 1, f"title {story.title!r} is the id of {shadowed[0].title!r}; choose another title"))
+            message = f"title {story.title!r} is the id of {shadowed[0].title!r}; choose another title"
+            corpus.problems.append(Problem(Path(story.source_file), 1, message))
             continue
         if len(same_title) == 1:
             (corpus.carried if isinstance(same_title[0], ShelvedStory) else corpus.stories).append(same_title[0])

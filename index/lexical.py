@@ -83,9 +83,21 @@ class TermCounts:
         np.savez(directory / self.FILE, rows=self.rows, terms=self.terms, counts=self.counts)
 
     @classmethod
-    def load(cls, directory: Path, vocab: dict[str, int]) -> "TermCounts":
+    def load(cls, directory: Path, vocab: dict[str, int], items: int) -> "TermCounts":
+        """The counts saved in `directory` for `items` rows over `vocab`; ValueError if they do not fit them."""
         with np.load(directory / cls.FILE) as saved:
-            return cls(saved["rows"], saved["terms"], saved["counts"], vocab)
+            counts = cls(saved["rows"], saved["terms"], saved["counts"], vocab)
+        if not (len(counts.rows) == len(counts.terms) == len(counts.counts)) or (
+                len(counts.rows) and (counts.rows.max() >= items or counts.terms.max() >= len(vocab) or counts.rows.min() < 0)):
+            raise ValueError(f"{directory / cls.FILE} does not fit its generation")
+        return counts
+
+    @classmethod
+    def check(cls, directory: Path) -> None:
+        """Reads the archive's directory only (a cut or emptied file has none); raises ValueError or OSError."""
+        with np.load(directory / cls.FILE) as saved:
+            if set(saved.files) != {"rows", "terms", "counts"}:
+                raise ValueError(f"{directory / cls.FILE} lacks its arrays")
 
 
 def build_lexical(counts: TermCounts, items: int) -> bm25s.BM25:

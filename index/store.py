@@ -176,6 +176,7 @@ def read_generation(root: Path, *, model: str | None = None) -> Generation:
         vectors = np.load(path / "vectors.npy", mmap_mode="r")
         dense = tune(faiss.read_index(str(path / "dense.faiss")))
         lexical = bm25s.BM25.load(str(path / "lexical"), mmap=True, show_progress=False)
+        TermCounts.check(path)  # only builds read it, but a damaged one is found now, with the rest
     except Exception as exc:  # any damage at all means the same thing to the user: rebuild
         raise unusable(root, f"is damaged ({exc})") from exc
     if not (len(items) == len(vectors) == dense.ntotal) or len(stories) != manifest["counts"]["stories"]:
