@@ -121,8 +121,7 @@ def build(
 
         same_files = old_shelf and dict(zip(old_shelf.ids, old_shelf.source_files, strict=True)) == {s.id: s.source_file for s in stories}
         if same_files and old_hashes == hashes:
-            if not corpus.errors:
-                record_stats(out, folder)
+            record_stats(out, folder, clean=not corpus.errors)
             _count(report, previous.manifest["counts"])
             report.changed = False
             report.seconds = time.perf_counter() - started
@@ -162,8 +161,7 @@ def build(
             dense = updated_dense(previous.dense, dropped, parsed_vectors, parsed_items["id"])
         write_generation(out, model=model, stories=stories, hashes=hashes, items=items, vectors=vectors, terms=terms, dense=dense)
         _count(report, _counts(items, len(stories)))
-        if not corpus.errors:
-            record_stats(out, folder)
+        record_stats(out, folder, clean=not corpus.errors)
     report.seconds = time.perf_counter() - started
     return report
 

@@ -206,11 +206,11 @@ def unchanged_counts(root: Path, signature: str, model: str) -> dict | None:
 
 
 def recorded_signature(root: Path) -> str | None:
-    """The story files' signature recorded by the last clean build of the current generation, or None."""
+    """The story files' signature as the last build of the current generation found them, or None."""
     try:
         with open(root / STATS, encoding="utf-8") as record:
             recorded = json.loads(record.readline())
-        return recorded["signature"] if recorded["generation"] == current_path(root).name else None
+        return recorded["files_signature"] if recorded["generation"] == current_path(root).name else None
     except (OSError, ValueError, KeyError, TypeError, IndexFormatError):
         return None
 
@@ -222,20 +222,24 @@ def recorded_file_stats(root: Path, generation: Path) -> dict[str, list[int]] | 
         with open(root / STATS, encoding="utf-8") as record:
             recorded = json.loads(record.readline())
             files = json.loads(record.readline())
-        if recorded["generation"] != generation.name or stats_signature(files) != recorded["signature"]:
+        if recorded["generation"] != generation.name or stats_signature(files) != recorded["files_signature"]:
             return None
         return files
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
 
 
-def record_stats(root: Path, folder: StoryFolder) -> None:
+def record_stats(root: Path, folder: StoryFolder, *, clean: bool) -> None:
     """Beside the generations, not in one: a touched but unchanged file must not cost a new generation.
-    Line 1 is what the no-op check reads; line 2, the per-file stats, is read only by a build with work to do."""
+
+    Line 1 is what the no-op check reads; line 2, the per-file stats, is read only by a build with work to do.
+    After a build that skipped invalid files (not `clean`) line 1 matches no folder, so the next build reads
+    the invalid files again and reports them; line 2 still spares it every file whose story the index holds."""
     path = current_path(root)
     manifest = read_manifest(root, path)
     record = {"generation": path.name, "model": manifest["model"], "counts": manifest["counts"],
-              "generation_files": _generation_file_stats(path), "signature": folder.signature}
+              "generation_files": _generation_file_stats(path), "signature": folder.signature if clean else "",
+              "files_signature": folder.signature}
     write_atomically(root / STATS, (json.dumps(record) + "\n" + json.dumps(folder.stats) + "\n").encode("utf-8"))
 
 
