@@ -96,11 +96,11 @@ def build(
     folder = scan_story_files(paths)
     # Nothing touched since the last clean build: no parsing, no loading, and no lock either, since nothing
     # will be written (so an up-to-date index on a read-only disk loads).
-    if counts := unchanged_counts(out, folder.signature, model):
-        return _unchanged(out, counts, folder, started)
+    if unchanged := unchanged_counts(out, folder.signature, model):
+        return _unchanged(out, *unchanged, folder, started, skip_invalid)
     with build_lock(out):
-        if counts := unchanged_counts(out, folder.signature, model):  # another build finished meanwhile
-            return _unchanged(out, counts, folder, started)
+        if unchanged := unchanged_counts(out, folder.signature, model):  # another build finished meanwhile
+            return _unchanged(out, *unchanged, folder, started, skip_invalid)
         previous = _current_generation(out, model)
         carried, terms = _carry_over(out, previous, folder)
         carried_files = {story.source_file for story in carried}
@@ -121,7 +121,7 @@ def build(
 
         same_files = old_shelf and dict(zip(old_shelf.ids, old_shelf.source_files, strict=True)) == {s.id: s.source_file for s in stories}
         if same_files and old_hashes == hashes:
-            record_stats(out, folder, clean=not corpus.errors)
+            record_stats(out, folder, corpus.problems)
             _count(report, previous.manifest["counts"])
             report.changed = False
             report.seconds = time.perf_counter() - started
@@ -161,7 +161,7 @@ def build(
             dense = updated_dense(previous.dense, dropped, parsed_vectors, parsed_items["id"])
         write_generation(out, model=model, stories=stories, hashes=hashes, items=items, vectors=vectors, terms=terms, dense=dense)
         _count(report, _counts(items, len(stories)))
-        record_stats(out, folder, clean=not corpus.errors)
+        record_stats(out, folder, corpus.problems)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -232,9 +232,12 @@ def _current_generation(out: Path, model: str) -> Generation | None:
         return None
 
 
-def _unchanged(out: Path, counts: dict, folder: StoryFolder, started: float) -> BuildReport:
-    return BuildReport(out, stories=counts["stories"], facts=counts["facts"], narratives=counts["narratives"],
-                       changed=False, seconds=time.perf_counter() - started, signature=folder.signature)
+def _unchanged(out: Path, counts: dict, problems: list[Problem], folder: StoryFolder, started: float, skip_invalid: bool) -> BuildReport:
+    """Nothing changed: the recorded counts, and the invalid files the last build left out (read from its record)."""
+    if problems and not skip_invalid:
+        raise StoryFileError(problems)
+    return BuildReport(out, stories=counts["stories"], facts=counts["facts"], narratives=counts["narratives"], changed=False,
+                       seconds=time.perf_counter() - started, problems=problems, signature=folder.signature)
 
 
 def _counts(items: np.ndarray, stories: int) -> dict:

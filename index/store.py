@@ -27,7 +27,7 @@ import numpy as np
 
 from .corpus import StoryFolder, stats_signature
 from .dense import build_dense, describe, tune
-from .errors import IndexFormatError
+from .errors import IndexFormatError, Problem
 from .files import fsync_dir, write_atomically
 from .lexical import TermCounts, build_lexical
 from .models import Story
@@ -184,8 +184,9 @@ def read_generation(root: Path, *, model: str | None = None) -> Generation:
     return Generation(path, manifest, stories, items, vectors, dense, lexical)
 
 
-def unchanged_counts(root: Path, signature: str, model: str) -> dict | None:
-    """The current generation's counts when nothing changed since the last clean build, else None.
+def unchanged_counts(root: Path, signature: str, model: str) -> tuple[dict, list[Problem]] | None:
+    """The current generation's counts, and the fatal problems of the files it left out, when nothing changed
+    since the last build; else None.
 
     Nothing changed means: the story files' signature (`corpus.StoryFolder`) is the one recorded then, CURRENT
     names the same generation, built with `model`, and every file of that generation has the size and time it
@@ -200,7 +201,7 @@ def unchanged_counts(root: Path, signature: str, model: str) -> dict | None:
             return None
         if _generation_file_stats(path) != recorded["generation_files"]:
             return None
-        return recorded["counts"]
+        return recorded["counts"], [Problem(Path(name), int(line), str(message)) for name, line, message in recorded["problems"]]
     except (OSError, ValueError, KeyError, TypeError, IndexFormatError):
         return None
 
@@ -210,36 +211,36 @@ def recorded_signature(root: Path) -> str | None:
     try:
         with open(root / STATS, encoding="utf-8") as record:
             recorded = json.loads(record.readline())
-        return recorded["files_signature"] if recorded["generation"] == current_path(root).name else None
+        return recorded["signature"] if recorded["generation"] == current_path(root).name else None
     except (OSError, ValueError, KeyError, TypeError, IndexFormatError):
         return None
 
 
 def recorded_file_stats(root: Path, generation: Path) -> dict[str, list[int]] | None:
-    """Each story file's [size, time] as the last clean build of `generation` found it (what an incremental
-    build compares to find the files it must parse), or None if no clean build of it was recorded."""
+    """Each story file's [size, time] as the last build of `generation` found it (what an incremental build
+    compares to find the files it must parse), or None if no build of it was recorded."""
     try:
         with open(root / STATS, encoding="utf-8") as record:
             recorded = json.loads(record.readline())
             files = json.loads(record.readline())
-        if recorded["generation"] != generation.name or stats_signature(files) != recorded["files_signature"]:
+        if recorded["generation"] != generation.name or stats_signature(files) != recorded["signature"]:
             return None
         return files
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
 
 
-def record_stats(root: Path, folder: StoryFolder, *, clean: bool) -> None:
+def record_stats(root: Path, folder: StoryFolder, problems: list[Problem]) -> None:
     """Beside the generations, not in one: a touched but unchanged file must not cost a new generation.
 
-    Line 1 is what the no-op check reads; line 2, the per-file stats, is read only by a build with work to do.
-    After a build that skipped invalid files (not `clean`) line 1 matches no folder, so the next build reads
-    the invalid files again and reports them; line 2 still spares it every file whose story the index holds."""
+    Line 1 is what the no-op check reads, with the fatal problems of the files the build left out (reported
+    again by every build, the no-op one included, without reading them); line 2, the per-file stats, is read
+    only by a build with work to do."""
     path = current_path(root)
     manifest = read_manifest(root, path)
     record = {"generation": path.name, "model": manifest["model"], "counts": manifest["counts"],
-              "generation_files": _generation_file_stats(path), "signature": folder.signature if clean else "",
-              "files_signature": folder.signature}
+              "generation_files": _generation_file_stats(path), "signature": folder.signature,
+              "problems": [[str(p.path), p.line, p.message] for p in problems if p.fatal]}
     write_atomically(root / STATS, (json.dumps(record) + "\n" + json.dumps(folder.stats) + "\n").encode("utf-8"))
 
 

@@ -316,3 +316,17 @@ def recording_opens(into: list[str]):
         yield
     finally:
         _recorder = None
+
+
+def test_an_unchanged_folder_with_an_invalid_file_is_not_read_again_and_the_file_is_still_reported(stories, tmp_path, embedder, parsed_files):
+    """So an up-to-date index holding all but a broken file also starts from a read-only disk (no lock, no write)."""
+    out = tmp_path / "idx"
+    bad = write_story(stories, "zz_bad.txt", "- no title [1]\n")
+    first = index.build([stories], out, embedder=embedder, skip_invalid=True)
+    parsed_files.clear()
+    report = index.build([stories], out, embedder=embedder, skip_invalid=True)
+    assert parsed_files == [] and report.changed is False and report.stories == first.stories == 4
+    assert [str(p) for p in report.problems] == [f"{bad}:1: no title: the file has no line before its first bullet"]
+    with pytest.raises(index.StoryFileError, match="zz_bad.txt:1: no title"):
+        index.build([stories], out, embedder=embedder)
+    assert parsed_files == []
