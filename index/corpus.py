@@ -3,10 +3,12 @@
 Checking together is what catches problems no single file shows, such as two files with one title.
 """
 
+import functools
 import hashlib
 import os
 from collections import defaultdict
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 
 from .errors import HasProblems, Problem
@@ -28,42 +30,59 @@ class Corpus(HasProblems):
 class StoryFolder:
     """The story files under some paths as one scan found them: what a build reads, records and compares.
 
-    `names` are the files to parse, sorted, as the paths spell them (a named file that is missing is kept, so
-    the parser reports it); `stats` maps each file found to its absolute name's [size, modification time];
-    `signature` is a digest of those stats, so "nothing was touched" is one string comparison.
+    `signature` is a digest of every file's absolute name, size and modification time, so "nothing was
+    touched" is one string comparison; the rest is made only when a build has work to do.
     """
 
-    names: list[str]
-    stats: dict[str, list[int]]
     signature: str
-    absolute: dict[str, str]  # each file found, by its name in `names`: the name its stats are under
+    found: list[tuple[str, str, int, int]]  # (absolute name, name as given, size, time), by absolute name
+    missing: list[str]  # files named in the paths that do not exist
+
+    @functools.cached_property
+    def names(self) -> list[str]:
+        """The files to parse, sorted, as the paths spell them (a missing one too, so the parser reports it)."""
+        return sorted([given for _, given, _, _ in self.found] + self.missing)
+
+    @functools.cached_property
+    def stats(self) -> dict[str, list[int]]:
+        """Each file's [size, modification time] by its absolute name."""
+        return {absolute: [size, mtime] for absolute, _, size, mtime in self.found}
+
+    @functools.cached_property
+    def absolute(self) -> dict[str, str]:
+        """Each file found, by its name in `names`: the name its stats are under."""
+        return {given: absolute for absolute, given, _, _ in self.found}
 
 
 def scan_story_files(paths: list[Path]) -> StoryFolder:
     """One pass over the folders: each entry's type comes from the directory listing and each story file is
     stat'ed once (no file is opened). At 100,000 files this is the whole cost of an unchanged build."""
-    found: dict[str, tuple[str, list[int]]] = {}
+    found: list[tuple[str, str, int, int]] = []
+    missing: list[str] = []
     for path in paths:
         given = str(path)
         if os.path.isdir(given):
-            absolute = os.path.abspath(given)
-            for name, info in _story_files_in(given):
-                found[name] = (absolute + name[len(given):], [info.st_size, info.st_mtime_ns])
-        else:
-            try:
-                info = os.stat(given)
-            except OSError:
-                found.setdefault(given, ("", []))  # reported as unreadable by the parser, with its name
-                continue
-            found[given] = (os.path.abspath(given), [info.st_size, info.st_mtime_ns])
-    names = sorted(found)
-    stats = {found[name][0]: found[name][1] for name in names if found[name][1]}
-    return StoryFolder(names, stats, stats_signature(stats), {name: found[name][0] for name in names if found[name][1]})
+            _story_files_in(given, os.path.abspath(given), found)
+            continue
+        try:
+            info = os.stat(given)
+        except OSError:
+            missing.append(given)  # reported as unreadable by the parser, with its name
+            continue
+        found.append((os.path.abspath(given), given, info.st_size, info.st_mtime_ns))
+    if len(paths) > 1:  # paths that overlap name some files twice
+        found = list({entry[0]: entry for entry in found}.values())
+    found.sort(key=itemgetter(0))
+    return StoryFolder(_signature(found), found, missing)
 
 
 def stats_signature(stats: dict[str, list[int]]) -> str:
-    """A digest of story files' names, sizes and times ("\\0" cannot occur in a file name)."""
-    listing = "".join(f"{name}\0{size}\0{mtime}\0" for name, (size, mtime) in sorted(stats.items()))
+    """The signature of recorded stats (absolute name -> [size, time]), as `scan_story_files` makes it."""
+    return _signature(sorted((name, "", size, mtime) for name, (size, mtime) in stats.items()))
+
+
+def _signature(found: list[tuple[str, str, int, int]]) -> str:
+    listing = "".join([f"{name}\0{size}\0{mtime}\0" for name, _, size, mtime in found])  # "\0" is in no file name
     return hashlib.blake2b(listing.encode("utf-8", "surrogateescape"), digest_size=16).hexdigest()
 
 
@@ -77,21 +96,23 @@ def story_files(paths: list[Path]) -> list[Path]:
     return [Path(name) for name in scan_story_files(paths).names]
 
 
-def _story_files_in(folder: str) -> list[tuple[str, os.stat_result]]:
-    files, folders = [], [folder]
+def _story_files_in(folder: str, absolute: str, found: list[tuple[str, str, int, int]]) -> None:
+    folders = [(folder, absolute)]
     while folders:
-        with os.scandir(folders.pop()) as entries:
+        here, here_absolute = folders.pop()
+        with os.scandir(here) as entries:
             for entry in entries:
-                if entry.name.startswith("."):
+                name = entry.name
+                if name.startswith("."):
                     continue
                 if entry.is_dir(follow_symlinks=False):  # as rglob: a linked folder is not descended (no loops)
-                    folders.append(entry.path)
-                elif entry.is_file() and os.path.splitext(entry.name)[1].lower() in STORY_SUFFIXES:
+                    folders.append((entry.path, f"{here_absolute}/{name}"))
+                elif name.lower().endswith(STORY_SUFFIXES) and entry.is_file():
                     try:
-                        files.append((entry.path, entry.stat()))
+                        info = entry.stat()
                     except OSError:
                         continue  # removed since it was listed
-    return files
+                    found.append((f"{here_absolute}/{name}", entry.path, info.st_size, info.st_mtime_ns))
 
 
 def read_corpus(paths: list[Path], carried: list[ShelvedStory] = ()) -> Corpus:
