@@ -128,7 +128,8 @@ def read_corpus(paths: list[Path], carried: list[ShelvedStory] = ()) -> Corpus:
         if result.story is not None:
             by_id[result.story.id].append(result.story)
     for same_title in by_id.values():
-        if len(same_title) == 1 and (shadowed := by_id.get(title_key(same_title[0].title))):
+        key = same_title[0].key if isinstance(same_title[0], ShelvedStory) else title_key(same_title[0].title)
+        if len(same_title) == 1 and (shadowed := by_id.get(key)):
             # Lookups take a title or an id (autocomplete sends ids): this title would find the other story.
             story = same_title[0]
             message = f"title {story.title!r} is the id of {shadowed[0].title!r}; choose another title"
