@@ -196,9 +196,12 @@ class Records:
                 db.execute("PRAGMA synchronous=NORMAL")  # with WAL: durable across crashes of the process
                 with db:
                     yield db
+                wrote = db.total_changes > 0
         except (sqlite3.Error, OSError) as exc:
             self._unavailable(exc)
-        if self._failing:
+        # Only a write proves the database works again: on a full disk reads still succeed, and taking one for a
+        # recovery would log the failure again at every question.
+        if self._failing and wrote:
             with self._state:
                 self._failing = False
             log.info("the records database %s works again", self.path)
@@ -259,6 +262,8 @@ class Records:
             raise ValueError(f"a vote is {UP} or {DOWN}, not {vote!r}")
         with self._connect() as db:
             if db.execute("SELECT 1 FROM answers WHERE id = ?", (answer_id,)).fetchone() is None:
+                if self._failing:  # most likely not saved because the records are failing: say so, not "unknown"
+                    raise RecordsUnavailable(f"the records database {self.path} cannot save answers now")
                 return False
             db.execute(
                 "INSERT INTO votes (answer_id, member, vote, voted_at) VALUES (?, ?, ?, ?) "

@@ -4,18 +4,21 @@ Embedding is the slow part (about 200 sentences a second on two cores), so a sto
 unchanged keeps its vectors from the previous generation, and a build with nothing changed writes nothing.
 """
 
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from .corpus import file_stats, read_corpus, story_file_names
+from .corpus import StoryFolder, read_corpus, scan_story_files
+from .dense import updated_dense
 from .embedder import Embedder, embedder_for
 from .errors import IndexFormatError, Problem, StoryFileError
-from .lexical import build_lexical
+from .lexical import TermCounts
 from .models import Story
 from .settings import DEFAULT_MODEL
+from .shelf import ShelvedStory
 from .store import (
     FACT,
     ITEM_DTYPE,
@@ -25,6 +28,7 @@ from .store import (
     item_id,
     read_generation,
     record_stats,
+    recorded_file_stats,
     unchanged_counts,
     write_generation,
 )
@@ -44,9 +48,9 @@ class BuildReport:
     changed: bool = True
     seconds: float = 0.0
     problems: list[Problem] = field(default_factory=list)
-    # The story files as this build found them before reading any (`corpus.stories_signature`): a file changed
-    # after that differs from these, so whoever watches the folder knows to build again.
-    file_stats: dict[str, list[int]] = field(default_factory=dict)
+    # The story files' signature as this build found them before reading any (`corpus.StoryFolder`): a file
+    # changed after that differs from it, so whoever watches the folder knows to build again.
+    signature: str = ""
 
     def summary(self) -> str:
         if not self.changed:
@@ -58,22 +62,21 @@ class BuildReport:
         )
 
 
-def index_items(stories: list[Story]) -> tuple[np.ndarray, list[str], list[str]]:
-    """Every fact and narrative of every story: item rows, the texts to embed, and the texts for BM25.
+def index_items(stories: list[tuple[int, Story]]) -> tuple[np.ndarray, list[str], list[str]]:
+    """Every fact and narrative of these stories (each with its number in the generation): item rows, the texts to
+    embed, and the texts for BM25.
 
     BM25 also sees the story's title, so a question that names the story's subject finds it even when
     no bullet repeats the name; the embedding sees the item alone, so bullets of one story stay apart.
     """
-    rows, texts = [], []
-    for number, story in enumerate(stories):
-        for position, fact in enumerate(story.facts):
-            rows.append((item_id(story.id, FACT, position), number, FACT, position))
-            texts.append(fact.text)
-        for position, narrative in enumerate(story.narratives):
-            rows.append((item_id(story.id, NARRATIVE, position), number, NARRATIVE, position))
-            texts.append(narrative.text)
-    titles = [stories[story].title for _, story, _, _ in rows]
-    return np.array(rows, dtype=ITEM_DTYPE), texts, [f"{title}\n{text}" for title, text in zip(titles, texts, strict=False)]
+    rows, texts, lexical_texts = [], [], []
+    for number, story in stories:
+        for kind, claims in ((FACT, story.facts), (NARRATIVE, story.narratives)):
+            for position, claim in enumerate(claims):
+                rows.append((item_id(story.id, kind, position), number, kind, position))
+                texts.append(claim.text)
+                lexical_texts.append(f"{story.title}\n{claim.text}")
+    return np.array(rows, dtype=ITEM_DTYPE), texts, lexical_texts
 
 
 def build(
@@ -82,74 +85,141 @@ def build(
 ) -> BuildReport:
     """Build or update the index at `out` from story files under `paths`.
 
+    Only files changed since the last clean build are parsed; the stories of the others are carried over from
+    the current generation unparsed, with their vectors and word counts (see `_carry_over`).
+
     Raises `StoryFileError` listing every invalid file unless `skip_invalid`; either way the index
     already at `out` is left exactly as it was until a complete new one replaces it.
     """
     started = time.perf_counter()
     model = embedder.name if embedder else (model or DEFAULT_MODEL)
-    names = story_file_names(paths)
-    stats = file_stats(names)
+    folder = scan_story_files(paths)
     # Nothing touched since the last clean build: no parsing, no loading, and no lock either, since nothing
     # will be written (so an up-to-date index on a read-only disk loads).
-    if counts := unchanged_counts(out, stats, model):
-        return _unchanged(out, counts, stats, started)
+    if unchanged := unchanged_counts(out, folder.signature, model):
+        return _unchanged(out, *unchanged, folder, started, skip_invalid)
     with build_lock(out):
-        # Listed again under the lock: another process may have changed the files while this one waited for it,
-        # and a build from the older list would drop what that process just indexed.
-        names = story_file_names(paths)
-        stats = file_stats(names)
-        if counts := unchanged_counts(out, stats, model):  # another build finished meanwhile
-            return _unchanged(out, counts, stats, started)
+        # Scanned again under the lock: another process may have changed the files while this one waited for it,
+        # and a build from the older scan would drop what that process just indexed.
+        folder = scan_story_files(paths)
+        if unchanged := unchanged_counts(out, folder.signature, model):  # another build finished meanwhile
+            return _unchanged(out, *unchanged, folder, started, skip_invalid)
         previous = _current_generation(out, model)
-
-        corpus = read_corpus([Path(name) for name in names])
+        carried, terms = _carry_over(out, previous, folder)
+        carried_files = {story.source_file for story in carried}
+        corpus = read_corpus([Path(name) for name in folder.names if name not in carried_files], carried=carried)
         if corpus.errors and not skip_invalid:
             raise StoryFileError(corpus.errors)
-        if not corpus.stories:
+        if not corpus.stories and not corpus.carried:
             where = ", ".join(str(p) for p in paths)
             raise StoryFileError(corpus.errors or [Problem(Path(where), 0, "no story files (.txt or .json) found")])
-        stories = sorted(corpus.stories, key=lambda s: s.id)
-        report = BuildReport(out, problems=corpus.problems, file_stats=stats)
+        stories: list[Story | ShelvedStory] = sorted([*corpus.carried, *corpus.stories], key=lambda s: s.id)
+        report = BuildReport(out, problems=corpus.problems, signature=folder.signature)
         old_hashes = previous.content_hashes() if previous else {}
-        new_hashes = {s.id: s.content_hash() for s in stories}
+        hashes = {s.id: old_hashes[s.id] for s in corpus.carried} | {s.id: s.content_hash() for s in corpus.stories}
         old_shelf = previous.stories if previous else None
-        report.added = [s.title for s in stories if s.id not in old_hashes]
-        report.updated = [s.title for s in stories if old_hashes.get(s.id, new_hashes[s.id]) != new_hashes[s.id]]
-        report.removed = [t for i, t in zip(old_shelf.ids, old_shelf.titles, strict=True) if i not in new_hashes] if old_shelf else []
-        items, texts, lexical_texts = index_items(stories)
-        _count(report, stories, items)
+        report.added = [s.title for s in corpus.stories if s.id not in old_hashes]
+        report.updated = [s.title for s in corpus.stories if old_hashes.get(s.id, hashes[s.id]) != hashes[s.id]]
+        report.removed = [t for i, t in zip(old_shelf.ids, old_shelf.titles, strict=True) if i not in hashes] if old_shelf else []
 
         same_files = old_shelf and dict(zip(old_shelf.ids, old_shelf.source_files, strict=True)) == {s.id: s.source_file for s in stories}
-        if same_files and old_hashes == new_hashes:
-            if not corpus.errors:
-                record_stats(out, stats)
+        if same_files and old_hashes == hashes:
+            record_stats(out, folder, corpus.problems)
+            _count(report, previous.manifest["counts"])
             report.changed = False
             report.seconds = time.perf_counter() - started
             return report
 
-        vectors, report.embedded, report.reused = _vectors(
-            previous, stories, new_hashes, items, texts,
+        numbers = {story.id: number for number, story in enumerate(stories)}
+        parsed_items, texts, lexical_texts = index_items([(numbers[s.id], s) for s in corpus.stories])
+        # Carried-over rows keep their order within their story, so sorting by story number alone places every row.
+        old_rows, old_numbers = _carried_rows(previous, corpus.carried, numbers)
+        carried_items = previous.items[old_rows] if previous else parsed_items[:0]
+        if len(old_rows):
+            carried_items["story"] = old_numbers
+        order = np.argsort(np.concatenate([carried_items["story"], parsed_items["story"]]), kind="stable")
+        place = np.empty(len(order), dtype=np.int64)
+        place[order] = np.arange(len(order))  # where each row (carried ones first, then parsed ones) goes
+        items = np.concatenate([carried_items, parsed_items])[order]
+
+        unchanged = np.array([numbers[s.id] for s in corpus.stories if old_hashes.get(s.id) == hashes[s.id]], dtype=np.int64)
+        parsed_vectors, report.embedded, reused = _parsed_vectors(
+            previous, unchanged, parsed_items, texts,
             lambda: embedder or embedder_for(model, out, encoder_dir), progress,
         )
-        write_generation(out, model=model, stories=stories, items=items, vectors=vectors, lexical=build_lexical(lexical_texts))
-        if not corpus.errors:
-            record_stats(out, stats)
+        report.reused = reused + len(old_rows)
+        vectors = np.empty((len(items), parsed_vectors.shape[1]), dtype=np.float32)
+        if len(old_rows):
+            vectors[place[: len(old_rows)]] = previous.vectors[old_rows]
+        vectors[place[len(old_rows):]] = parsed_vectors
+
+        new_row_of_old = np.full(len(previous.items) if previous else 0, -1, dtype=np.int64)
+        new_row_of_old[old_rows] = place[: len(old_rows)]
+        parsed_terms = TermCounts.of_texts(lexical_texts, vocab=terms.vocab if terms else None).moved(place[len(old_rows):])
+        terms = terms.moved(new_row_of_old).joined(parsed_terms) if terms else parsed_terms
+
+        dense = None
+        if previous is not None and previous.dense.d == vectors.shape[1]:
+            dropped = previous.items["id"][new_row_of_old < 0]
+            dense = updated_dense(previous.dense, dropped, parsed_vectors, parsed_items["id"])
+        write_generation(out, model=model, stories=stories, hashes=hashes, items=items, vectors=vectors, terms=terms, dense=dense)
+        _count(report, _counts(items, len(stories)))
+        record_stats(out, folder, corpus.problems)
     report.seconds = time.perf_counter() - started
     return report
 
 
-def _vectors(previous, stories, new_hashes, items, texts, get_embedder, progress) -> tuple[np.ndarray, int, int]:
-    """Vectors for every item: reused from the previous generation for unchanged stories, else embedded."""
-    reused_rows, old_rows = _reusable_rows(previous, stories, new_hashes, items) if previous else (np.array([], int), None)
-    to_embed = np.setdiff1d(np.arange(len(items)), reused_rows)
+def _carry_over(out: Path, previous: Generation | None, folder: StoryFolder) -> tuple[list[ShelvedStory], TermCounts | None]:
+    """The current generation's stories whose files have the size and time the last clean build of it recorded
+    (they need no parsing), and its word counts; nothing if there is no such record or the counts are unreadable.
+
+    Checked together with the parsed ones by `read_corpus`, so a changed file that now takes a carried story's
+    title is still caught."""
+    known = recorded_file_stats(out, previous.path) if previous is not None else None
+    if not known:
+        return [], None
+    try:
+        terms = TermCounts.load(previous.path, previous.lexical.vocab_dict, len(previous.items))
+    except Exception:  # noqa: BLE001 (damaged in any way: every file is parsed, as in a first build)
+        return [], None
+    shelf, now = previous.stories, folder.stats
+    carried = []
+    for number, source in enumerate(shelf.source_files):
+        key = os.path.abspath(source) if source else None
+        if key is not None and (stat := now.get(key)) is not None and known.get(key) == stat and folder.absolute.get(source) == key:
+            carried.append(ShelvedStory(shelf, number))
+    return carried, terms
+
+
+def _carried_rows(previous: Generation | None, carried: list[ShelvedStory], numbers: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
+    """The previous generation's rows of the carried stories, in order, and those stories' new numbers."""
+    if previous is None or not carried:
+        return np.array([], dtype=np.int64), np.array([], dtype=np.int32)
+    new_number = np.full(len(previous.stories), -1, dtype=np.int64)
+    for story in carried:
+        new_number[story.number] = numbers[story.id]
+    by_row = new_number[previous.items["story"]]
+    rows = np.flatnonzero(by_row >= 0)
+    return rows, by_row[rows].astype(np.int32)
+
+
+def _parsed_vectors(previous, unchanged: np.ndarray, items, texts, get_embedder, progress) -> tuple[np.ndarray, int, int]:
+    """Vectors for the parsed stories' items: the previous generation's for the stories numbered in `unchanged`
+    (content as before: a file touched or renamed, or a build without a record of the files), else embedded."""
+    rows = np.flatnonzero(np.isin(items["story"], unchanged)) if previous is not None else np.array([], dtype=np.int64)
+    if len(rows):
+        old_rows = previous.rows_of_ids(items["id"][rows])
+        present = previous.items["id"][old_rows] == items["id"][rows]
+        rows, old_rows = rows[present], old_rows[present]
+    to_embed = np.setdiff1d(np.arange(len(items)), rows)
     embedded = get_embedder().encode([texts[row] for row in to_embed], progress=progress) if len(to_embed) else None
     dimension = embedded.shape[1] if embedded is not None else previous.vectors.shape[1]
     vectors = np.zeros((len(items), dimension), dtype=np.float32)
-    if len(reused_rows):
-        vectors[reused_rows] = previous.vectors[old_rows]
+    if len(rows):
+        vectors[rows] = previous.vectors[old_rows]
     if embedded is not None:
         vectors[to_embed] = embedded
-    return vectors, len(to_embed), len(reused_rows)
+    return vectors, len(to_embed), len(rows)
 
 
 def _current_generation(out: Path, model: str) -> Generation | None:
@@ -165,22 +235,17 @@ def _current_generation(out: Path, model: str) -> Generation | None:
         return None
 
 
-def _unchanged(out: Path, counts: dict, stats: dict[str, list[int]], started: float) -> BuildReport:
-    return BuildReport(out, stories=counts["stories"], facts=counts["facts"], narratives=counts["narratives"],
-                       changed=False, seconds=time.perf_counter() - started, file_stats=stats)
+def _unchanged(out: Path, counts: dict, problems: list[Problem], folder: StoryFolder, started: float, skip_invalid: bool) -> BuildReport:
+    """Nothing changed: the recorded counts, and the invalid files the last build left out (read from its record)."""
+    if problems and not skip_invalid:
+        raise StoryFileError(problems)
+    return BuildReport(out, stories=counts["stories"], facts=counts["facts"], narratives=counts["narratives"], changed=False,
+                       seconds=time.perf_counter() - started, problems=problems, signature=folder.signature)
 
 
-def _reusable_rows(previous: Generation, stories: list[Story], new_hashes: dict[str, str], items: np.ndarray):
-    """Rows of the new build whose vectors the previous generation holds (unchanged stories), and their old rows."""
-    old_hashes = previous.content_hashes()
-    unchanged = np.array([old_hashes.get(s.id) == new_hashes[s.id] for s in stories], dtype=bool)
-    rows = np.flatnonzero(unchanged[items["story"]])
-    old_rows = previous.rows_of_ids(items["id"][rows])
-    present = previous.items["id"][old_rows] == items["id"][rows]
-    return rows[present], old_rows[present]
+def _counts(items: np.ndarray, stories: int) -> dict:
+    return {"stories": stories, "facts": int((items["kind"] == FACT).sum()), "narratives": int((items["kind"] == NARRATIVE).sum())}
 
 
-def _count(report: BuildReport, stories: list[Story], items: np.ndarray) -> None:
-    report.stories = len(stories)
-    report.facts = int((items["kind"] == FACT).sum())
-    report.narratives = int((items["kind"] == NARRATIVE).sum())
+def _count(report: BuildReport, counts: dict) -> None:
+    report.stories, report.facts, report.narratives = counts["stories"], counts["facts"], counts["narratives"]

@@ -24,7 +24,7 @@ def build_dense(vectors: np.ndarray, ids: np.ndarray, exact_limit: int = EXACT_L
         index = faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
         index.add_with_ids(vectors, ids)
         return index
-    lists = 1 << round(math.log2(4 * math.sqrt(count)))  # the usual 4·√n, as a power of two
+    lists = _lists(count)
     quantizer = faiss.IndexFlatIP(dimension)
     index = faiss.IndexIVFScalarQuantizer(quantizer, dimension, lists, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT)
     rng = np.random.default_rng(SEED)
@@ -32,6 +32,28 @@ def build_dense(vectors: np.ndarray, ids: np.ndarray, exact_limit: int = EXACT_L
     index.train(sample)
     index.add_with_ids(vectors, ids)
     tune(index)
+    return index
+
+
+def _lists(count: int) -> int:
+    return 1 << round(math.log2(4 * math.sqrt(count)))  # the usual 4·√n, as a power of two
+
+
+def updated_dense(index: faiss.Index, remove: np.ndarray, vectors: np.ndarray, ids: np.ndarray, exact_limit: int = EXACT_LIMIT) -> faiss.Index | None:
+    """`index` itself, changed in place: the ids `remove` dropped and `vectors` added under `ids`; or None when
+    the new size calls for another kind of index than `index` is (then `build_dense` makes one).
+
+    An IVF index keeps the lists it was trained with: assigning a million vectors to them again costs tens of
+    seconds, and lists trained on a corpus still fit it after a few stories changed. A rebuild from the files
+    of a corpus that grew or shrank past a power of two trains new ones.
+    """
+    count = index.ntotal - len(remove) + len(ids)
+    if isinstance(index, faiss.IndexIVF) != (count > exact_limit) or (isinstance(index, faiss.IndexIVF) and index.nlist != _lists(count)):
+        return None
+    if len(remove):
+        index.remove_ids(np.ascontiguousarray(remove, dtype=np.int64))
+    if len(ids):
+        index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), np.ascontiguousarray(ids, dtype=np.int64))
     return index
 
 

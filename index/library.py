@@ -32,7 +32,7 @@ from .files import write_atomically
 from .models import Story
 from .parser import MAX_FILE_BYTES, STORY_SUFFIXES, ParseResult, parse_bytes
 from .retrieval import KnowledgeBase, load
-from .store import change_lock, current_path, recorded_file_stats
+from .store import change_lock, current_path, recorded_signature
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ class Library:
         self._model, self._encoder_dir = model, encoder_dir
         self._embedder = embedder or (knowledge_base.embedder if knowledge_base else None)
         self._knowledge_base = knowledge_base
-        self._signature: dict[str, list[int]] | None = None  # as last indexed; read from the index on first use
+        self._signature: str | None = None  # of the story files as last indexed; read from the index on first use
         self._catalog: tuple[KnowledgeBase, list[AnswerStory]] | None = None
         self._changing = threading.Lock()
 
@@ -154,7 +154,7 @@ class Library:
     def changed_on_disk(self) -> bool:
         """Whether the story files (names, sizes, modification times) differ from what was last indexed."""
         if self._signature is None:  # what the index was built from, so a file saved since is picked up
-            self._signature = recorded_file_stats(self.index_dir)
+            self._signature = recorded_signature(self.index_dir)
         return stories_signature([self.stories_dir]) != self._signature
 
     def relative(self, path: Path | str | None) -> str | None:
@@ -267,7 +267,7 @@ class Library:
         files = {title: self.relative(after.source_file(title)) for title in [*report.added, *report.updated]}
         files |= {title: self.relative(before.source_file(title)) for title in report.removed}
         self._knowledge_base = after  # questions already running keep the one they started with
-        self._signature = report.file_stats  # as the build found the files: an edit made since is picked up next
+        self._signature = report.signature  # as the build found the files: an edit made since is picked up next
         return Change(report, file, files)
 
     def _restore(self, backups: dict[Path, bytes], *, rebuild: bool = True) -> None:

@@ -106,7 +106,7 @@ class KnowledgeBase:
         self._vectors = np.asarray(generation.vectors)  # a plain view of the memory map: no copy, no subclass overhead
         self._stories = generation.stories
         shelf = generation.stories
-        self.title_index = Titles(shelf.ids, shelf.titles, shelf.updated)
+        self.title_index = Titles(shelf.ids, shelf.titles, shelf.updated, shelf.keys)
 
     @property
     def path(self) -> Path:

@@ -10,11 +10,12 @@ import json
 import os
 import weakref
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from .models import Story
+from .models import Story, title_key
 
 STORIES_FILE = "stories.jsonl"
 CATALOG_FILE = "catalog.json"
@@ -22,19 +23,51 @@ OFFSETS_FILE = "story_offsets.npy"
 CACHED_STORIES = 2048
 
 
-def write_shelf(directory: Path, stories: list[Story]) -> None:
+@dataclass(frozen=True)
+class ShelvedStory:
+    """A story on a shelf, by its catalog columns, not parsed: what a build carries over to the next generation
+    when the story's file has not changed."""
+
+    shelf: "StoryShelf"
+    number: int
+
+    @property
+    def id(self) -> str:
+        return self.shelf.ids[self.number]
+
+    @property
+    def title(self) -> str:
+        return self.shelf.titles[self.number]
+
+    @property
+    def source_file(self) -> str | None:
+        return self.shelf.source_files[self.number]
+
+    @property
+    def key(self) -> str:
+        return self.shelf.keys[self.number]
+
+    def json_line(self) -> bytes:
+        return self.shelf.json_line(self.number)
+
+
+def write_shelf(directory: Path, stories: list[Story | ShelvedStory]) -> None:
+    """Stories in this order; a shelved one is copied as it is (its line and catalog columns), not parsed."""
     offsets, position = [], 0
     with open(directory / STORIES_FILE, "wb") as out:
         for story in stories:
-            line = story.model_dump_json().encode() + b"\n"
+            line = story.json_line() if isinstance(story, ShelvedStory) else story.model_dump_json().encode() + b"\n"
             offsets.append(position)
             out.write(line)
             position += len(line)
     catalog = {
         "ids": [s.id for s in stories],
         "titles": [s.title for s in stories],
-        "updated": [s.updated.isoformat() if s.updated else None for s in stories],
+        "updated": [s.shelf.updated[s.number] if isinstance(s, ShelvedStory) else s.updated.isoformat() if s.updated else None
+                    for s in stories],
         "source_files": [s.source_file for s in stories],
+        # Each title as `title_key` compares it, made once here: at 100,000 stories making them costs 2 s.
+        "keys": [s.key if isinstance(s, ShelvedStory) else title_key(s.title) for s in stories],
     }
     (directory / CATALOG_FILE).write_text(json.dumps(catalog), encoding="utf-8")
     np.save(directory / OFFSETS_FILE, np.array(offsets + [position], dtype=np.int64))
@@ -49,8 +82,9 @@ class StoryShelf:
         self.titles: list[str] = catalog["titles"]
         self.updated: list[str | None] = catalog["updated"]
         self.source_files: list[str | None] = catalog["source_files"]
+        self.keys: list[str] = catalog["keys"]
         self._offsets = np.load(directory / OFFSETS_FILE)
-        if not (len(self.ids) == len(self.titles) == len(self._offsets) - 1):
+        if not (len(self.ids) == len(self.titles) == len(self.keys) == len(self._offsets) - 1):
             raise ValueError("catalog and story offsets disagree")
         # Opened once and kept open until the shelf is released: a later build may prune this generation
         # from disk, and an open file stays readable after it is deleted.
@@ -73,7 +107,11 @@ class StoryShelf:
         for number in range(len(self)):
             yield self._read_story(number)
 
-    def _read_story(self, number: int) -> Story:
+    def json_line(self, number: int) -> bytes:
+        """Story `number` as stored (one JSON line), unparsed."""
         start, end = int(self._offsets[number]), int(self._offsets[number + 1])
         # pread: no shared file position, so threads answering at once cannot disturb each other's reads.
-        return Story.model_validate_json(os.pread(self._file.fileno(), end - start, start))
+        return os.pread(self._file.fileno(), end - start, start)
+
+    def _read_story(self, number: int) -> Story:
+        return Story.model_validate_json(self.json_line(number))

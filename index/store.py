@@ -1,7 +1,7 @@
 """The index on disk: immutable generations and one pointer to the current one.
 
     DIR/CURRENT          name of the generation in use (replaced atomically)
-    DIR/gen-…/           manifest.json, items.npy, vectors.npy, dense.faiss, lexical/, and the stories
+    DIR/gen-…/           manifest.json, items.npy, vectors.npy, dense.faiss, lexical/, terms.npz, and the stories
                          (stories.jsonl, catalog.json, story_offsets.npy: see shelf.py)
     DIR/.building-…/     a build in progress; never read, removed by the next build
 
@@ -25,17 +25,20 @@ import bm25s
 import faiss
 import numpy as np
 
+from .corpus import StoryFolder, stats_signature
 from .dense import build_dense, describe, tune
-from .errors import IndexFormatError
+from .errors import IndexFormatError, Problem
 from .files import fsync_dir, write_atomically
+from .lexical import TermCounts, build_lexical
 from .models import Story
-from .shelf import StoryShelf, write_shelf
+from .shelf import ShelvedStory, StoryShelf, write_shelf
 
 # 3: titles kept without invisible characters, ids always derived from the title, facts numbered by their
 # position. A version-2 generation may hold stories these rules refuse, so it is rebuilt from the files.
-FORMAT_VERSION = 3
+# 4: each item's word counts kept (terms.npz), so a build carries unchanged stories over without reading them.
+FORMAT_VERSION = 4
 CURRENT = "CURRENT"
-STATS = "file_stats.json"  # the story files as the current generation saw them (builder's fast path)
+STATS = "story_files.jsonl"  # the story files as the current generation saw them (see record_stats)
 GENERATIONS_KEPT = 2  # the current one and the one before, so a reader mid-load is never pulled from under
 
 GENERATION_NAME = re.compile(r"gen-[0-9A-Za-z_-]+")  # what CURRENT may hold: a generation inside the folder
@@ -81,19 +84,24 @@ class Generation:
 
 
 def write_generation(
-    root: Path, *, model: str, stories: list[Story], items: np.ndarray, vectors: np.ndarray, lexical: bm25s.BM25
+    root: Path, *, model: str, stories: list[Story | ShelvedStory], hashes: dict[str, str], items: np.ndarray,
+    vectors: np.ndarray, terms: TermCounts, dense: faiss.Index | None = None,
 ) -> Path:
-    """Write a generation into a scratch directory, then swap it in; returns its final path."""
+    """Write a generation into a scratch directory, then swap it in; returns its final path.
+
+    `hashes` are the stories' content hashes by id; `dense`, if given, already holds `vectors` under their ids
+    (an index updated in place), else one is built."""
     root.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=".building-", dir=root))
     scratch.chmod(0o755)  # mkdtemp makes it private; readers may run as another user
     try:
-        dense = build_dense(vectors, items["id"])
+        dense = dense or build_dense(vectors, items["id"])
         faiss.write_index(dense, str(scratch / "dense.faiss"))
         np.save(scratch / "vectors.npy", vectors)
         np.save(scratch / "items.npy", items)
         write_shelf(scratch, stories)
-        lexical.save(str(scratch / "lexical"))
+        build_lexical(terms, len(items)).save(str(scratch / "lexical"))
+        terms.save(scratch)
         kinds = items["kind"]
         manifest = {
             "format_version": FORMAT_VERSION,
@@ -105,7 +113,7 @@ def write_generation(
                 "narratives": int((kinds == NARRATIVE).sum()),
             },
             "dense_index": describe(dense),
-            "stories": {story.id: story.content_hash() for story in stories},
+            "stories": {story.id: hashes[story.id] for story in stories},
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         }
         (scratch / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
@@ -168,6 +176,7 @@ def read_generation(root: Path, *, model: str | None = None) -> Generation:
         vectors = np.load(path / "vectors.npy", mmap_mode="r")
         dense = tune(faiss.read_index(str(path / "dense.faiss")))
         lexical = bm25s.BM25.load(str(path / "lexical"), mmap=True, show_progress=False)
+        TermCounts.check(path)  # only builds read it, but a damaged one is found now, with the rest
     except Exception as exc:  # any damage at all means the same thing to the user: rebuild
         raise unusable(root, f"is damaged ({exc})") from exc
     if not (len(items) == len(vectors) == dense.ntotal) or len(stories) != manifest["counts"]["stories"]:
@@ -175,41 +184,64 @@ def read_generation(root: Path, *, model: str | None = None) -> Generation:
     return Generation(path, manifest, stories, items, vectors, dense, lexical)
 
 
-def unchanged_counts(root: Path, stats: dict[str, list[int]], model: str) -> dict | None:
-    """The current generation's counts when nothing changed since the last clean build, else None.
+def unchanged_counts(root: Path, signature: str, model: str) -> tuple[dict, list[Problem]] | None:
+    """The current generation's counts, and the fatal problems of the files it left out, when nothing changed
+    since the last build; else None.
 
-    Nothing changed means: the story files are exactly as then, CURRENT names the same generation, built
-    with `model`, and every file of that generation has the size and time it had when written (a truncated
-    or replaced file fails this). Reads a few small files and stats the generation's: no loading.
+    Nothing changed means: the story files' signature (`corpus.StoryFolder`) is the one recorded then, CURRENT
+    names the same generation, built with `model`, and every file of that generation has the size and time it
+    had when written (a truncated or replaced file fails this). Reads the first line of one small file and
+    stats the generation's dozen files: nothing is loaded, and the recorded per-file stats are not even read.
     """
     try:
-        recorded = json.loads((root / STATS).read_text(encoding="utf-8"))
+        with open(root / STATS, encoding="utf-8") as record:
+            recorded = json.loads(record.readline())
         path = current_path(root)
-        if (recorded["generation"], recorded["model"], recorded["files"]) != (path.name, model, stats):
+        if (recorded["generation"], recorded["model"], recorded["signature"]) != (path.name, model, signature):
             return None
         if _generation_file_stats(path) != recorded["generation_files"]:
             return None
-        return recorded["counts"]
+        return recorded["counts"], [Problem(Path(name), int(line), str(message)) for name, line, message in recorded["problems"]]
     except (OSError, ValueError, KeyError, TypeError, IndexFormatError):
         return None
 
 
-def recorded_file_stats(root: Path) -> dict[str, list[int]]:
-    """The story files' stats recorded by the last clean build of the current generation, or {}."""
+def recorded_signature(root: Path) -> str | None:
+    """The story files' signature as the last build of the current generation found them, or None."""
     try:
-        recorded = json.loads((root / STATS).read_text(encoding="utf-8"))
-        return recorded["files"] if recorded["generation"] == current_path(root).name else {}
+        with open(root / STATS, encoding="utf-8") as record:
+            recorded = json.loads(record.readline())
+        return recorded["signature"] if recorded["generation"] == current_path(root).name else None
     except (OSError, ValueError, KeyError, TypeError, IndexFormatError):
-        return {}
+        return None
 
 
-def record_stats(root: Path, stats: dict[str, list[int]]) -> None:
-    """Beside the generations, not in one: a touched but unchanged file must not cost a new generation."""
+def recorded_file_stats(root: Path, generation: Path) -> dict[str, list[int]] | None:
+    """Each story file's [size, time] as the last build of `generation` found it (what an incremental build
+    compares to find the files it must parse), or None if no build of it was recorded."""
+    try:
+        with open(root / STATS, encoding="utf-8") as record:
+            recorded = json.loads(record.readline())
+            files = json.loads(record.readline())
+        if recorded["generation"] != generation.name or stats_signature(files) != recorded["signature"]:
+            return None
+        return files
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def record_stats(root: Path, folder: StoryFolder, problems: list[Problem]) -> None:
+    """Beside the generations, not in one: a touched but unchanged file must not cost a new generation.
+
+    Line 1 is what the no-op check reads, with the fatal problems of the files the build left out (reported
+    again by every build, the no-op one included, without reading them); line 2, the per-file stats, is read
+    only by a build with work to do."""
     path = current_path(root)
     manifest = read_manifest(root, path)
     record = {"generation": path.name, "model": manifest["model"], "counts": manifest["counts"],
-              "generation_files": _generation_file_stats(path), "files": stats}
-    write_atomically(root / STATS, json.dumps(record).encode("utf-8"))
+              "generation_files": _generation_file_stats(path), "signature": folder.signature,
+              "problems": [[str(p.path), p.line, p.message] for p in problems if p.fatal]}
+    write_atomically(root / STATS, (json.dumps(record) + "\n" + json.dumps(folder.stats) + "\n").encode("utf-8"))
 
 
 def _generation_file_stats(path: Path) -> dict[str, list[int]]:

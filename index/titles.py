@@ -19,12 +19,14 @@ CONFIDENT_MATCH = 90
 class Titles:
     """The stories' titles and ids, in catalog order (newest first, undated last)."""
 
-    def __init__(self, ids: Sequence[str], titles: Sequence[str], updated: Sequence[str | None]):
-        self._ids, self._titles, self._updated = ids, titles, updated
+    def __init__(self, ids: Sequence[str], titles: Sequence[str], updated: Sequence[str | None], keys: Sequence[str] | None = None):
+        """`keys`: each title's `title_key`, if already made (the catalog keeps them)."""
+        self._ids, self._titles, self._updated, self._keys = ids, titles, updated, keys
 
     @cached_property
     def _by_key(self) -> dict[str, int]:
-        return {title_key(title): n for n, title in enumerate(self._titles)}
+        keys = self._keys if self._keys is not None else map(title_key, self._titles)
+        return {key: n for n, key in enumerate(keys)}
 
     @cached_property
     def _by_id(self) -> dict[str, int]:

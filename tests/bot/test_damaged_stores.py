@@ -1,11 +1,12 @@
-"""The bot starts and answers with its auxiliary stores broken: the records database locked, read-only or
-corrupt, and a read-only index directory. Votes and the audit log say politely that they are unavailable,
+"""The bot starts and answers with its auxiliary stores broken: the records database locked, read-only,
+corrupt or on a full disk, and a read-only index directory. Votes and the audit log say politely that they are unavailable,
 the problem is logged once, and an answer never waits for the records.
 """
 
 import asyncio
 import contextlib
 import logging
+import shutil
 import sqlite3
 import subprocess
 import time
@@ -127,3 +128,67 @@ async def test_a_read_only_records_database_and_index_directory_still_start_and_
             assert body["embeds"][0]["title"] == "Lowmoor to Close Four Branch Libraries"
             assert "unavailable" in vote["content"]
     assert {p: p.stat().st_mtime_ns for p in files} == before
+
+
+@pytest.fixture
+def full_disk(tmp_path):
+    """A real file system of its own (a 64 MB tmpfs, mounted as root can), to be filled by the test."""
+    mount = tmp_path / "small-disk"
+    mount.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(mount)], capture_output=True).returncode != 0:
+        pytest.skip("cannot mount a tmpfs here (needs root), so a disk cannot be filled for real")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=True)
+
+
+def fill(disk):
+    """Write until the file system refuses (ENOSPC): from here on SQLite gets SQLITE_FULL."""
+    with open(disk / "filler", "wb") as filler:
+        with contextlib.suppress(OSError):
+            while True:
+                filler.write(b"\0" * 65536)
+                filler.flush()
+    assert shutil.disk_usage(disk).free < 65536
+
+
+@pytest.mark.parametrize("held_open", [False, True], ids=["closed", "held open by a reader"])
+async def test_a_full_disk_under_the_records_database_still_starts_answers_and_logs_once(
+        fake_discord, embedder, story_index_dir, full_disk, ask_and_vote, caplog, held_open):
+    """Closed, SQLite cannot even make its shared-memory file ("disk I/O error"); held open by another reader
+    (an export, say), its write-ahead log cannot grow ("database or disk is full"). Both are a full disk."""
+    index_dir = copy_index(story_index_dir, full_disk / "index")
+    Records.beside(index_dir).audit("reindex", actor="test")  # the bot ran before the disk filled up
+    with contextlib.closing(sqlite3.connect(index_dir / RECORDS_FILE)) as reader:
+        if held_open:
+            reader.execute("SELECT COUNT(*) FROM audit").fetchone()
+        else:
+            reader.close()
+        fill(full_disk)
+        with pytest.raises(sqlite3.OperationalError, match="database or disk is full" if held_open else "disk I/O error"):
+            with contextlib.closing(sqlite3.connect(index_dir / RECORDS_FILE)) as db, db:  # the real error, not a simulation
+                db.execute("INSERT INTO audit (at, actor, action) VALUES ('now', 'test', 'probe')")
+        from bot.knowledge import open_library
+
+        caplog.set_level(logging.INFO)
+        settings = bot_settings(STORYBOT_STORIES_DIR=str(STORIES_DIR), STORYBOT_INDEX_DIR=str(index_dir), STORYBOT_POLL_SECONDS="0")
+        library = await asyncio.to_thread(open_library, settings)  # an up-to-date index: nothing to write
+        async with started_bot(library.knowledge_base, STORYBOT_POLL_SECONDS="0", STORYBOT_STORIES_DIR=str(STORIES_DIR)) as bot:
+            for _ in range(3):
+                body, took, vote = await ask_and_vote(bot)
+                assert body["embeds"][0]["title"] == "Lowmoor to Close Four Branch Libraries"
+                assert took < 3
+                assert vote["flags"] & EPHEMERAL and vote["content"] == "Sorry, votes are unavailable right now; the problem has been logged."
+            event = fake_discord.subcommand("storyadmin", "reindex", permissions=MANAGE_MESSAGES)
+            await fake_discord.dispatch("INTERACTION_CREATE", event)
+            [reindexed] = await fake_discord.wait_for(lambda: fake_discord.followups(event["token"]))
+            assert reindexed.json["content"].splitlines()[1] == AUDIT_UNAVAILABLE
+            reply = await feedback_reply(fake_discord)  # reading needs no space once SQLite's files exist
+            assert reply["flags"] & EPHEMERAL
+            if held_open:
+                assert reply["embeds"][0]["title"] == "Feedback — 0 vote(s)"
+            else:
+                assert reply["content"].startswith("Feedback is unavailable right now")
+    logged = [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO and "storybot.sqlite3" in r.getMessage()]
+    assert len(logged) == 1 and "cannot be used" in logged[0], logged  # once, and never "works again" in between

@@ -95,3 +95,30 @@ def test_titles_are_found_exactly_by_id_or_by_a_clear_guess_and_autocomplete_sen
     assert library.find_title(newest.title[:-1]) is None
     assert library.find_title(newest.title[:-1], guess=True) == newest.title
     assert library.title_choices(newest.title.lower(), 1) == [(newest.title, newest.id)]
+
+
+def test_an_add_or_a_remove_reads_no_other_story_file(library, monkeypatch, tmp_path):
+    """Proportional to the story, not the library: the build after a change parses only the file it wrote."""
+    parsed = []
+    real = index.corpus.parse_file
+    monkeypatch.setattr("index.corpus.parse_file", lambda path, *args: parsed.append(Path(path).name) or real(path, *args))
+    data = write_story(tmp_path, "new.txt", "Gull Point Pier Reopens\n- The pier reopened on Monday.[1]\n").read_bytes()
+    change = library.add(data, "upload.txt")
+    assert parsed == [change.file.name] and change.report.added == ["Gull Point Pier Reopens"]
+    assert change.report.embedded == 1 and change.report.reused == library.knowledge_base.generation.dense.ntotal - 1
+    parsed.clear()
+    change = library.remove("Gull Point Pier Reopens")
+    assert parsed == [] and change.report.removed == ["Gull Point Pier Reopens"]
+    assert library.find_title("Gull Point Pier Reopens") is None and library.ask("Which Lowmoor branch libraries will close?").answered
+
+
+def test_an_invalid_file_in_the_folder_is_read_again_but_no_valid_one_is(library, monkeypatch, tmp_path):
+    broken = write_story(library.stories_dir, "zz_broken.txt", "- a bullet with no title [1]\n")
+    assert [p.path for p in library.reindex().report.problems if p.fatal] == [broken]
+    parsed = []
+    real = index.corpus.parse_file
+    monkeypatch.setattr("index.corpus.parse_file", lambda path, *args: parsed.append(Path(path).name) or real(path, *args))
+    data = write_story(tmp_path, "new.txt", "Gull Point Pier Reopens\n- The pier reopened on Monday.[1]\n").read_bytes()
+    change = library.add(data, "upload.txt")
+    assert sorted(parsed) == sorted([change.file.name, broken.name])  # reported again, and nothing else read
+    assert [p.path for p in change.report.problems if p.fatal] == [broken] and change.report.added == ["Gull Point Pier Reopens"]
