@@ -24,6 +24,8 @@ def copy_index(source: Path, destination: Path) -> Path:
 def bot_settings(**values) -> BotSettings:
     """A test bot's settings by field name (the token by its variable's name): the values given here win over the
     environment, and no .env file is read."""
+    if unknown := values.keys() - BotSettings.model_fields.keys() - {"DISCORD_TOKEN"}:
+        raise TypeError(f"not settings' field names: {sorted(unknown)}")  # pydantic-settings would ignore them silently
     values = {"DISCORD_TOKEN": "fake-token", "guild_id": FakeDiscord.GUILD_ID,
               "ask_cooldown_rate": COOLDOWN_RATE, "ask_cooldown_per": 600, **values}
     return BotSettings(_env_file=None, **values)

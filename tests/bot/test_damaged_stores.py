@@ -145,11 +145,10 @@ def full_disk(tmp_path):
 
 def fill(disk):
     """Write until the file system refuses (ENOSPC): from here on SQLite gets SQLITE_FULL."""
-    with open(disk / "filler", "wb") as filler:
+    with open(disk / "filler", "wb", buffering=0) as filler:  # unbuffered: closing it has nothing left to write
         with contextlib.suppress(OSError):
             while True:
                 filler.write(b"\0" * 65536)
-                filler.flush()
     assert shutil.disk_usage(disk).free < 65536
 
 
@@ -172,9 +171,9 @@ async def test_a_full_disk_under_the_records_database_still_starts_answers_and_l
         from bot.knowledge import open_library
 
         caplog.set_level(logging.INFO)
-        settings = bot_settings(STORYBOT_STORIES_DIR=str(STORIES_DIR), STORYBOT_INDEX_DIR=str(index_dir), STORYBOT_POLL_SECONDS="0")
+        settings = bot_settings(stories_dir=STORIES_DIR, index_dir=index_dir, poll_seconds=0)
         library = await asyncio.to_thread(open_library, settings)  # an up-to-date index: nothing to write
-        async with started_bot(library.knowledge_base, STORYBOT_POLL_SECONDS="0", STORYBOT_STORIES_DIR=str(STORIES_DIR)) as bot:
+        async with started_bot(library.knowledge_base, poll_seconds=0, stories_dir=STORIES_DIR) as bot:
             for _ in range(3):
                 body, took, vote = await ask_and_vote(bot)
                 assert body["embeds"][0]["title"] == "Lowmoor to Close Four Branch Libraries"
