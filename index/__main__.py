@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from .builder import build
+from .embedder import ENCODER_VARIANT, ENCODER_VARIANTS
 from .errors import IndexFormatError, QuestionError, StoryFileError
 from .settings import IndexSettings
 from .store import read_manifest
@@ -43,6 +44,8 @@ def main(argv: list[str] | None = None) -> int:
     eval_cmd.add_argument("--distractors", type=int, default=1000, help="generated stories in the 'distractors' corpus")
     eval_cmd.add_argument("--misses", type=int, default=0, metavar="N", help="also list up to N missed dev questions per corpus")
     eval_cmd.add_argument("--answer-everything", action="store_true", help="never refuse: routing and ranking alone (not saved)")
+    eval_cmd.add_argument("--encoder", choices=ENCODER_VARIANTS, default=ENCODER_VARIANT,
+                          help=f"the encoder variant to measure (default: {ENCODER_VARIANT}, the shipped one)")
     eval_cmd.add_argument("--write-figures", action="store_true", help="save the counts to <eval>/figures.json (the quality tests read them)")
 
     train_cmd = commands.add_parser("train", help="fit every learned weight and threshold from training/ (minutes)")
@@ -123,11 +126,14 @@ def run_evaluate(args, settings: IndexSettings) -> int:
     if unknown := set(corpora) - set(CORPORA):
         print(f"error: unknown corpus {', '.join(sorted(unknown))}; choose from {', '.join(CORPORA)}", file=sys.stderr)
         return EXIT_INVALID_INPUT
+    if args.write_figures and args.encoder != ENCODER_VARIANT:
+        print(f"error: figures are the shipped encoder's ({ENCODER_VARIANT}); --encoder {args.encoder} is never saved", file=sys.stderr)
+        return EXIT_INVALID_INPUT
     if args.answer_everything and args.write_figures:
         print("error: --answer-everything figures are not the product's; they are never saved", file=sys.stderr)
         return EXIT_INVALID_INPUT
     results = evaluate(args.eval, args.seeds, corpora, distractors=args.distractors, model=settings.model, encoder_dir=settings.encoder_dir,
-                       answer_everything=args.answer_everything)
+                       answer_everything=args.answer_everything, encoder=args.encoder)
     print(f"corpora: seed = {args.seeds}; eval = {args.eval / 'stories'}; distractors = eval + {args.distractors} generated stories")
     print(tables(results, ("dev", "test") if args.split == "both" else (args.split,)))
     for corpus, outcomes in results.items():

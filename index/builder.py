@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from .corpus import file_stats, read_corpus, story_file_names
-from .embedder import Embedder, embedder_for
+from .embedder import Embedder, embedder_for, encoder_identity
 from .errors import IndexFormatError, Problem, StoryFileError
 from .lexical import build_lexical
 from .models import Story
@@ -87,16 +87,18 @@ def build(
     """
     started = time.perf_counter()
     model = embedder.name if embedder else (model or DEFAULT_MODEL)
+    # What the index records and compares: the model and its encoder variant, so another variant rebuilds it.
+    identity = embedder.identity if embedder else encoder_identity(model)
     names = story_file_names(paths)
     stats = file_stats(names)
     # Nothing touched since the last clean build: no parsing, no loading, and no lock either, since nothing
     # will be written (so an up-to-date index on a read-only disk loads).
-    if counts := unchanged_counts(out, stats, model):
+    if counts := unchanged_counts(out, stats, identity):
         return _unchanged(out, counts, stats, started)
     with build_lock(out):
-        if counts := unchanged_counts(out, stats, model):  # another build finished meanwhile
+        if counts := unchanged_counts(out, stats, identity):  # another build finished meanwhile
             return _unchanged(out, counts, stats, started)
-        previous = _current_generation(out, model)
+        previous = _current_generation(out, identity)
 
         corpus = read_corpus([Path(name) for name in names])
         if corpus.errors and not skip_invalid:
@@ -123,32 +125,37 @@ def build(
             report.seconds = time.perf_counter() - started
             return report
 
-        vectors, report.embedded, report.reused = _vectors(
-            previous, stories, new_hashes, items, texts,
+        vectors, report.embedded, report.reused, identity = _vectors(
+            previous, stories, new_hashes, items, texts, identity,
             lambda: embedder or embedder_for(model, out, encoder_dir), progress,
         )
-        write_generation(out, model=model, stories=stories, items=items, vectors=vectors, lexical=build_lexical(lexical_texts))
+        write_generation(out, model=identity, stories=stories, items=items, vectors=vectors, lexical=build_lexical(lexical_texts))
         if not corpus.errors:
             record_stats(out, stats)
     report.seconds = time.perf_counter() - started
     return report
 
 
-def _vectors(previous, stories, new_hashes, items, texts, get_embedder, progress) -> tuple[np.ndarray, int, int]:
-    """Vectors for every item: reused from the previous generation for unchanged stories, else embedded."""
+def _vectors(previous, stories, new_hashes, items, texts, identity, get_embedder, progress) -> tuple[np.ndarray, int, int, str]:
+    """Vectors for every item: reused from the previous generation for unchanged stories, else embedded; and the
+    identity of the encoder that made them all."""
     reused_rows, old_rows = _reusable_rows(previous, stories, new_hashes, items) if previous else (np.array([], int), None)
     to_embed = np.setdiff1d(np.arange(len(items)), reused_rows)
-    embedded = get_embedder().encode([texts[row] for row in to_embed], progress=progress) if len(to_embed) else None
+    encoder = get_embedder() if len(to_embed) else None
+    if encoder is not None and encoder.identity != identity:
+        # Not the encoder expected (torch, when the ONNX export failed): its vectors are never mixed with another's.
+        reused_rows, old_rows, to_embed, identity = np.array([], int), None, np.arange(len(items)), encoder.identity
+    embedded = encoder.encode([texts[row] for row in to_embed], progress=progress) if encoder is not None else None
     dimension = embedded.shape[1] if embedded is not None else previous.vectors.shape[1]
     vectors = np.zeros((len(items), dimension), dtype=np.float32)
     if len(reused_rows):
         vectors[reused_rows] = previous.vectors[old_rows]
     if embedded is not None:
         vectors[to_embed] = embedded
-    return vectors, len(to_embed), len(reused_rows)
+    return vectors, len(to_embed), len(reused_rows), identity
 
 
-def _current_generation(out: Path, model: str) -> Generation | None:
+def _current_generation(out: Path, identity: str) -> Generation | None:
     """The current generation if its vectors can be reused; a damaged or foreign one is rebuilt over.
 
     Loaded whole, not just its manifest: trusting a manifest beside a truncated dense.faiss would report
@@ -156,7 +163,7 @@ def _current_generation(out: Path, model: str) -> Generation | None:
     (The no-op check before it, `unchanged_counts`, trusts only files whose sizes and times it recorded.)
     """
     try:
-        return read_generation(out, model=model)
+        return read_generation(out, model=identity)
     except (IndexFormatError, OSError, ValueError):
         return None
 

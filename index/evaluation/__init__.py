@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from ..builder import build
-from ..embedder import Embedder, embedder_for
+from ..embedder import ENCODER_VARIANT, Embedder, embedder_for
 from ..retrieval import KnowledgeBase, load
 from ..settings import DEFAULT_MODEL
 from .data import DEV, TEST, LabelledQuestion, LabelledSet, read_labelled_set
@@ -75,6 +75,7 @@ def ask_followups(kb: KnowledgeBase, labelled: LabelledSet) -> dict[str, list[Ou
 def evaluate(
     eval_dir: Path, seeds_dir: Path, corpora: Iterable[str] = CORPORA, *, distractors: int = DISTRACTORS,
     embedder: Embedder | None = None, model: str | None = None, encoder_dir: Path | None = None, answer_everything: bool = False,
+    encoder: str = ENCODER_VARIANT,
 ) -> dict[str, list[Outcome]]:
     """Every labelled question asked of each corpus; `answer_everything` lifts the answer-or-refuse decision, to
     measure routing and ranking alone."""
@@ -83,7 +84,7 @@ def evaluate(
     with tempfile.TemporaryDirectory() as scratch:
         for corpus in corpora:
             out = Path(scratch) / corpus / "index"
-            embedder = embedder or embedder_for(model or DEFAULT_MODEL, out, encoder_dir)
+            embedder = embedder or embedder_for(model or DEFAULT_MODEL, out, encoder_dir, encoder)
             kb = build_corpus(corpus, eval_dir, seeds_dir, out, embedder, distractors)
             if answer_everything:
                 kb.judgement = dataclasses.replace(kb.judgement, answer_threshold=0.0)
