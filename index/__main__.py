@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     train_cmd.add_argument("--eval", type=Path, default=Path("tests/eval"), help="labelled set whose dev stories set the threshold")
 
     bench_cmd = commands.add_parser("bench", help="measure build rate, latency, start-up and memory (minutes)")
-    bench_cmd.add_argument("--sizes", default="10000,100000,1000000", help="claims per corpus, comma-separated")
+    bench_cmd.add_argument("--sizes", default="10000,100000", help="claims per corpus, comma-separated (1000000 builds for long)")
     bench_cmd.add_argument("--workdir", type=Path, help="where corpora and indexes are written (default: a temp dir)")
     bench_cmd.add_argument("--stages", action="store_true", help="instead: what each answering stage costs per question (tests/eval)")
 
@@ -159,19 +159,17 @@ def run_train(args, settings: IndexSettings) -> int:
 
 
 def run_bench(args, settings: IndexSettings) -> int:
-    import os
-    import platform
+    from .bench import bench, load_average, machine, stage_costs, table, targets
 
-    from .bench import bench, stage_costs, table
-
+    print(f"machine: {machine()}; load average (1/5/15 min) before: {load_average()}", flush=True)
     if args.stages:
-        print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}, Python {platform.python_version()}")
         print(stage_costs(Path("tests/eval"), Path("seeds"), settings.model, settings.encoder_dir))
-        return 0
-    rows = bench(tuple(int(size) for size in args.sizes.split(",")), args.workdir)
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), platform.machine())
-    print(f"machine: {os.cpu_count()} cores, {cpu}, Python {platform.python_version()}")
-    print(table(rows))
+    else:
+        rows = bench(tuple(int(size) for size in args.sizes.split(",")), args.workdir,
+                     log=lambda line: print(line, file=sys.stderr, flush=True))
+        print(table(rows))
+        print(targets(rows))
+    print(f"load average after: {load_average()}")
     return 0
 
 

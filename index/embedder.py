@@ -40,7 +40,7 @@ EXPORTABLE_POOLING = ("mean", "cls")
 # "fused": the fp32 export after onnxruntime's transformer fusions; "int8": that, with weights quantised per
 # channel. The shipped choice is measured by `python -m index evaluate --encoder VARIANT` (README, Performance).
 ENCODER_VARIANTS = ("fused", "int8")
-ENCODER_VARIANT = "int8"
+ENCODER_VARIANT = "fused"
 TORCH = "torch"
 
 

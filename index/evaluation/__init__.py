@@ -31,7 +31,7 @@ FOLLOWUPS_WITH, FOLLOWUPS_WITHOUT = "follow-ups with context", "follow-ups witho
 
 __all__ = [
     "CORPORA", "DISTRACTORS", "FIGURES_FILE", "FOLLOWUPS_WITH", "FOLLOWUPS_WITHOUT", "LabelledQuestion", "LabelledSet", "METRICS",
-    "Outcome", "ask_all", "ask_followups", "build_corpus", "counts", "describe_miss", "evaluate", "figures", "questions_for",
+    "Outcome", "ask_all", "ask_followups", "build_corpus", "counts", "describe_miss", "evaluate", "evaluated_words", "figures", "questions_for",
     "read_labelled_set", "tables", "write_figures",
 ]
 
@@ -42,11 +42,15 @@ def build_corpus(
     """Build one of the three corpora at `out` (generated distractors are written beside it)."""
     paths = {"seed": [seeds_dir], "eval": [eval_dir / "stories"]}.get(name)
     if paths is None:
-        avoid = {word.lower() for path in (eval_dir / "stories").iterdir() for word in re.findall(r"\w+", path.read_text(encoding="utf-8"))}
-        write_distractors(out.parent / "distractors", distractors, avoid=avoid)
+        write_distractors(out.parent / "distractors", distractors, avoid=evaluated_words(eval_dir))
         paths = [eval_dir / "stories", out.parent / "distractors"]
     build(paths, out, embedder=embedder)
     return load(out, embedder=embedder)
+
+
+def evaluated_words(eval_dir: Path) -> set[str]:
+    """Every word of the evaluation stories, lower-case: no generated distractor place is called by one."""
+    return {word.lower() for path in (eval_dir / "stories").iterdir() for word in re.findall(r"\w+", path.read_text(encoding="utf-8"))}
 
 
 def questions_for(corpus: str, labelled: LabelledSet, seed_titles: set[str]) -> list[LabelledQuestion]:

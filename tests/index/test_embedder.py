@@ -15,7 +15,7 @@ SENTENCES = ["Who won the council vote on the rent cap?", "The ferry strike ende
 
 
 @pytest.fixture(scope="module")
-def fused(encoder_dir):
+def other_variant(encoder_dir):
     """The variant not shipped, exported once for this module into the session's encoder folder."""
     other = next(variant for variant in ENCODER_VARIANTS if variant != ENCODER_VARIANT)
     return embedder_for(DEFAULT_MODEL, encoder_dir.parent, encoder_dir, other)
@@ -25,16 +25,16 @@ def operators(embedder) -> set[str]:
     return {node.op_type for node in onnx.load(str(embedder.directory / "model.onnx")).graph.node}
 
 
-def test_each_variant_has_its_own_cache_folder_and_identity(embedder, fused):
-    assert embedder.directory != fused.directory
+def test_each_variant_has_its_own_cache_folder_and_identity(embedder, other_variant):
+    assert embedder.directory != other_variant.directory
     assert json.loads((embedder.directory / "encoder.json").read_text())["variant"] == ENCODER_VARIANT
-    assert embedder.identity == encoder_identity(DEFAULT_MODEL, ENCODER_VARIANT) != fused.identity
-    assert embedder.name == fused.name == DEFAULT_MODEL
+    assert embedder.identity == encoder_identity(DEFAULT_MODEL, ENCODER_VARIANT) != other_variant.identity
+    assert embedder.name == other_variant.name == DEFAULT_MODEL
 
 
 @pytest.mark.slow
-def test_the_variants_are_fused_and_int8_is_quantised_per_channel_and_close_to_torch(embedder, fused):
-    variants = {e.variant: e for e in (embedder, fused)}
+def test_the_variants_are_fused_and_int8_is_quantised_per_channel_and_close_to_torch(embedder, other_variant):
+    variants = {e.variant: e for e in (embedder, other_variant)}
     assert {"Attention", "SkipLayerNormalization"} <= operators(variants["fused"])  # the optimizer's fused kernels
     assert "MatMulInteger" in operators(variants["int8"]) and "MatMulInteger" not in operators(variants["fused"])
     truth = TorchEmbedder(DEFAULT_MODEL).encode(SENTENCES)
@@ -43,10 +43,10 @@ def test_the_variants_are_fused_and_int8_is_quantised_per_channel_and_close_to_t
     assert np.min(int8) > 0.97 and np.min(int8) < 0.99999  # close, but not the same vectors: hence the identity
 
 
-def test_an_index_built_with_another_variant_is_rebuilt_not_mixed(stories, tmp_path, embedder, fused):
+def test_an_index_built_with_another_variant_is_rebuilt_not_mixed(stories, tmp_path, embedder, other_variant):
     out = tmp_path / "idx"
-    index.build([stories], out, embedder=fused)
-    with pytest.raises(index.IndexFormatError, match=r"built with model .*\[fused\].*rebuild it"):
+    index.build([stories], out, embedder=other_variant)
+    with pytest.raises(index.IndexFormatError, match=rf"built with model .*\[{other_variant.variant}\].*rebuild it"):
         index.load(out, embedder=embedder)
     report = index.build([stories], out, embedder=embedder)
     assert (report.changed, report.embedded, report.reused) == (True, 22, 0)
