@@ -142,19 +142,15 @@ class KnowledgeBase:
             followup = self.retrieve(question, story=context)
             if followup.best is not None and (followup.best.about_the_sides or followup.best.answers(self.judgement)):
                 return Answer(question=followup.question, answered=True, stories=[self._answer_story(followup.best)])
-        # A question about two stories is answered part by part (below); every text it will embed (the question,
-        # each part, and their focus guesses) goes through the encoder in one call, not one call a part.
-        parts = question_parts(clean_question(question))
-        known = self._encode_together([question, *parts]) if parts else None
-        retrieval = self.retrieve(question, known=known)
+        retrieval = self.retrieve(question)
         shown: dict[int, Candidate] = {}
         if retrieval.best and retrieval.best.answers(self.judgement):
             shown[retrieval.best.story] = retrieval.best
         # A question about two stories is answered part by part: a part adds its best story when that part
         # would be answered on its own and the whole question already ranks that story among its few best.
         near = {story for story, _ in retrieval.routed[:PART_ROUTED]}
-        for part in parts:
-            found = self.retrieve(part, known=known).best
+        for part in question_parts(retrieval.question):
+            found = self.retrieve(part).best
             if found and found.story in near and found.answers(self.judgement):
                 shown.setdefault(found.story, found)
         if not shown:
@@ -163,14 +159,16 @@ class KnowledgeBase:
         stories = [self._answer_story(c) for c in list(shown.values())[:MAX_STORIES]]
         return Answer(question=retrieval.question, answered=True, stories=stories)
 
-    def retrieve(self, question: str, story: int | None = None, known: dict[str, np.ndarray] | None = None) -> Retrieval:
-        """Route the question (or take `story` as if it were the only one indexed) and rank its bullets; `known`
-        holds vectors already encoded (`_encode_together`), and gets any this question adds."""
+    def retrieve(self, question: str, story: int | None = None) -> Retrieval:
+        """Route the question (or take `story` as if it were the only one indexed) and rank its bullets."""
         text = clean_question(question)
         tokens = tokenize_query(text)
         with self.lexical.matching(tokens) as lexical:
-            guess = self._focus_guess(text, story, lexical)
-            vectors = self._encode([text] if guess == text else [text, guess], known)
+            # A focus differs from the question only when it names a story's title words, and then that story
+            # nearly always leads on BM25 too: guessing it first lets one encoder call embed both texts.
+            lead = story if story is not None else int(lexical.top(1)[0]) if len(lexical.rows) else None
+            guess = self._focus(text, lead, by_row=story is None) if lead is not None else text
+            vectors = self.embedder.encode([text] if guess == text else [text, guess])
             query = vectors[0]
             routed = self._route(query, lexical) if story is None else [(story, 0.0)]
         if not routed:
@@ -178,31 +176,8 @@ class KnowledgeBase:
         best, score = routed[0]
         margin = min(MARGIN_CAP, score - routed[1][1]) if len(routed) > 1 else MARGIN_CAP
         focus = focus_of(text, self._stories.titles[best])
-        focus_vector = query if focus == text else vectors[1] if focus == guess else self._encode([focus], known)[0]
+        focus_vector = query if focus == text else vectors[1] if focus == guess else self.embedder.encode([focus])[0]
         return Retrieval(text, routed, self._candidate(best, score, margin, text, query, focus, focus_vector))
-
-    def _focus_guess(self, text: str, story: int | None, lexical: Matches) -> str:
-        """A focus differs from the question only when it names a story's title words, and then that story nearly
-        always leads on BM25 too: guessing it first lets one encoder call embed both texts."""
-        lead = story if story is not None else int(lexical.top(1)[0]) if len(lexical.rows) else None
-        return self._focus(text, lead, by_row=story is None) if lead is not None else text
-
-    def _encode_together(self, questions: list[str]) -> dict[str, np.ndarray]:
-        """The vectors `retrieve` will want for each question (itself and its focus guess), from one encoder call."""
-        texts = []
-        for question in questions:
-            text = clean_question(question)
-            with self.lexical.matching(tokenize_query(text)) as lexical:
-                texts += [text, self._focus_guess(text, None, lexical)]
-        texts = list(dict.fromkeys(texts))
-        return dict(zip(texts, self.embedder.encode(texts), strict=True))
-
-    def _encode(self, texts: list[str], known: dict[str, np.ndarray] | None) -> np.ndarray:
-        if known is None:
-            return self.embedder.encode(texts)
-        if missing := [text for text in dict.fromkeys(texts) if text not in known]:
-            known.update(zip(missing, self.embedder.encode(missing), strict=True))
-        return np.stack([known[text] for text in texts])
 
     def _focus(self, text: str, lead: int, *, by_row: bool) -> str:
         story = int(self.generation.items["story"][lead]) if by_row else lead
