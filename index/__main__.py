@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from .builder import build
+from .embedder import ENCODER_VARIANT, ENCODER_VARIANTS
 from .errors import IndexFormatError, QuestionError, StoryFileError
 from .process import configure_process
 from .settings import IndexSettings
@@ -45,6 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     eval_cmd.add_argument("--distractors", type=int, default=1000, help="generated stories in the 'distractors' corpus")
     eval_cmd.add_argument("--misses", type=int, default=0, metavar="N", help="also list up to N missed dev questions per corpus")
     eval_cmd.add_argument("--answer-everything", action="store_true", help="never refuse: routing and ranking alone (not saved)")
+    eval_cmd.add_argument("--encoder", choices=ENCODER_VARIANTS, default=ENCODER_VARIANT,
+                          help=f"the encoder variant to measure (default: {ENCODER_VARIANT}, the shipped one)")
     eval_cmd.add_argument("--write-figures", action="store_true", help="save the counts to <eval>/figures.json (the quality tests read them)")
 
     train_cmd = commands.add_parser("train", help="fit every learned weight and threshold from training/ (minutes)")
@@ -52,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     train_cmd.add_argument("--eval", type=Path, default=Path("tests/eval"), help="labelled set whose dev stories set the threshold")
 
     bench_cmd = commands.add_parser("bench", help="measure build rate, latency, start-up and memory (minutes)")
-    bench_cmd.add_argument("--sizes", default="10000,100000,1000000", help="claims per corpus, comma-separated")
+    bench_cmd.add_argument("--sizes", default="10000,100000", help="claims per corpus, comma-separated (1000000 builds for long)")
     bench_cmd.add_argument("--workdir", type=Path, help="where corpora and indexes are written (default: a temp dir)")
     bench_cmd.add_argument("--stages", action="store_true", help="instead: what each answering stage costs per question (tests/eval)")
 
@@ -124,11 +127,14 @@ def run_evaluate(args, settings: IndexSettings) -> int:
     if unknown := set(corpora) - set(CORPORA):
         print(f"error: unknown corpus {', '.join(sorted(unknown))}; choose from {', '.join(CORPORA)}", file=sys.stderr)
         return EXIT_INVALID_INPUT
+    if args.write_figures and args.encoder != ENCODER_VARIANT:
+        print(f"error: figures are the shipped encoder's ({ENCODER_VARIANT}); --encoder {args.encoder} is never saved", file=sys.stderr)
+        return EXIT_INVALID_INPUT
     if args.answer_everything and args.write_figures:
         print("error: --answer-everything figures are not the product's; they are never saved", file=sys.stderr)
         return EXIT_INVALID_INPUT
     results = evaluate(args.eval, args.seeds, corpora, distractors=args.distractors, model=settings.model, encoder_dir=settings.encoder_dir,
-                       answer_everything=args.answer_everything)
+                       answer_everything=args.answer_everything, encoder=args.encoder)
     print(f"corpora: seed = {args.seeds}; eval = {args.eval / 'stories'}; distractors = eval + {args.distractors} generated stories")
     print(tables(results, ("dev", "test") if args.split == "both" else (args.split,)))
     for corpus, outcomes in results.items():
@@ -154,19 +160,17 @@ def run_train(args, settings: IndexSettings) -> int:
 
 
 def run_bench(args, settings: IndexSettings) -> int:
-    import os
-    import platform
+    from .bench import bench, load_average, machine, stage_costs, table, targets
 
-    from .bench import bench, stage_costs, table
-
+    print(f"machine: {machine()}; load average (1/5/15 min) before: {load_average()}", flush=True)
     if args.stages:
-        print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}, Python {platform.python_version()}")
         print(stage_costs(Path("tests/eval"), Path("seeds"), settings.model, settings.encoder_dir))
-        return 0
-    rows = bench(tuple(int(size) for size in args.sizes.split(",")), args.workdir)
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), platform.machine())
-    print(f"machine: {os.cpu_count()} cores, {cpu}, Python {platform.python_version()}")
-    print(table(rows))
+    else:
+        rows = bench(tuple(int(size) for size in args.sizes.split(",")), args.workdir,
+                     log=lambda line: print(line, file=sys.stderr, flush=True))
+        print(table(rows))
+        print(targets(rows))
+    print(f"load average after: {load_average()}")
     return 0
 
 

@@ -1,118 +1,99 @@
 """`python -m index bench`: the performance figures in the README, measured on this machine.
 
-For each size a seeded, fictional corpus is written as story files and built; then a fresh process
-loads it and answers questions one at a time, reporting start-up time, resident memory and latency.
-The same figures are taken for the naive path (torch encoder + exact FAISS search) on the same index.
-
-At 1M claims only a sample of texts goes through the encoder; the other vectors are real vectors of
-the sample plus small noise (said in the table). Everything else — files, parsing, BM25, FAISS,
-answer building — is real at every size.
+For each size, the evaluation stories plus generated distractor stories (`index/evaluation/distractors.py`,
+scaled up) are written as story files and built from scratch: every claim is real text through the encoder,
+so the build rate is an encoding rate. Then a fresh process loads the index and answers every labelled
+question of `tests/eval` once, one at a time, as `python -m index ask -` does: start-up to its first answer is
+reported apart from the per-question p50, p99 and mean. The naive path (sentence-transformers on torch, exact
+flat FAISS search over the same vectors, the same answering pipeline) is measured in the same run on the same
+questions, and the ratios printed. The machine and its load average before and after each measurement are
+printed with the table: on a shared machine, read the figures with them.
 """
 
 import json
+import math
 import os
-import random
+import platform
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from .embedder import Embedder, TorchEmbedder, embedder_for
+from .embedder import ENCODER_VARIANT, Embedder, TorchEmbedder, embedder_for
 from .process import configure_process
 from .settings import DEFAULT_MODEL
 
-SIZES = (10_000, 100_000, 1_000_000)
-ENCODED_AT_MOST = 100_000  # texts really encoded per build; beyond, sampled vectors plus noise
-QUESTIONS = 300
-SEED = 7
-FACTS_PER_STORY = 8  # plus two narratives: ten claims a story
+SIZES = (10_000, 100_000)  # 1,000,000 on request (`--sizes`): its build takes long
+DISTRACTOR_SEED = 7
 
-PLACES = ["Eastmere", "Norhaven", "Brackwater", "Lindenford", "Oakhollow", "Kestrel Bay", "Port Carrick", "Mirefield",
-          "Greyhill", "Saltmarsh", "Pellwick", "Fennwater", "Tidewell", "Lowmoor", "Wenlow", "Valdoria"]
-SUBJECTS = ["council", "hospital trust", "rail operator", "water company", "school board", "police service",
-            "port authority", "housing association", "bus company", "energy regulator", "library service", "university"]
-ACTIONS = ["approved", "postponed", "cancelled", "funded", "rejected", "expanded", "reviewed", "closed", "opened", "audited"]
-THINGS = ["a new bridge", "a rent cap", "night buses", "a wind farm", "a data centre", "free school meals", "a ferry route",
-          "a flood barrier", "a cycle lane", "a tram extension", "a recycling plant", "a crisis line", "a harbour wall"]
-PEOPLE = ["Priya Hallam", "Tomas Brandt", "Odile Marsh", "Wendell Okafor", "Fiona Larkspur", "Lucien Marchetti",
-          "Katarina Dovle", "Marguerite Osei", "Bernadette Kowal", "Arun Mendez", "Ines Varga", "Hugo Lindqvist"]
+# The issue-14 targets, checked on every run (`targets`).
+TARGET_MEAN_RATIO = 0.4  # mean per question, optimised / naive
+TARGET_P50_MS_AT_1M = 8.0
+TARGET_BUILD_CLAIMS_PER_SECOND = 1000
+TARGET_STARTUP_SECONDS = 1.0
 
 
-def synthetic_story(number: int, rng: random.Random) -> str:
-    place, subject = rng.choice(PLACES), rng.choice(SUBJECTS)
-    thing = rng.choice(THINGS)
-    title = f"{place} {subject.title()} {rng.choice(ACTIONS).title()} {thing.title()} (Case {number})"
-    facts = []
-    for n in range(FACTS_PER_STORY):
-        who, amount, month = rng.choice(PEOPLE), rng.randrange(2, 9000), rng.choice(["March", "June", "October"])
-        facts.append(rng.choice([
-            f"- The {place} {subject} {rng.choice(ACTIONS)} {thing} on {month} {n + 1}, case {number}. [{n + 1}]",
-            f"- {who} said {thing} would cost {amount} thousand crowns over {n + 2} years. [{n + 1}]",
-            f"- About {amount} residents of {place} signed a petition about {thing}. [{n + 1}]",
-            f"- Critics said the {subject} had ignored {rng.choice(THINGS)} for {n + 3} years. [{n + 1}]",
-        ]))
-    return "\n".join([
-        title, "Last updated May 29, 2024", "Image credit: storybot benchmark (fictional story)", "", *facts, "",
-        "Narrative A", f"Supporters say {thing} in {place} is overdue.", "",
-        "Narrative B", f"Opponents say the {subject} cannot afford {thing}.", "",
-    ])
+def machine() -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), platform.machine())
+    return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}"
 
 
-def write_corpus(folder: Path, claims: int) -> None:
-    rng = random.Random(SEED)
-    folder.mkdir(parents=True, exist_ok=True)
-    for number in range(claims // (FACTS_PER_STORY + 2)):
-        (folder / f"story_{number:07}.txt").write_text(synthetic_story(number, rng), encoding="utf-8")
+def load_average() -> str:
+    return "/".join(f"{value:.2f}" for value in os.getloadavg())
 
 
-def sample_questions(folder: Path, count: int) -> list[str]:
-    """Questions as people type them: a few words of a random bullet, reworded a little."""
-    rng = random.Random(SEED + 1)
-    files = sorted(folder.iterdir())
-    questions = []
-    for path in rng.sample(files, min(count, len(files))):
-        bullet = rng.choice([line for line in path.read_text().splitlines() if line.startswith("- ")])
-        words = bullet[2:].rsplit("[", 1)[0].replace(",", "").split()
-        start = rng.randrange(0, max(1, len(words) - 6))
-        questions.append("what about " + " ".join(words[start:start + 6]) + "?")
-    return questions
+def claims_per_distractor() -> float:
+    """The expected claims (bullets and narratives) of one generated story, from the templates."""
+    from .evaluation.distractors import TEMPLATES
+
+    kinds = tomllib.loads(TEMPLATES.read_text(encoding="utf-8"))["kind"]
+    return statistics.mean((4 + len(kind["facts"])) / 2 + len(kind["narratives"]) for kind in kinds)
 
 
-class SampledEmbedder(Embedder):
-    """Encodes the first `limit` texts for real; later texts get a real vector of the sample plus noise."""
+def write_corpus(folder: Path, claims: int, eval_dir: Path) -> list[Path]:
+    """The evaluation stories and enough generated distractors to make about `claims` claims in all."""
+    from .evaluation import evaluated_words
+    from .evaluation.distractors import write_distractors
 
-    def __init__(self, real: Embedder, limit: int):
-        self.real, self.limit, self.name, self.dimension = real, limit, real.name, real.dimension
-        self.encoded = 0
+    count = max(0, math.ceil((claims - eval_claims(eval_dir)) / claims_per_distractor()))
+    write_distractors(folder, count, seed=DISTRACTOR_SEED, avoid=evaluated_words(eval_dir), number_repeats=True)
+    return [eval_dir / "stories", folder]
 
-    def encode(self, texts: list[str], *, progress: bool = False) -> np.ndarray:
-        real = self.real.encode(texts[: self.limit], progress=progress)
-        self.encoded += len(real)
-        if len(texts) <= self.limit:
-            return real
-        rng = np.random.default_rng(SEED)
-        rest = real[rng.integers(0, len(real), len(texts) - self.limit)] + rng.normal(0, 0.03, (len(texts) - self.limit, self.dimension))
-        rest /= np.linalg.norm(rest, axis=1, keepdims=True)
-        return np.concatenate([real, rest.astype(np.float32)])
+
+def eval_claims(eval_dir: Path) -> int:
+    from .corpus import read_corpus
+
+    return sum(len(story.facts) + len(story.narratives) for story in read_corpus([eval_dir / "stories"]).stories)
+
+
+def questions(eval_dir: Path, seeds_dir: Path) -> list[str]:
+    """Realistic questions: every labelled question of the evaluation set, as members typed them."""
+    from .evaluation import read_labelled_set
+
+    return [question.text for question in read_labelled_set(eval_dir, seeds_dir).questions]
 
 
 @dataclass
 class Row:
     claims: int
     path: str
+    build_seconds: float
     build_per_second: float
     unchanged_rebuild_seconds: float
     p50_ms: float
     p99_ms: float
+    mean_ms: float
     startup_seconds: float
     bytes_per_claim: float
     recall_at_10: float
+    load: str  # load average (1, 5, 15 minutes) before / after the measurement
     note: str = ""
 
 
@@ -125,8 +106,10 @@ def serve_and_measure(index_dir: Path, questions: list[str], naive: bool, encode
     result = subprocess.run(
         [sys.executable, "-c", "import sys, index.bench as b; b._worker(sys.argv[1:])",
          str(index_dir), "naive" if naive else "fast", str(encoder_dir)],
-        input="\n".join(questions), capture_output=True, text=True, check=True,
+        input="\n".join(questions), capture_output=True, text=True,
     )
+    if result.returncode:
+        raise RuntimeError(f"the measured process failed (exit {result.returncode}):\n{result.stderr[-4000:]}")
     report = json.loads(result.stdout.strip().splitlines()[-1])
     report["startup_seconds"] = report.pop("ready_wall_clock") - spawned
     return report
@@ -146,7 +129,8 @@ def _worker(argv: list[str]) -> None:
     embedder.encode(["warm up"])
     baseline = _rss()
     if mode == "naive":
-        generation = read_generation(index_dir, model=DEFAULT_MODEL)
+        # The same vectors, searched exactly; queried with torch (its vectors match the fused export's to 1e-6).
+        generation = read_generation(index_dir)
         generation.dense = faiss.read_index(str(exact_index_path(index_dir)))
         kb = KnowledgeBase(generation, embedder)
     else:
@@ -200,72 +184,107 @@ def recall_at_10(index_dir: Path, questions: list[str], embedder: Embedder) -> f
     return float(np.mean([len(set(a) & set(t)) / 10 for a, t in zip(approximate, truth, strict=True)]))
 
 
-def naive_build_rate(folder: Path, claims: int) -> float:
-    """A whole build of the corpus with the torch encoder (exact search is what a small build uses anyway)."""
+def naive_build_rate(eval_dir: Path) -> tuple[float, int]:
+    """Claims a second of a whole build with the torch encoder, on the evaluation stories alone (torch builds too
+    slowly to build every size twice), and how many claims that was."""
     from .builder import build
 
     with tempfile.TemporaryDirectory() as scratch:
         tick = time.perf_counter()
-        build([folder], Path(scratch) / "index", embedder=TorchEmbedder(DEFAULT_MODEL))
-        return claims / (time.perf_counter() - tick)
+        report = build([eval_dir / "stories"], Path(scratch) / "index", embedder=TorchEmbedder(DEFAULT_MODEL))
+        claims = report.facts + report.narratives
+        return claims / (time.perf_counter() - tick), claims
 
 
-def bench(sizes: tuple[int, ...] = SIZES, workdir: Path | None = None) -> list[Row]:
+def bench(sizes: tuple[int, ...] = SIZES, workdir: Path | None = None, eval_dir: Path = Path("tests/eval"),
+          seeds_dir: Path = Path("seeds"), log=print) -> list[Row]:
     from .builder import build
 
     root = Path(workdir or tempfile.mkdtemp(prefix="storybot-bench-"))
     encoder_dir = root / "encoder"
     fast = embedder_for(DEFAULT_MODEL, root, encoder_dir)
+    asked = questions(eval_dir, seeds_dir)
     naive_rate, naive_note = None, ""
     rows = []
-    for claims in sizes:
-        folder, out = root / f"stories-{claims}", root / f"index-{claims}" / "index"
-        write_corpus(folder, claims)
-        questions = sample_questions(folder, QUESTIONS)
-        embedder = SampledEmbedder(fast, ENCODED_AT_MOST)
+    for size in sizes:
+        folder, out = root / f"stories-{size}", root / f"index-{size}" / "index"
+        paths = write_corpus(folder, size, eval_dir)
+        before = load_average()
         tick = time.perf_counter()
-        build([folder], out, embedder=embedder)
-        build_rate = claims / (time.perf_counter() - tick)
+        report = build(paths, out, embedder=fast)
+        build_seconds = time.perf_counter() - tick
+        claims = report.facts + report.narratives
         tick = time.perf_counter()
-        build([folder], out, embedder=embedder)
+        build(paths, out, embedder=fast)
         unchanged = time.perf_counter() - tick
-        if naive_rate is None:  # torch builds at a fifth of the speed: measured once, at the smallest size
-            naive_rate, naive_note = naive_build_rate(folder, claims), f"; build rate measured at {claims:,}"
+        build_load = f"{before} / {load_average()}"
+        log(f"{claims:,} claims: built in {build_seconds:.1f} s ({claims / build_seconds:,.0f} claims/s), load {build_load}")
+        if naive_rate is None:
+            naive_rate, measured_on = naive_build_rate(eval_dir)
+            naive_note = f"; torch build rate measured on the {measured_on:,} claims of the evaluation stories"
         write_exact_index(out)
-        recall = recall_at_10(out, questions, fast)
-        sampled = f"{embedder.encoded:,} texts encoded, the rest sampled" if embedder.encoded < claims else ""
-        for path, report in (("optimised", serve_and_measure(out, questions, False, encoder_dir)),
-                             ("naive", serve_and_measure(out, questions, True, encoder_dir))):
+        recall = recall_at_10(out, asked, fast)
+        for path in ("optimised", "naive"):
             optimised = path == "optimised"
+            before = load_average()
+            measured = serve_and_measure(out, asked, not optimised, encoder_dir)
+            times = measured["times_ms"]
             rows.append(Row(
                 claims, path,
-                build_per_second=build_rate if optimised else naive_rate,
+                build_seconds=build_seconds if optimised else claims / naive_rate,
+                build_per_second=claims / build_seconds if optimised else naive_rate,
                 unchanged_rebuild_seconds=unchanged if optimised else float("nan"),
-                p50_ms=statistics.median(report["times_ms"]),
-                p99_ms=float(np.percentile(report["times_ms"], 99)),
-                startup_seconds=report["startup_seconds"],
-                bytes_per_claim=report["bytes_per_claim"],
-                recall_at_10=recall if optimised else 1.0,
-                note=sampled if optimised else "torch encoder, exact search" + naive_note,
+                p50_ms=statistics.median(times), p99_ms=float(np.percentile(times, 99)), mean_ms=statistics.mean(times),
+                startup_seconds=measured["startup_seconds"], bytes_per_claim=measured["bytes_per_claim"],
+                recall_at_10=recall if optimised else 1.0, load=f"{before} / {load_average()}",
+                note=f"ONNX {ENCODER_VARIANT}, {len(times):,} questions; build load {build_load}" if optimised
+                else "torch encoder, exact search" + naive_note,
             ))
+            log(table(rows[-1:], ratios=False).splitlines()[-1])
         shutil.rmtree(folder, ignore_errors=True)
         shutil.rmtree(out.parent, ignore_errors=True)
     return rows
 
 
-def table(rows: list[Row]) -> str:
-    lines = ["| claims | path | build claims/s | unchanged rebuild s | p50 ms | p99 ms | start-up s | bytes/claim | recall@10 | note |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+def table(rows: list[Row], *, ratios: bool = True) -> str:
+    lines = ["| claims | path | build s | build claims/s | unchanged rebuild s | p50 ms | p99 ms | mean ms | start-up s | bytes/claim "
+             "| recall@10 | load avg before / after | note |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in rows:
-        lines.append(f"| {r.claims:,} | {r.path} | {r.build_per_second:,.0f} | {r.unchanged_rebuild_seconds:.2f} | {r.p50_ms:.1f} | "
-                     f"{r.p99_ms:.1f} | {r.startup_seconds:.1f} | {r.bytes_per_claim:,.0f} | {r.recall_at_10:.3f} | {r.note} |")
+        lines.append(f"| {r.claims:,} | {r.path} | {r.build_seconds:,.0f} | {r.build_per_second:,.0f} | {r.unchanged_rebuild_seconds:.2f} | "
+                     f"{r.p50_ms:.1f} | {r.p99_ms:.1f} | {r.mean_ms:.1f} | {r.startup_seconds:.2f} | {r.bytes_per_claim:,.0f} | "
+                     f"{r.recall_at_10:.3f} | {r.load} | {r.note} |")
     fast = {r.claims: r for r in rows if r.path == "optimised"}
-    for r in rows:
-        if r.path == "naive":
-            lines.append(f"| {r.claims:,} | ratio naive/optimised | | | {r.p50_ms / fast[r.claims].p50_ms:.1f}× | "
-                         f"{r.p99_ms / fast[r.claims].p99_ms:.1f}× | {r.startup_seconds / fast[r.claims].startup_seconds:.1f}× | "
-                         f"{r.bytes_per_claim / max(fast[r.claims].bytes_per_claim, 1):.1f}× | | |")
+    for r in rows if ratios else []:
+        if r.path == "naive" and r.claims in fast:
+            f = fast[r.claims]
+            lines.append(f"| {r.claims:,} | ratio optimised/naive | {f.build_seconds / r.build_seconds:.2f}× | | | "
+                         f"{f.p50_ms / r.p50_ms:.2f}× | {f.p99_ms / r.p99_ms:.2f}× | {f.mean_ms / r.mean_ms:.2f}× | "
+                         f"{f.startup_seconds / r.startup_seconds:.2f}× | {f.bytes_per_claim / max(r.bytes_per_claim, 1):.2f}× | | | |")
     return "\n".join(lines)
+
+
+def targets(rows: list[Row]) -> str:
+    """Issue 14's targets, each met or missed with its number from this run."""
+    fast = [r for r in rows if r.path == "optimised"]
+    naive = {r.claims: r for r in rows if r.path == "naive"}
+    lines = []
+    for f in fast:
+        ratio = f.mean_ms / naive[f.claims].mean_ms
+        lines.append(f"- mean per question ≤ {TARGET_MEAN_RATIO}× naive at {f.claims:,} claims: {_met(ratio <= TARGET_MEAN_RATIO)} "
+                     f"({ratio:.2f}×: {f.mean_ms:.1f} ms against {naive[f.claims].mean_ms:.1f} ms)")
+    big = [f for f in fast if f.claims >= 1_000_000]
+    lines += [f"- p50 ≤ {TARGET_P50_MS_AT_1M:g} ms at 1M claims: {_met(f.p50_ms <= TARGET_P50_MS_AT_1M)} ({f.p50_ms:.1f} ms at {f.claims:,})"
+              for f in big] or [f"- p50 ≤ {TARGET_P50_MS_AT_1M:g} ms at 1M claims: not measured in this run (`--sizes 1000000`)"]
+    lines += [f"- build ≥ {TARGET_BUILD_CLAIMS_PER_SECOND:,} claims/s of real text at {f.claims:,} claims: "
+              f"{_met(f.build_per_second >= TARGET_BUILD_CLAIMS_PER_SECOND)} ({f.build_per_second:,.0f})" for f in fast]
+    lines += [f"- start-up to the first answer ≤ {TARGET_STARTUP_SECONDS:g} s at {f.claims:,} claims: "
+              f"{_met(f.startup_seconds <= TARGET_STARTUP_SECONDS)} ({f.startup_seconds:.2f} s)" for f in fast]
+    return "\n".join(lines)
+
+
+def _met(ok: bool) -> str:
+    return "met" if ok else "missed"
 
 
 def stage_costs(eval_dir: Path, seeds_dir: Path, model: str = DEFAULT_MODEL, encoder_dir: Path | None = None) -> str:

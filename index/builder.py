@@ -13,7 +13,7 @@ import numpy as np
 
 from .corpus import StoryFolder, read_corpus, scan_story_files
 from .dense import updated_dense
-from .embedder import Embedder, embedder_for
+from .embedder import Embedder, embedder_for, encoder_identity
 from .errors import IndexFormatError, Problem, StoryFileError
 from .lexical import TermCounts
 from .models import Story
@@ -93,18 +93,24 @@ def build(
     """
     started = time.perf_counter()
     model = embedder.name if embedder else (model or DEFAULT_MODEL)
+    # What the index records and compares: the model and its encoder variant, so another variant rebuilds it.
+    identity = embedder.identity if embedder else encoder_identity(model)
     folder = scan_story_files(paths)
     # Nothing touched since the last clean build: no parsing, no loading, and no lock either, since nothing
     # will be written (so an up-to-date index on a read-only disk loads).
-    if unchanged := unchanged_counts(out, folder.signature, model):
+    if unchanged := unchanged_counts(out, folder.signature, identity):
         return _unchanged(out, *unchanged, folder, started, skip_invalid)
     with build_lock(out):
         # Scanned again under the lock: another process may have changed the files while this one waited for it,
         # and a build from the older scan would drop what that process just indexed.
         folder = scan_story_files(paths)
-        if unchanged := unchanged_counts(out, folder.signature, model):  # another build finished meanwhile
+        if unchanged := unchanged_counts(out, folder.signature, identity):  # another build finished meanwhile
             return _unchanged(out, *unchanged, folder, started, skip_invalid)
-        previous = _current_generation(out, model)
+        # The encoder that will embed decides which vectors can be reused: only its own (another variant, or torch
+        # where the ONNX export failed, rebuilds everything rather than mixing vectors).
+        encoder = embedder or embedder_for(model, out, encoder_dir)
+        identity = encoder.identity
+        previous = _current_generation(out, identity)
         carried, terms = _carry_over(out, previous, folder)
         carried_files = {story.source_file for story in carried}
         corpus = read_corpus([Path(name) for name in folder.names if name not in carried_files], carried=carried)
@@ -145,7 +151,7 @@ def build(
         unchanged = np.array([numbers[s.id] for s in corpus.stories if old_hashes.get(s.id) == hashes[s.id]], dtype=np.int64)
         parsed_vectors, report.embedded, reused = _parsed_vectors(
             previous, unchanged, parsed_items, texts,
-            lambda: embedder or embedder_for(model, out, encoder_dir), progress,
+            lambda: encoder, progress,
         )
         report.reused = reused + len(old_rows)
         vectors = np.empty((len(items), parsed_vectors.shape[1]), dtype=np.float32)
@@ -162,7 +168,7 @@ def build(
         if previous is not None and previous.dense.d == vectors.shape[1]:
             dropped = previous.items["id"][new_row_of_old < 0]
             dense = updated_dense(previous.dense, dropped, parsed_vectors, parsed_items["id"])
-        write_generation(out, model=model, stories=stories, hashes=hashes, items=items, vectors=vectors, terms=terms, dense=dense)
+        write_generation(out, model=identity, stories=stories, hashes=hashes, items=items, vectors=vectors, terms=terms, dense=dense)
         _count(report, _counts(items, len(stories)))
         record_stats(out, folder, corpus.problems)
     report.seconds = time.perf_counter() - started
@@ -222,7 +228,7 @@ def _parsed_vectors(previous, unchanged: np.ndarray, items, texts, get_embedder,
     return vectors, len(to_embed), len(rows)
 
 
-def _current_generation(out: Path, model: str) -> Generation | None:
+def _current_generation(out: Path, identity: str) -> Generation | None:
     """The current generation if its vectors can be reused; a damaged or foreign one is rebuilt over.
 
     Loaded whole, not just its manifest: trusting a manifest beside a truncated dense.faiss would report
@@ -230,7 +236,7 @@ def _current_generation(out: Path, model: str) -> Generation | None:
     (The no-op check before it, `unchanged_counts`, trusts only files whose sizes and times it recorded.)
     """
     try:
-        return read_generation(out, model=model)
+        return read_generation(out, model=identity)
     except (IndexFormatError, OSError, ValueError):
         return None
 

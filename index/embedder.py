@@ -5,9 +5,15 @@ fresh install answers questions with no network; `STORYBOT_MODEL` may name any s
 model or path instead.
 
 The first time a model is used with an index, it is exported to ONNX and cached beside the index
-(`<index>/encoder/…`). ONNX Runtime then encodes a question in about a quarter of torch's time and a
-batch about twice as fast, gives the same vectors (cosine > 0.99999), and starts without importing
-torch at all. torch stays the fallback for models the exporter does not handle.
+(`<index>/encoder/…`): exported with eager attention, fused by onnxruntime's transformer optimizer
+(attention, layer norm and GELU become single kernels), and, for the `int8` variant, its weights
+quantised to int8 per output channel (dynamic quantisation: activations are quantised on the fly).
+ONNX Runtime starts without importing torch at all. torch stays the fallback for models the exporter
+does not handle.
+
+Vectors of different variants are close but not equal, so an index records the variant it was built
+with in its model identity (`encoder_identity`), and an index built with another one is rebuilt, never
+mixed. `ENCODER_VARIANT` is the one shipped; `python -m index evaluate --encoder` measures the others.
 """
 
 import functools
@@ -31,6 +37,16 @@ BATCH_SIZE = 64
 ENCODER_DIR = "encoder"
 ONNX_FILES = ("model.onnx", "tokenizer.json", "encoder.json")
 EXPORTABLE_POOLING = ("mean", "cls")
+# "fused": the fp32 export after onnxruntime's transformer fusions; "int8": that, with weights quantised per
+# channel. The shipped choice is measured by `python -m index evaluate --encoder VARIANT` (README, Performance).
+ENCODER_VARIANTS = ("fused", "int8")
+ENCODER_VARIANT = "fused"
+TORCH = "torch"
+
+
+def encoder_identity(model: str, variant: str = ENCODER_VARIANT) -> str:
+    """What an index records as the encoder it was built with: the model and how it is run."""
+    return f"{model} [{variant}]"
 
 
 def resolve_model(model: str) -> str:
@@ -44,7 +60,8 @@ def resolve_model(model: str) -> str:
 class Embedder:
     """Turns texts into unit-length vectors, so inner product is cosine similarity."""
 
-    name: str
+    name: str  # the model
+    identity: str  # the model and how it is run (`encoder_identity`): what an index built with it records
     dimension: int
 
     def encode(self, texts: list[str], *, progress: bool = False) -> np.ndarray:
@@ -58,6 +75,7 @@ class TorchEmbedder(Embedder):
         from sentence_transformers import SentenceTransformer  # heavy import: only when torch is needed
 
         self.name = model
+        self.identity = encoder_identity(model, TORCH)
         # local_files_only: never reach for a hub at run time; a model that is not on disk is an error.
         self.model = SentenceTransformer(resolve_model(model), device="cpu", local_files_only=True)
         self.dimension = int(self.model.get_embedding_dimension())
@@ -84,7 +102,12 @@ class OnnxEmbedder(Embedder):
         config = json.loads((directory / "encoder.json").read_text(encoding="utf-8"))
         if config["model"] != name:
             raise ValueError(f"{directory} holds an encoder for {config['model']!r}, not {name!r}")
+        if config.get("variant") not in ENCODER_VARIANTS:
+            raise ValueError(f"{directory} holds an encoder of variant {config.get('variant')!r}, not one of {ENCODER_VARIANTS}")
         self.name = name
+        self.directory = directory
+        self.variant = config["variant"]
+        self.identity = encoder_identity(name, self.variant)
         self.dimension = int(config["dimension"])
         self.pooling = config["pooling"]
         self.tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
@@ -125,10 +148,13 @@ class OnnxEmbedder(Embedder):
         return pooled.astype(np.float32)
 
 
-def export_onnx(source: TorchEmbedder, directory: Path) -> None:
-    """Export a sentence-transformers model (transformer + mean/CLS pooling) to `directory`, atomically."""
+def export_onnx(source: TorchEmbedder, directory: Path, variant: str = ENCODER_VARIANT) -> None:
+    """Export a sentence-transformers model (transformer + mean/CLS pooling) to `directory`, atomically:
+    traced with eager attention, fused, and for `int8` quantised (see the module's docstring)."""
     import torch
 
+    if variant not in ENCODER_VARIANTS:
+        raise ValueError(f"encoder variant {variant!r} is not one of {ENCODER_VARIANTS}")
     transformer, pooling = source.model[0], source.model[1]
     mode = getattr(pooling, "pooling_mode", None)
     if mode not in EXPORTABLE_POOLING:
@@ -149,21 +175,31 @@ def export_onnx(source: TorchEmbedder, directory: Path) -> None:
         sample = hf_tokenizer(["an example sentence", "two"], return_tensors="pt", padding=True)
         token_type_ids = sample.get("token_type_ids", torch.zeros_like(sample["input_ids"]))
         axes = {0: "batch", 1: "tokens"}
-        with torch.no_grad(), warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # the tracer's advice is for other models' control flow, not BERT's
-            torch.onnx.export(
-                LastHiddenState(transformer.auto_model.eval()),
-                (sample["input_ids"], sample["attention_mask"], token_type_ids),
-                str(scratch / "model.onnx"),
-                input_names=["input_ids", "attention_mask", "token_type_ids"],
-                output_names=["last_hidden_state"],
-                dynamic_axes={"input_ids": axes, "attention_mask": axes, "token_type_ids": axes, "last_hidden_state": axes},
-                opset_version=17,
-                dynamo=False,
-            )
+        auto_model = transformer.auto_model.eval()
+        attention = auto_model.config._attn_implementation
+        # Eager attention traces to the plain MatMul/Softmax graph the optimizer's attention fusion recognises.
+        auto_model.set_attn_implementation("eager")
+        try:
+            with torch.no_grad(), warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # the tracer's advice is for other models' control flow, not BERT's
+                torch.onnx.export(
+                    LastHiddenState(auto_model),
+                    (sample["input_ids"], sample["attention_mask"], token_type_ids),
+                    str(scratch / "exported.onnx"),
+                    input_names=["input_ids", "attention_mask", "token_type_ids"],
+                    output_names=["last_hidden_state"],
+                    dynamic_axes={"input_ids": axes, "attention_mask": axes, "token_type_ids": axes, "last_hidden_state": axes},
+                    opset_version=17,
+                    dynamo=False,
+                )
+        finally:
+            auto_model.set_attn_implementation(attention)  # the torch model keeps serving as it was loaded
+        _optimise(scratch / "exported.onnx", scratch / "model.onnx", variant, auto_model.config)
+        (scratch / "exported.onnx").unlink()
         hf_tokenizer.backend_tokenizer.save(str(scratch / "tokenizer.json"))
         config = {
             "model": source.name,
+            "variant": variant,
             "dimension": source.dimension,
             "pooling": mode,
             "max_seq_length": int(source.model.max_seq_length),
@@ -178,29 +214,53 @@ def export_onnx(source: TorchEmbedder, directory: Path) -> None:
         raise
 
 
-def embedder_for(model: str, index_dir: Path, encoder_dir: Path | None = None) -> Embedder:
+def _optimise(exported: Path, out: Path, variant: str, config) -> None:
+    """Fuse the exported graph (onnxruntime's transformer optimizer) and, for `int8`, quantise its weights."""
+    from onnx import TensorProto
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from onnxruntime.transformers.optimizer import optimize_model
+
+    fused = optimize_model(str(exported), model_type="bert", num_heads=config.num_attention_heads, hidden_size=config.hidden_size)
+    if variant == "fused":
+        fused.save_model_to_file(str(out))
+        return
+    fused_path = out.with_name("fused.onnx")
+    fused.save_model_to_file(str(fused_path))
+    # Shape inference does not know the fused operators (com.microsoft domain); their outputs are fp32.
+    quantize_dynamic(fused_path, out, per_channel=True, weight_type=QuantType.QInt8,
+                     extra_options={"DefaultTensorType": TensorProto.FLOAT})
+    fused_path.unlink()
+
+
+def embedder_for(model: str, index_dir: Path, encoder_dir: Path | None = None, variant: str = ENCODER_VARIANT) -> Embedder:
     """The shared embedder for `model`, its ONNX export cached in `encoder_dir` (default: inside the index)."""
-    folder = (encoder_dir or index_dir / ENCODER_DIR) / re.sub(r"[^A-Za-z0-9.-]+", "_", model).strip("_")
-    return shared_embedder(model, folder.resolve())
+    if variant not in ENCODER_VARIANTS:
+        raise ValueError(f"encoder variant {variant!r} is not one of {ENCODER_VARIANTS}")
+    folder = (encoder_dir or index_dir / ENCODER_DIR) / f"{re.sub(r'[^A-Za-z0-9.-]+', '_', model).strip('_')}-{variant}"
+    return shared_embedder(model, folder.resolve(), variant)
 
 
 @functools.cache
-def shared_embedder(model: str = DEFAULT_MODEL, cache: Path | None = None) -> Embedder:
-    """One loaded model per process and cache: loading takes seconds and hundreds of megabytes.
+def shared_embedder(model: str = DEFAULT_MODEL, cache: Path | None = None, variant: str = ENCODER_VARIANT) -> Embedder:
+    """One loaded model per process, cache and variant: loading takes seconds and hundreds of megabytes.
 
     With `cache`, the ONNX encoder there is used, exported first if missing; a model the exporter cannot
-    handle, or a machine without onnxruntime, gets torch instead (logged once).
+    handle, or a machine without onnxruntime, gets torch instead (logged once; its identity says torch, so
+    an index it builds is never mixed with one the ONNX encoder built).
     """
     if cache is None:
         return TorchEmbedder(model)
     if all((cache / name).is_file() for name in ONNX_FILES):
         try:
-            return OnnxEmbedder(model, cache)
+            embedder = OnnxEmbedder(model, cache)
+            if embedder.variant == variant:
+                return embedder
+            log.warning("cached encoder at %s is %s, not %s; exporting it again", cache, embedder.variant, variant)
         except Exception as exc:  # a damaged cache is re-exported below, never fatal
             log.warning("cached encoder at %s unusable (%s); exporting it again", cache, exc)
     torch_embedder = TorchEmbedder(model)
     try:
-        export_onnx(torch_embedder, cache)
+        export_onnx(torch_embedder, cache, variant)
         return OnnxEmbedder(model, cache)
     except Exception as exc:
         log.warning("using torch for %s: ONNX export failed (%s)", model, exc)

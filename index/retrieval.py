@@ -16,6 +16,7 @@
    and answered with the story's lead bullet and its narratives, even when no bullet matches.
 """
 
+import contextlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,13 +24,14 @@ from pathlib import Path
 import numpy as np
 
 from .answer import Answer, AnswerStory, answer_fact, clean_question
-from .embedder import Embedder, embedder_for
+from .embedder import TORCH, Embedder, embedder_for, encoder_identity
+from .errors import IndexFormatError
 from .judgement import BULLET_FEATURES, Judgement
 from .lexical import LexicalIndex, Matches, stems, tokenize_query
 from .models import Story
 from .settings import DEFAULT_MODEL
 from .signals import asked_type, content_words, coverage, holds_type, stem_set
-from .store import FACT, Generation, read_generation
+from .store import FACT, Generation, read_generation, read_manifest, unusable
 from .titles import Titles
 
 # Round 1 set these two and QUESTION_JOINS on its questions about stories 01-14 and the seed, ten of which are now
@@ -271,7 +273,19 @@ def load(
     out: Path, *, embedder: Embedder | None = None, model: str | None = None, encoder_dir: Path | None = None,
     judgement: Judgement | None = None,
 ) -> KnowledgeBase:
-    """Load the current index at `out`; the embedder must be the model it was built with."""
+    """Load the current index at `out`; the embedder must be the model and encoder variant it was built with."""
     name = embedder.name if embedder else (model or DEFAULT_MODEL)
-    generation = read_generation(out, model=name)
-    return KnowledgeBase(generation, embedder or embedder_for(name, out, encoder_dir), judgement)
+    generation = read_generation(out, model=embedder.identity if embedder else expected_identity(out, name))
+    embedder = embedder or embedder_for(name, out, encoder_dir)
+    if embedder.identity != generation.manifest["model"]:  # torch built it, but the ONNX export works now
+        raise unusable(out, f"was built with model {generation.manifest['model']!r}, not {embedder.identity!r}")
+    return KnowledgeBase(generation, embedder, judgement)
+
+
+def expected_identity(out: Path, model: str) -> str:
+    """The shipped variant's identity, or torch's when torch built the index (the ONNX export of `model` failed)."""
+    torch = encoder_identity(model, TORCH)
+    with contextlib.suppress(IndexFormatError):
+        if read_manifest(out)["model"] == torch:
+            return torch
+    return encoder_identity(model)

@@ -1,6 +1,6 @@
 """`python -m index.scale_bench`: what keeping a big index up to date costs (the README's "Cost at scale").
 
-Writes the benchmark's fictional corpus (index/bench.py) at CLAIMS claims, builds it once with the bench's
+Writes a synthetic fictional corpus at CLAIMS claims, builds it once with a
 sampled embedder (a few thousand texts really encoded, the rest real vectors plus noise: only the cost of
 keeping the index in step is measured here, not answer quality), then times, each several times:
 
@@ -14,19 +14,78 @@ Run by hand (tens of minutes at a million claims); prints the machine, the load 
 
 import argparse
 import os
-import platform
+import random
 import statistics
 import sys
 import time
 from pathlib import Path
 
-from .bench import SEED, SampledEmbedder, write_corpus
+import numpy as np
+
+from .bench import machine
 from .builder import build
-from .embedder import embedder_for
+from .embedder import Embedder, embedder_for
 from .library import Library
 from .settings import DEFAULT_MODEL
 
-ENCODED = 5_000  # texts really encoded in the first build; the rest are sampled (see index/bench.py)
+ENCODED = 5_000  # texts really encoded in the first build; the rest are sampled (SampledEmbedder)
+SEED = 7
+FACTS_PER_STORY = 8  # plus two narratives: ten claims a story
+
+PLACES = ["Eastmere", "Norhaven", "Brackwater", "Lindenford", "Oakhollow", "Kestrel Bay", "Port Carrick", "Mirefield",
+          "Greyhill", "Saltmarsh", "Pellwick", "Fennwater", "Tidewell", "Lowmoor", "Wenlow", "Valdoria"]
+SUBJECTS = ["council", "hospital trust", "rail operator", "water company", "school board", "police service",
+            "port authority", "housing association", "bus company", "energy regulator", "library service", "university"]
+ACTIONS = ["approved", "postponed", "cancelled", "funded", "rejected", "expanded", "reviewed", "closed", "opened", "audited"]
+THINGS = ["a new bridge", "a rent cap", "night buses", "a wind farm", "a data centre", "free school meals", "a ferry route",
+          "a flood barrier", "a cycle lane", "a tram extension", "a recycling plant", "a crisis line", "a harbour wall"]
+PEOPLE = ["Priya Hallam", "Tomas Brandt", "Odile Marsh", "Wendell Okafor", "Fiona Larkspur", "Lucien Marchetti",
+          "Katarina Dovle", "Marguerite Osei", "Bernadette Kowal", "Arun Mendez", "Ines Varga", "Hugo Lindqvist"]
+
+
+def synthetic_story(number: int, rng: random.Random) -> str:
+    place, subject = rng.choice(PLACES), rng.choice(SUBJECTS)
+    thing = rng.choice(THINGS)
+    title = f"{place} {subject.title()} {rng.choice(ACTIONS).title()} {thing.title()} (Case {number})"
+    facts = []
+    for n in range(FACTS_PER_STORY):
+        who, amount, month = rng.choice(PEOPLE), rng.randrange(2, 9000), rng.choice(["March", "June", "October"])
+        facts.append(rng.choice([
+            f"- The {place} {subject} {rng.choice(ACTIONS)} {thing} on {month} {n + 1}, case {number}. [{n + 1}]",
+            f"- {who} said {thing} would cost {amount} thousand crowns over {n + 2} years. [{n + 1}]",
+            f"- About {amount} residents of {place} signed a petition about {thing}. [{n + 1}]",
+            f"- Critics said the {subject} had ignored {rng.choice(THINGS)} for {n + 3} years. [{n + 1}]",
+        ]))
+    return "\n".join([
+        title, "Last updated May 29, 2024", "Image credit: storybot benchmark (fictional story)", "", *facts, "",
+        "Narrative A", f"Supporters say {thing} in {place} is overdue.", "",
+        "Narrative B", f"Opponents say the {subject} cannot afford {thing}.", "",
+    ])
+
+
+def write_corpus(folder: Path, claims: int) -> None:
+    rng = random.Random(SEED)
+    folder.mkdir(parents=True, exist_ok=True)
+    for number in range(claims // (FACTS_PER_STORY + 2)):
+        (folder / f"story_{number:07}.txt").write_text(synthetic_story(number, rng), encoding="utf-8")
+
+
+class SampledEmbedder(Embedder):
+    """Encodes the first `limit` texts for real; later texts get a real vector of the sample plus noise."""
+
+    def __init__(self, real: Embedder, limit: int):
+        self.real, self.limit, self.name, self.dimension, self.identity = real, limit, real.name, real.dimension, real.identity
+        self.encoded = 0
+
+    def encode(self, texts: list[str], *, progress: bool = False) -> np.ndarray:
+        real = self.real.encode(texts[: self.limit], progress=progress)
+        self.encoded += len(real)
+        if len(texts) <= self.limit:
+            return real
+        rng = np.random.default_rng(SEED)
+        rest = real[rng.integers(0, len(real), len(texts) - self.limit)] + rng.normal(0, 0.03, (len(texts) - self.limit, self.dimension))
+        rest /= np.linalg.norm(rest, axis=1, keepdims=True)
+        return np.concatenate([real, rest.astype(np.float32)])
 
 
 def timed(function, *args):
@@ -34,11 +93,6 @@ def timed(function, *args):
     tick, cpu = time.perf_counter(), time.process_time()
     result = function(*args)
     return (time.perf_counter() - tick, time.process_time() - cpu), result
-
-
-def machine() -> str:
-    model = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
-    return f"{os.cpu_count()} cores, {model}, Python {platform.python_version()}"
 
 
 def run(workdir: Path, claims: int, repeats: int, changes: int) -> str:

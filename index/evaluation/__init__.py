@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from ..builder import build
-from ..embedder import Embedder, embedder_for
+from ..embedder import ENCODER_VARIANT, Embedder, embedder_for
 from ..retrieval import KnowledgeBase, load
 from ..settings import DEFAULT_MODEL
 from .data import DEV, TEST, LabelledQuestion, LabelledSet, read_labelled_set
@@ -31,7 +31,7 @@ FOLLOWUPS_WITH, FOLLOWUPS_WITHOUT = "follow-ups with context", "follow-ups witho
 
 __all__ = [
     "CORPORA", "DISTRACTORS", "FIGURES_FILE", "FOLLOWUPS_WITH", "FOLLOWUPS_WITHOUT", "LabelledQuestion", "LabelledSet", "METRICS",
-    "Outcome", "ask_all", "ask_followups", "build_corpus", "counts", "describe_miss", "evaluate", "figures", "questions_for",
+    "Outcome", "ask_all", "ask_followups", "build_corpus", "counts", "describe_miss", "evaluate", "evaluated_words", "figures", "questions_for",
     "read_labelled_set", "tables", "write_figures",
 ]
 
@@ -42,11 +42,15 @@ def build_corpus(
     """Build one of the three corpora at `out` (generated distractors are written beside it)."""
     paths = {"seed": [seeds_dir], "eval": [eval_dir / "stories"]}.get(name)
     if paths is None:
-        avoid = {word.lower() for path in (eval_dir / "stories").iterdir() for word in re.findall(r"\w+", path.read_text(encoding="utf-8"))}
-        write_distractors(out.parent / "distractors", distractors, avoid=avoid)
+        write_distractors(out.parent / "distractors", distractors, avoid=evaluated_words(eval_dir))
         paths = [eval_dir / "stories", out.parent / "distractors"]
     build(paths, out, embedder=embedder)
     return load(out, embedder=embedder)
+
+
+def evaluated_words(eval_dir: Path) -> set[str]:
+    """Every word of the evaluation stories, lower-case: no generated distractor place is called by one."""
+    return {word.lower() for path in (eval_dir / "stories").iterdir() for word in re.findall(r"\w+", path.read_text(encoding="utf-8"))}
 
 
 def questions_for(corpus: str, labelled: LabelledSet, seed_titles: set[str]) -> list[LabelledQuestion]:
@@ -75,6 +79,7 @@ def ask_followups(kb: KnowledgeBase, labelled: LabelledSet) -> dict[str, list[Ou
 def evaluate(
     eval_dir: Path, seeds_dir: Path, corpora: Iterable[str] = CORPORA, *, distractors: int = DISTRACTORS,
     embedder: Embedder | None = None, model: str | None = None, encoder_dir: Path | None = None, answer_everything: bool = False,
+    encoder: str = ENCODER_VARIANT,
 ) -> dict[str, list[Outcome]]:
     """Every labelled question asked of each corpus; `answer_everything` lifts the answer-or-refuse decision, to
     measure routing and ranking alone."""
@@ -83,7 +88,7 @@ def evaluate(
     with tempfile.TemporaryDirectory() as scratch:
         for corpus in corpora:
             out = Path(scratch) / corpus / "index"
-            embedder = embedder or embedder_for(model or DEFAULT_MODEL, out, encoder_dir)
+            embedder = embedder or embedder_for(model or DEFAULT_MODEL, out, encoder_dir, encoder)
             kb = build_corpus(corpus, eval_dir, seeds_dir, out, embedder, distractors)
             if answer_everything:
                 kb.judgement = dataclasses.replace(kb.judgement, answer_threshold=0.0)

@@ -70,20 +70,30 @@ def distractor_text(rng: random.Random, kind: dict, avoid: set[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_distractors(folder: Path, count: int, *, seed: int = DEFAULT_SEED, avoid: set[str] = frozenset()) -> list[Path]:
+def write_distractors(
+    folder: Path, count: int, *, seed: int = DEFAULT_SEED, avoid: set[str] = frozenset(), number_repeats: bool = False,
+) -> list[Path]:
     """Write `count` distractor story files into `folder`, with distinct titles; `avoid` holds lower-case
-    words (the evaluated stories' names) that no generated place may be called."""
+    words (the evaluated stories' names) that no generated place may be called.
+
+    The templates hold a few tens of thousands of distinct titles; beyond that (the benchmark's corpora of up to
+    a million claims), `number_repeats` keeps a repeated title by numbering it ("… (2)") instead of drawing again.
+    """
     kinds = tomllib.loads(TEMPLATES.read_text(encoding="utf-8"))["kind"]
     rng = random.Random(seed)
+    avoid = set(avoid)
     folder.mkdir(parents=True, exist_ok=True)
-    titles: set[str] = set()
+    titles: dict[str, int] = {}
     paths = []
     while len(paths) < count:
-        text = distractor_text(rng, rng.choice(kinds), set(avoid))
-        title = text.split("\n", 1)[0].casefold()
-        if title in titles:
+        text = distractor_text(rng, rng.choice(kinds), avoid)
+        first, rest = text.split("\n", 1)
+        title = first.casefold()
+        if title in titles and not number_repeats:
             continue
-        titles.add(title)
+        titles[title] = titles.get(title, 0) + 1
+        if titles[title] > 1:
+            text = f"{first} ({titles[title]})\n{rest}"
         path = folder / f"distractor_{len(paths):05d}.txt"
         path.write_text(text, encoding="utf-8")
         paths.append(path)

@@ -28,7 +28,7 @@ def test_build_embeds_every_fact_and_narrative_and_loads(stories, tmp_path, embe
     assert np.allclose(np.linalg.norm(np.asarray(generation.vectors), axis=1), 1.0, atol=1e-4)
     manifest = json.loads((current_path(tmp_path / "idx") / "manifest.json").read_text())
     assert manifest["format_version"] == FORMAT_VERSION
-    assert manifest["model"] == embedder.name and manifest["dimension"] == 384
+    assert manifest["model"] == embedder.identity and manifest["dimension"] == 384
     assert manifest["counts"] == {"stories": 4, "facts": 14, "narratives": 8}
     assert set(manifest["stories"]) == {s.id for s in generation.stories}
 

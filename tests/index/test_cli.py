@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from index.__main__ import EXIT_INVALID_INPUT, EXIT_UNUSABLE_INDEX, main
+from index.embedder import encoder_identity
+from index.settings import DEFAULT_MODEL
 from tests.support import ROOT, write_story
 
 
@@ -47,7 +49,7 @@ def test_stats(built, capsys):
     assert main(["stats", "--index", str(built)]) == 0
     out = capsys.readouterr().out
     assert "stories:     4" in out and "facts:       14" in out and "narratives:  8" in out
-    assert "bundled:all-MiniLM-L6-v2 (384 dimensions)" in out
+    assert f"{encoder_identity(DEFAULT_MODEL)} (384 dimensions)" in out  # the model and its encoder variant
 
 
 def test_stats_on_a_missing_index_says_how_to_build(tmp_path, capsys):

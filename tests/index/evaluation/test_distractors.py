@@ -29,3 +29,17 @@ def test_no_generated_place_takes_a_name_to_avoid(tmp_path):
     avoided = sorted(towns)[:5]
     text = " ".join(p.read_text().lower() for p in write_distractors(tmp_path / "avoid", 200, seed=3, avoid=set(avoided)))
     assert avoided and not any(re.search(rf"\b{name}\b", text) for name in avoided)
+
+
+def test_beyond_the_templates_distinct_titles_repeated_titles_are_numbered_not_redrawn(tmp_path):
+    """The benchmark's corpora need more stories than the templates have titles: a repeat is numbered."""
+    plain = write_distractors(tmp_path / "plain", 400, seed=5)
+    numbered = write_distractors(tmp_path / "numbered", 1500, seed=5, number_repeats=True)
+    corpus = read_corpus([tmp_path / "numbered"])
+    assert not corpus.errors and len(corpus.stories) == 1500
+    titles = [story.title.casefold() for story in corpus.stories]
+    assert len(set(titles)) == len(titles)
+    assert any(re.search(r" \(\d+\)$", title) for title in titles)  # the templates ran out at least once
+    # Until its first repeat, a numbered run writes the same stories as the default run.
+    first_repeat = next(n for n, p in enumerate(numbered) if re.search(r" \(\d+\)$", p.read_text().split("\n", 1)[0]))
+    assert [p.read_text() for p in numbered[:min(first_repeat, 400)]] == [p.read_text() for p in plain[:min(first_repeat, 400)]]
