@@ -3,8 +3,6 @@ fake Discord. Every test has its own stories, index, records and bot."""
 
 import asyncio
 import logging
-import shutil
-from pathlib import Path
 
 import discord
 import pytest
@@ -20,7 +18,6 @@ from tests.bot.message_checks import assert_message_within_limits, assert_nobody
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
-STORIES = Path(__file__).parents[1] / "stories"
 FEED = FakeDiscord.OTHER_CHANNEL_ID
 FEED_POSTS = rf"/channels/{FEED}/messages"
 HARBOUR_TITLE = "Kestrel Harbour Seawall Gets Emergency Repairs"
@@ -36,22 +33,6 @@ HARBOUR_UPDATED = (
     .replace("[2] Coast Weekly — Fishing fleet moved to Gull Point",
              "[2] Coast Weekly — Fishing fleet moved to Gull Point\n[3] Harbour Post — Night works begin (https://post.example/night)")
 )
-
-
-@pytest.fixture
-def stories_dir(tmp_path) -> Path:
-    folder = tmp_path / "stories"
-    folder.mkdir()
-    for story in STORIES.glob("*.txt"):
-        shutil.copy(story, folder / story.name)
-    return folder
-
-
-@pytest.fixture
-def index_dir(embedder, stories_dir, tmp_path) -> Path:
-    out = tmp_path / "index"
-    index.build([stories_dir], out, embedder=embedder)
-    return out
 
 
 def feed_bot(embedder, stories_dir, index_dir, **settings):

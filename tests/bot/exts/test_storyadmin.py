@@ -5,7 +5,6 @@ The module has its own copy of the test stories and its own index, since these t
 
 import asyncio
 import json
-import shutil
 import textwrap
 import threading
 from pathlib import Path
@@ -54,23 +53,6 @@ HARBOUR_QUESTION = "How much will the emergency repairs to the Kestrel Harbour s
 WRENFIELD_TITLE = "Wrenfield Dam Sluice Gates Replaced"
 WRENFIELD = HARBOUR.replace("Kestrel Harbour Seawall Gets Emergency Repairs", WRENFIELD_TITLE) \
                    .replace("Kestrel Harbour seawall", "Wrenfield Dam sluice gates")
-
-
-# Every test has its own stories, index, records and bot (a few seconds in all): each passes alone and in any order.
-@pytest.fixture
-def stories_dir(tmp_path) -> Path:
-    folder = tmp_path / "stories"
-    folder.mkdir()
-    for story in STORIES.glob("*.txt"):
-        shutil.copy(story, folder / story.name)
-    return folder
-
-
-@pytest.fixture
-def index_dir(embedder, stories_dir, tmp_path) -> Path:
-    out = tmp_path / "index"
-    index.build([stories_dir], out, embedder=embedder)
-    return out
 
 
 @pytest_asyncio.fixture(loop_scope="session")
