@@ -147,9 +147,7 @@ class Library:
     def story_model(self, title: str, *, guess: bool = False) -> Story | None:
         """A story as indexed (the `Story` model, not its card), by title or id (with `guess`, as `story`); None
         when there is none."""
-        knowledge_base = self.knowledge_base
-        number = knowledge_base.title_index.find(title, guess=guess)
-        return knowledge_base.generation.stories[number] if number is not None else None
+        return self.knowledge_base.story_model(title, guess=guess)
 
     def changed_on_disk(self) -> bool:
         """Whether the story files (names, sizes, modification times) differ from what was last indexed."""

@@ -120,8 +120,13 @@ class KnowledgeBase:
     def story(self, title: str, *, guess: bool = False) -> AnswerStory | None:
         """The full card of a story by its title (as `title_key` compares) or id; with `guess`, also the title
         `title` clearly means (`titles.Titles.find`)."""
+        story = self.story_model(title, guess=guess)
+        return AnswerStory.from_story(story) if story is not None else None
+
+    def story_model(self, title: str, *, guess: bool = False) -> Story | None:
+        """The story as indexed (the `Story` model, not its card), found as `story` finds it."""
         number = self.title_index.find(title, guess=guess)
-        return AnswerStory.from_story(self._stories[number]) if number is not None else None
+        return self._stories[number] if number is not None else None
 
     def source_file(self, title: str) -> Path | None:
         """The file a story was read from, by title or id."""
