@@ -69,7 +69,7 @@ def test_an_unchanged_rebuild_does_not_load_the_index(stories, tmp_path, embedde
     report = index.build([stories], out, embedder=embedder)
     assert (report.changed, report.stories, report.facts, report.narratives) == (False, 4, 14, 8)
     monkeypatch.undo()
-    with open(current_path(out) / "dense.faiss", "r+b") as dense:  # damaged after the build, size and all
+    with open(current_path(out) / "base" / "dense.faiss", "r+b") as dense:  # damaged after the build, size and all
         dense.truncate(100)
     report = index.build([stories], out, embedder=embedder)
     assert report.changed and index.load(out, embedder=embedder).ask("how much time did the other force save?").answered
