@@ -26,6 +26,7 @@ from .store import (
     NARRATIVE,
     Generation,
     build_lock,
+    current_name,
     item_id,
     read_generation,
     record_stats,
@@ -108,17 +109,20 @@ def build(
     model = embedder.name if embedder else (model or DEFAULT_MODEL)
     # What the index records and compares: the model and its encoder variant, so another variant rebuilds it.
     identity = embedder.identity if embedder else encoder_identity(model)
+    scanned_at = current_name(out)
     folder = scan_story_files(paths)
     # Nothing touched since the last clean build: no parsing, no loading, and no lock either, since nothing
     # will be written (so an up-to-date index on a read-only disk loads).
     if unchanged := unchanged_counts(out, folder.signature, identity):
         return _unchanged(out, *unchanged, folder, started, skip_invalid)
     with build_lock(out):
-        # Scanned again under the lock: another process may have changed the files while this one waited for it,
-        # and a build from the older scan would drop what that process just indexed.
-        folder = scan_story_files(paths)
-        if unchanged := unchanged_counts(out, folder.signature, identity):  # another build finished meanwhile
-            return _unchanged(out, *unchanged, folder, started, skip_invalid)
+        # Scanned again under the lock if another build finished while this one waited for it: that process may have
+        # changed the files, and a build from the older scan would drop what it just indexed. (A file saved by hand
+        # since the scan is picked up by the next build, as one saved just after it would be.)
+        if current_name(out) != scanned_at:
+            folder = scan_story_files(paths)
+            if unchanged := unchanged_counts(out, folder.signature, identity):  # nothing left to do
+                return _unchanged(out, *unchanged, folder, started, skip_invalid)
         # The encoder that will embed decides which vectors can be reused: only its own (another variant, or torch
         # where the ONNX export failed, rebuilds everything rather than mixing vectors).
         encoder = embedder or embedder_for(model, out, encoder_dir)

@@ -97,6 +97,8 @@ class Base(Part):
         self.dense = tune(faiss.read_index(str(path / "dense.faiss")))
         if self.dense.ntotal != len(self.items):
             raise ValueError(f"{path} is inconsistent")
+        self.id_order = np.argsort(self.items["id"]).astype(np.int64)  # FAISS ids to rows, through sorted arrays
+        self.sorted_ids = self.items["id"][self.id_order]
 
 
 class Delta(Part):
@@ -203,14 +205,26 @@ class Generation:
         return slice(int(self._starts[story]), int(self._starts[story + 1]))
 
     def rows_of_ids(self, ids: np.ndarray) -> np.ndarray:
-        """Rows of FAISS ids, through sorted arrays: a dict of a million ints would cost 100 MB."""
-        positions = np.searchsorted(self._sorted_ids, ids)
-        return self._id_order[np.minimum(positions, len(self._id_order) - 1)]
+        """Rows of FAISS ids, through sorted arrays: a dict of a million ints would cost 100 MB. An id this generation
+        lacks gives a row holding another id."""
+        base = self.base
+        rows = base.id_order[np.minimum(np.searchsorted(base.sorted_ids, ids), len(base.id_order) - 1)] if len(base.items) else None
+        if self.row_maps is None:
+            return rows
+        base_map, delta_map = self.row_maps
+        found = np.full(len(ids), -1, dtype=np.int64) if rows is None else np.where(base.items["id"][rows] == ids, base_map[rows], -1)
+        missing = np.flatnonzero(found < 0)  # not in the base, or hidden there (a changed story's bullet keeps its id)
+        if len(missing) and len(self._delta_order):
+            wanted = ids[missing]
+            rows = self._delta_order[np.minimum(np.searchsorted(self._delta_ids, wanted), len(self._delta_order) - 1)]
+            found[missing] = np.where(self.delta.items["id"][rows] == wanted, delta_map[rows], -1)
+        return found
 
     def __post_init__(self) -> None:
         self._starts = np.searchsorted(self.items["story"], np.arange(len(self.stories) + 1))
-        self._id_order = np.argsort(self.items["id"]).astype(np.int64)
-        self._sorted_ids = self.items["id"][self._id_order]
+        if self.delta is not None:
+            self._delta_order = np.argsort(self.delta.items["id"]).astype(np.int64)
+            self._delta_ids = self.delta.items["id"][self._delta_order]
 
     def content_hashes(self) -> dict[str, str]:
         return self.manifest["stories"]
@@ -399,6 +413,14 @@ def current_path(root: Path) -> Path:
     return path
 
 
+def current_name(root: Path) -> str | None:
+    """The name CURRENT holds, unchecked, or None: for telling whether another build swapped it meanwhile."""
+    try:
+        return (root / CURRENT).read_text(encoding="utf-8").strip()
+    except (OSError, ValueError):
+        return None
+
+
 def read_manifest(root: Path, path: Path | None = None) -> dict:
     path = path or current_path(root)
     try:
@@ -414,12 +436,24 @@ def read_manifest(root: Path, path: Path | None = None) -> dict:
     return manifest
 
 
+# Generations loaded in this process, by their folder and its files' identities: the build after a change and the
+# load after that build reuse the one the library is answering from. Never changed once loaded.
+_loaded_generations: "weakref.WeakValueDictionary[tuple, Generation]" = weakref.WeakValueDictionary()
+
+
 def read_generation(root: Path, *, model: str | None = None) -> Generation:
     """Load the current generation; with `model`, refuse one built by another model."""
     path = current_path(root)  # once: a build swapping CURRENT meanwhile must not pair one manifest with other data
-    manifest = read_manifest(root, path)
+    try:
+        key = (str(path.resolve()), *((name, *stat) for name, stat in _generation_file_stats(path, inodes=True).items()))
+    except OSError as exc:
+        raise unusable(root, f"is damaged ({exc})") from exc
+    generation = _loaded_generations.get(key)
+    manifest = generation.manifest if generation is not None else read_manifest(root, path)
     if model is not None and manifest["model"] != model:
         raise unusable(root, f"was built with model {manifest['model']!r}, not {model!r}")
+    if generation is not None:
+        return generation
     try:
         base = _base(path / BASE, str(manifest["base"]))
         delta = Delta(path / DELTA, base) if (path / DELTA).is_dir() else None
@@ -428,6 +462,7 @@ def read_generation(root: Path, *, model: str | None = None) -> Generation:
         raise unusable(root, f"is damaged ({exc})") from exc
     if not (len(generation.items) == len(generation.vectors) == generation.dense.ntotal) or len(generation.stories) != manifest["counts"]["stories"]:
         raise unusable(root, "is inconsistent")
+    _loaded_generations[key] = generation
     return generation
 
 
@@ -491,8 +526,9 @@ def record_stats(root: Path, folder: StoryFolder, problems: list[Problem]) -> No
     write_atomically(root / STATS, (json.dumps(record) + "\n" + json.dumps(folder.stats) + "\n").encode("utf-8"))
 
 
-def _generation_file_stats(path: Path) -> dict[str, list[int]]:
-    return {str(f.relative_to(path)): [(info := f.stat()).st_size, info.st_mtime_ns] for f in sorted(path.rglob("*")) if f.is_file()}
+def _generation_file_stats(path: Path, *, inodes: bool = False) -> dict[str, list[int]]:
+    return {str(f.relative_to(path)): [(info := f.stat()).st_size, info.st_mtime_ns, *([info.st_ino] if inodes else [])]
+            for f in sorted(path.rglob("*")) if f.is_file()}
 
 
 @contextmanager
