@@ -4,8 +4,8 @@ Embedding is the slow part (about 200 sentences a second on two cores), so a sto
 unchanged keeps its vectors from the previous generation, and a build with nothing changed writes nothing.
 """
 
-import os
 import time
+from operator import attrgetter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -46,6 +46,9 @@ DELTA_SHARE = 0.05
 # ...and never below this many rows: an exact search of 1,000 vectors costs well under a millisecond, and a
 # small library would otherwise write a new base on every change.
 DELTA_FLOOR = 1_000
+
+
+by_id = attrgetter("id")
 
 
 @dataclass
@@ -136,7 +139,7 @@ def build(
         if not corpus.stories and not corpus.carried:
             where = ", ".join(str(p) for p in paths)
             raise StoryFileError(corpus.errors or [Problem(Path(where), 0, "no story files (.txt or .json) found")])
-        stories: list[Story | ShelvedStory] = sorted([*corpus.carried, *corpus.stories], key=lambda s: s.id)
+        stories: list[Story | ShelvedStory] = sorted([*corpus.carried, *corpus.stories], key=by_id)
         report = BuildReport(out, problems=corpus.problems, signature=folder.signature)
         old_hashes = previous.content_hashes() if previous else {}
         hashes = {s.id: old_hashes[s.id] for s in corpus.carried} | {s.id: s.content_hash() for s in corpus.stories}
@@ -207,12 +210,12 @@ def _carry_over(out: Path, previous: Generation | None, folder: StoryFolder) -> 
     known = recorded_file_stats(out, previous.path) if previous is not None else None
     if not known:
         return []
-    shelf, now = previous.stories, folder.stats
+    shelf, now, absolute = previous.stories, folder.stats, folder.absolute
     carried = []
-    for number, source in enumerate(shelf.source_files):
-        key = os.path.abspath(source) if source else None
-        if key is not None and (stat := now.get(key)) is not None and known.get(key) == stat and folder.absolute.get(source) == key:
-            carried.append(ShelvedStory(shelf, number))
+    for number, (source, story_id) in enumerate(zip(shelf.source_files, shelf.ids, strict=True)):
+        key = absolute.get(source)  # the file under the name it was read from, as scanned now
+        if key is not None and known.get(key) == now[key]:
+            carried.append(ShelvedStory(shelf, number, story_id))
     return carried
 
 
@@ -230,7 +233,7 @@ def _write_delta(out: Path, previous: Generation | None, corpus, hashes: dict[st
     hidden = np.flatnonzero(~visible)
     hidden_rows = int((base.starts[hidden + 1] - base.starts[hidden]).sum())
     carried = [s for s in corpus.carried if part[s.number] == 1]
-    stories: list[Story | ShelvedStory] = sorted([*carried, *corpus.stories], key=lambda s: s.id)
+    stories: list[Story | ShelvedStory] = sorted([*carried, *corpus.stories], key=by_id)
     numbers = {story.id: number for number, story in enumerate(stories)}
     parsed_items, texts, lexical_texts = index_items([(numbers[s.id], s) for s in corpus.stories])
     old_rows, old_numbers = _carried_rows(previous, carried, numbers)
@@ -265,7 +268,7 @@ def _write_delta(out: Path, previous: Generation | None, corpus, hashes: dict[st
     kinds = np.bincount(base.items["kind"], minlength=2) - hidden_kinds + np.bincount(items["kind"], minlength=2)
     counts = {"stories": len(corpus.carried) + len(corpus.stories), "facts": int(kinds[FACT]), "narratives": int(kinds[NARRATIVE])}
     write_delta_generation(out, previous, model=identity, stories=stories, items=items, vectors=vectors, terms=terms,
-                           hidden=hidden, hashes={s.id: hashes[s.id] for s in sorted([*corpus.carried, *corpus.stories], key=lambda s: s.id)},
+                           hidden=hidden, hashes=hashes,
                            counts=counts)
     report.facts, report.narratives = counts["facts"], counts["narratives"]
     return True
