@@ -139,7 +139,6 @@ def build(
         if not corpus.stories and not corpus.carried:
             where = ", ".join(str(p) for p in paths)
             raise StoryFileError(corpus.errors or [Problem(Path(where), 0, "no story files (.txt or .json) found")])
-        stories: list[Story | ShelvedStory] = sorted([*corpus.carried, *corpus.stories], key=by_id)
         report = BuildReport(out, problems=corpus.problems, signature=folder.signature)
         old_hashes = previous.content_hashes() if previous else {}
         hashes = {s.id: old_hashes[s.id] for s in corpus.carried} | {s.id: s.content_hash() for s in corpus.stories}
@@ -148,8 +147,7 @@ def build(
         report.updated = [s.title for s in corpus.stories if old_hashes.get(s.id, hashes[s.id]) != hashes[s.id]]
         report.removed = [t for i, t in zip(old_shelf.ids, old_shelf.titles, strict=True) if i not in hashes] if old_shelf else []
 
-        same_files = old_shelf and dict(zip(old_shelf.ids, old_shelf.source_files, strict=True)) == {s.id: s.source_file for s in stories}
-        if same_files and old_hashes == hashes:
+        if not (report.added or report.updated or report.removed) and old_hashes == hashes and _same_files(old_shelf, corpus):
             record_stats(out, folder, corpus.problems)
             _count(report, previous.manifest["counts"])
             report.changed = False
@@ -161,6 +159,7 @@ def build(
             record_stats(out, folder, corpus.problems)
             report.seconds = time.perf_counter() - started
             return report
+        stories: list[Story | ShelvedStory] = sorted([*corpus.carried, *corpus.stories], key=by_id)
         numbers = {story.id: number for number, story in enumerate(stories)}
         parsed_items, texts, lexical_texts = index_items([(numbers[s.id], s) for s in corpus.stories])
         # Carried-over rows keep their order within their story, so sorting by story number alone places every row.
@@ -199,6 +198,12 @@ def build(
         record_stats(out, folder, corpus.problems)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _same_files(shelf, corpus) -> bool:
+    """Whether every story is read from the file the shelf says (a renamed file changes the index, not its content)."""
+    return shelf is not None and dict(zip(shelf.ids, shelf.source_files, strict=True)) == {
+        s.id: s.source_file for s in [*corpus.carried, *corpus.stories]}
 
 
 def _carry_over(out: Path, previous: Generation | None, folder: StoryFolder) -> list[ShelvedStory]:

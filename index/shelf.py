@@ -23,7 +23,7 @@ OFFSETS_FILE = "story_offsets.npy"
 CACHED_STORIES = 2048
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a frozen dataclass's __init__ costs several times more, 100,000 times a build
 class ShelvedStory:
     """A story on a shelf, by its catalog columns, not parsed: what a build carries over to the next generation
     when the story's file has not changed. Its id is kept as a field: a build looks at 100,000 of them several times."""

@@ -28,7 +28,6 @@ import tempfile
 import time
 import uuid
 import weakref
-from collections import ChainMap
 from collections.abc import Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -107,7 +106,9 @@ class Delta(Part):
     def __init__(self, path: Path, base: Base):
         extra = json.loads((path / "words.json").read_text(encoding="utf-8"))
         self.words = extra  # words beyond the base's vocabulary, numbered after it
-        super().__init__(path, ChainMap({word: len(base.terms.vocab) + n for n, word in enumerate(extra)}, base.terms.vocab))
+        vocab = dict(base.terms.vocab)  # a copy made in C; a ChainMap would be copied word by word in Python by each build
+        vocab.update((word, len(base.terms.vocab) + n) for n, word in enumerate(extra))
+        super().__init__(path, vocab)
         self.hidden = np.load(path / "hidden.npy")
         if len(self.hidden) and (self.hidden.min() < 0 or self.hidden.max() >= len(base.stories)):
             raise ValueError(f"{path} hides stories its base lacks")
