@@ -5,8 +5,8 @@ unchanged keeps its vectors from the previous generation, and a build with nothi
 """
 
 import time
-from operator import attrgetter
 from dataclasses import dataclass, field
+from operator import attrgetter
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +21,6 @@ from .settings import DEFAULT_MODEL
 from .shelf import ShelvedStory
 from .store import (
     FACT,
-    write_delta_generation,
     ITEM_DTYPE,
     NARRATIVE,
     Generation,
@@ -32,9 +31,9 @@ from .store import (
     record_stats,
     recorded_file_stats,
     unchanged_counts,
+    write_delta_generation,
     write_generation,
 )
-
 
 # A change is written as a delta beside the base (costing the changed stories) until the delta's rows and the base
 # rows it hides pass this share of the base; then the build writes a new base (costing the library, about 15 s of
