@@ -6,7 +6,6 @@ Checking together is what catches problems no single file shows, such as two fil
 import functools
 import hashlib
 import os
-from collections import defaultdict
 from dataclasses import dataclass, field
 from operator import itemgetter
 from pathlib import Path
@@ -119,17 +118,24 @@ def read_corpus(paths: list[Path], carried: list[ShelvedStory] = ()) -> Corpus:
     """Parse the story files under `paths` and check them together with `carried`, stories a build takes over
     unparsed from its previous generation because their files are unchanged (not under `paths`)."""
     corpus = Corpus()
-    by_id: dict[str, list[Story | ShelvedStory]] = defaultdict(list)
-    for story in carried:
-        by_id[story.id].append(story)
+    by_id: dict[str, list[Story | ShelvedStory]] = {story.id: [story] for story in carried}  # one shelf's ids: distinct
+    parsed_ids = set()
     for path in story_files(paths):
         result = parse_file(path)
         corpus.problems.extend(result.problems)
         if result.story is not None:
-            by_id[result.story.id].append(result.story)
+            by_id.setdefault(result.story.id, []).append(result.story)
+            parsed_ids.add(result.story.id)
+    # Carried stories were checked against each other when they were indexed together: only a parsed story's id can
+    # be a carried story's title now, so only those few carried titles are looked at (not 100,000 of them).
+    shadowed_carried = _titles_that_are(parsed_ids, carried)
     for same_title in by_id.values():
-        key = same_title[0].key if isinstance(same_title[0], ShelvedStory) else title_key(same_title[0].title)
-        if len(same_title) == 1 and (shadowed := by_id.get(key)):
+        story = same_title[0]
+        if isinstance(story, ShelvedStory):
+            key = story.key if story.id in shadowed_carried else None
+        else:
+            key = title_key(story.title)
+        if len(same_title) == 1 and key is not None and (shadowed := by_id.get(key)):
             # Lookups take a title or an id (autocomplete sends ids): this title would find the other story.
             story = same_title[0]
             message = f"title {story.title!r} is the id of {shadowed[0].title!r}; choose another title"
@@ -143,3 +149,14 @@ def read_corpus(paths: list[Path], carried: list[ShelvedStory] = ()) -> Corpus:
             others = ", ".join(s.source_file for s in same_title if s is not story)
             corpus.problems.append(Problem(Path(story.source_file), 1, f"same story title {story.title!r} as {others}"))
     return corpus
+
+
+def _titles_that_are(ids: set[str], carried: list[ShelvedStory]) -> set[str]:
+    """The ids of the carried stories whose title (as `title_key` compares) is one of `ids`."""
+    if not ids or not carried:
+        return set()
+    found = set()
+    for shelf in {story.shelf for story in carried}:  # in a build, the one shelf of the previous generation
+        numbers = dict(zip(shelf.keys, range(len(shelf.keys)), strict=True))
+        found |= {shelf.ids[n] for story_id in ids if (n := numbers.get(story_id)) is not None}
+    return found

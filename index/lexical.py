@@ -1,9 +1,10 @@
 """Lexical search with bm25s: names, numbers and rare words that a small embedding model blurs."""
 
+import inspect
 import re
 import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,8 +55,6 @@ class TermCounts:
     counts: np.ndarray  # int32
     vocab: dict[str, int]
 
-    FILE = "terms.npz"
-
     @classmethod
     def of_texts(cls, texts: list[str], vocab: dict[str, int] | None = None) -> "TermCounts":
         """Counts of `texts` as rows 0, 1, …; new words are added to (a copy of) `vocab`."""
@@ -80,51 +79,126 @@ class TermCounts:
                           np.concatenate([self.counts, other.counts]), other.vocab)
 
     def save(self, directory: Path) -> None:
-        np.savez(directory / self.FILE, rows=self.rows, terms=self.terms, counts=self.counts)
+        """Three arrays sorted by row, each its own file, so a loaded generation maps them instead of reading them."""
+        order = np.argsort(self.rows, kind="stable")
+        for name, array in (("rows", self.rows), ("terms", self.terms), ("counts", self.counts)):
+            np.save(directory / f"term_{name}.npy", np.ascontiguousarray(array[order], dtype=np.int32))
 
     @classmethod
-    def load(cls, directory: Path, vocab: dict[str, int], items: int) -> "TermCounts":
-        """The counts saved in `directory` for `items` rows over `vocab`; ValueError if they do not fit them."""
-        with np.load(directory / cls.FILE) as saved:
-            counts = cls(saved["rows"], saved["terms"], saved["counts"], vocab)
-        if not (len(counts.rows) == len(counts.terms) == len(counts.counts)) or (
-                len(counts.rows) and (counts.rows.max() >= items or counts.terms.max() >= len(vocab) or counts.rows.min() < 0)):
-            raise ValueError(f"{directory / cls.FILE} does not fit its generation")
-        return counts
+    def load(cls, directory: Path, vocab: Mapping[str, int]) -> "TermCounts":
+        """The counts `save` wrote, memory-mapped (sorted by row); ValueError if the three arrays disagree."""
+        rows, terms, counts = (np.load(directory / f"term_{name}.npy", mmap_mode="r") for name in ("rows", "terms", "counts"))
+        if not (len(rows) == len(terms) == len(counts)):
+            raise ValueError(f"the word counts in {directory} disagree")
+        return cls(rows, terms, counts, vocab)
+
+    def of_rows(self, starts: np.ndarray, stops: np.ndarray) -> "TermCounts":
+        """The entries of the rows in [starts[i], stops[i]) for each i (these counts sorted by row, as `load` gives)."""
+        first, last = np.searchsorted(self.rows, starts), np.searchsorted(self.rows, stops)
+        lengths = last - first
+        if not lengths.sum():
+            return TermCounts(self.rows[:0], self.terms[:0], self.counts[:0], self.vocab)
+        entries = np.repeat(first - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths) + np.arange(lengths.sum())
+        return TermCounts(np.asarray(self.rows[entries]), np.asarray(self.terms[entries]), np.asarray(self.counts[entries]), self.vocab)
+
+
+# bm25s's defaults (its Lucene variant), read from the library rather than copied.
+_DEFAULTS = inspect.signature(bm25s.BM25).parameters
+METHOD, K1, B, DELTA = (_DEFAULTS[name].default for name in ("method", "k1", "b", "delta"))
+_idf = _select_idf_scorer(METHOD)
+_tfc = _select_tfc_scorer(METHOD)
+
+
+@dataclass
+class Postings:
+    """One part's word counts by word (the lists BM25 reads), and its items' lengths in words."""
+
+    indptr: np.ndarray  # int64, a word's entries are [indptr[w], indptr[w + 1])
+    rows: np.ndarray  # int32, the part's own row numbers
+    counts: np.ndarray  # float32, times the word occurs in that row
+    lengths: np.ndarray  # float32, words in each row
+
+    NAMES = ("indptr", "rows", "counts", "lengths")
 
     @classmethod
-    def check(cls, directory: Path) -> None:
-        """Reads the archive's directory only (a cut or emptied file has none); raises ValueError or OSError."""
-        with np.load(directory / cls.FILE) as saved:
-            if set(saved.files) != {"rows", "terms", "counts"}:
-                raise ValueError(f"{directory / cls.FILE} lacks its arrays")
+    def of_counts(cls, counts: TermCounts, items: int, words: int) -> "Postings":
+        order = np.lexsort((counts.rows, counts.terms))  # by word, then item
+        indptr = np.zeros(words + 1, dtype=np.int64)
+        np.cumsum(np.bincount(counts.terms, minlength=words), out=indptr[1:])
+        return cls(indptr, np.asarray(counts.rows)[order].astype(np.int32), np.asarray(counts.counts)[order].astype(np.float32),
+                   np.bincount(counts.rows, weights=counts.counts, minlength=items).astype(np.float32))
+
+    def save(self, directory: Path) -> None:
+        for name in self.NAMES:
+            np.save(directory / f"postings_{name}.npy", getattr(self, name))
+
+    @classmethod
+    def load(cls, directory: Path) -> "Postings":
+        postings = cls(*(np.load(directory / f"postings_{name}.npy", mmap_mode="r") for name in cls.NAMES))
+        if len(postings.rows) != len(postings.counts) or postings.indptr[-1] != len(postings.rows):
+            raise ValueError(f"the postings in {directory} disagree")
+        return postings
+
+    def frequencies(self) -> np.ndarray:
+        return np.diff(self.indptr)
 
 
-def build_lexical(counts: TermCounts, items: int) -> bm25s.BM25:
-    """bm25s's BM25 (its default Lucene variant, its own idf and term-frequency formulas) over `items` rows.
+@dataclass
+class LexicalPart:
+    """A part's postings as seen from the whole generation: `row_map` turns its rows into the generation's
+    (-1: hidden), None when they are the same."""
 
-    bm25s.BM25.index computes the same scores, but document by document in Python: 20–90 s at a million items
-    (measured), on every change. Here the same formulas run over whole arrays; `tests/index/test_lexical.py`
-    checks the result equals bm25s's own index of the same texts.
-    """
-    retriever = bm25s.BM25()
-    vocabulary = len(counts.vocab)
-    lengths = np.bincount(counts.rows, weights=counts.counts, minlength=items)
-    frequencies = np.bincount(counts.terms, minlength=vocabulary)
-    idf_of = _select_idf_scorer(retriever.idf_method or retriever.method)
-    idf = np.array([idf_of(int(df), N=items) if df else 0.0 for df in frequencies], dtype=retriever.dtype)
-    tfc = _select_tfc_scorer(retriever.method)(
-        tf_array=counts.counts.astype(retriever.dtype), l_d=lengths[counts.rows], l_avg=lengths.mean() if items else 1.0,
-        k1=retriever.k1, b=retriever.b, delta=retriever.delta)
-    order = np.lexsort((counts.rows, counts.terms))  # by word, then item: the score matrix's columns
-    indptr = np.zeros(vocabulary + 1, dtype=np.int64)
-    np.cumsum(frequencies, out=indptr[1:])
-    retriever.scores = {"data": (idf[counts.terms] * tfc)[order].astype(retriever.dtype),
-                        "indices": counts.rows[order].astype(retriever.int_dtype), "indptr": indptr, "num_docs": items}
-    retriever.vocab_dict = counts.vocab
-    retriever.unique_token_ids_set = set(counts.vocab.values())
-    retriever.nonoccurrence_array = None
-    return retriever
+    postings: Postings
+    row_map: np.ndarray | None = None
+
+
+class Lexical:
+    """BM25 over a generation's items, as bm25s's Lucene variant scores them, from word counts kept in parts (a
+    base and a small delta). Scored when asked: a change in one story changes every item's score a little (the
+    item count, the average length, its words' document frequencies), so precomputed scores would have to be
+    written again for the whole library on each change; from the counts, a question's words cost a pass over
+    their own lists, and the scores equal a build from scratch of the same items."""
+
+    def __init__(self, vocab: Mapping[str, int], parts: list[LexicalPart], frequencies: np.ndarray, items: int, total_length: float):
+        self.vocab, self.parts, self.frequencies, self.items = vocab, parts, frequencies, items
+        self.average_length = total_length / items if items else 1.0
+
+    def token_ids(self, tokens: list[str]) -> list[int]:
+        """Each known token's word number, duplicates kept (as bm25s's `get_tokens_ids`)."""
+        return [number for token in tokens if (number := self.vocab.get(token)) is not None]
+
+    def postings(self, word: int) -> tuple[np.ndarray, np.ndarray]:
+        """The items holding word number `word` and their BM25 scores for it."""
+        frequency = int(self.frequencies[word])
+        if not frequency:
+            return np.zeros(0, np.int64), np.zeros(0, np.float32)
+        idf = np.float32(_idf(frequency, N=self.items))
+        rows, scores = [], []
+        for part in self.parts:
+            postings = part.postings
+            if word + 1 >= len(postings.indptr):
+                continue
+            start, stop = postings.indptr[word], postings.indptr[word + 1]
+            found, counts = postings.rows[start:stop], postings.counts[start:stop]
+            lengths = postings.lengths[found]
+            if part.row_map is not None:
+                found = part.row_map[found]
+                visible = found >= 0
+                if not visible.all():
+                    found, counts, lengths = found[visible], counts[visible], lengths[visible]
+            tfc = _tfc(tf_array=counts, l_d=lengths.astype(np.float64), l_avg=self.average_length, k1=K1, b=B, delta=DELTA)
+            rows.append(found)
+            scores.append((idf * tfc).astype(np.float32))
+        if len(rows) == 1:
+            return np.asarray(rows[0]), scores[0]
+        return np.concatenate(rows), np.concatenate(scores)
+
+
+def build_lexical(counts: TermCounts, items: int) -> Lexical:
+    """BM25 of `items` rows with these counts, in one part (`tests/index/test_lexical.py` checks it equals
+    bm25s's own index of the same texts)."""
+    postings = Postings.of_counts(counts, items, len(counts.vocab))
+    return Lexical(counts.vocab, [LexicalPart(postings)], postings.frequencies(), items, float(postings.lengths.sum(dtype=np.float64)))
 
 
 @dataclass
@@ -145,39 +219,33 @@ class Matches:
 class LexicalIndex:
     """BM25 scores over every item, and which of a question's words an item set contains at all."""
 
-    def __init__(self, retriever: bm25s.BM25):
-        self.retriever = retriever
-        self._indptr = retriever.scores["indptr"]
-        self._indices = retriever.scores["indices"]
-        self._data = retriever.scores["data"]
-        self._items = int(retriever.scores["num_docs"])
+    def __init__(self, lexical: Lexical):
+        self.lexical = lexical
+        self._items = lexical.items
         self._local = threading.local()  # each answering thread reuses its own score buffer
         # Words in more items than this are left out of candidate search (Lucene's common-terms idea): their
         # IDF is a fraction of a rare word's. Never reached below COMMON_FLOOR items, so small corpora are exact.
         self._common = max(COMMON_FLOOR, int(COMMON_SHARE * self._items))
-        # bm25s stores each (item, word) score precomputed, which is what makes `matching` a lookup.
-        assert retriever.method in ("lucene", "robertson", "atire"), "methods with non-occurrence scores need get_scores"
 
     @contextmanager
     def matching(self, tokens: list[str]) -> Iterator["Matches"]:
         """The question's BM25 scores, touching only the items that share a word with it.
 
         bm25s.get_scores allocates and scans a score for every item; at a million items those passes cost
-        more than the rest of an answer. Here the precomputed scores of the question's words are added into
-        a per-thread buffer over their posting lists alone, and exactly those entries are zeroed after.
+        more than the rest of an answer. Here the scores of the question's words are added into a per-thread
+        buffer over their posting lists alone, and exactly those entries are zeroed after.
         """
         buffer = getattr(self._local, "buffer", None)
         if buffer is None:
             buffer = self._local.buffer = np.zeros(self._items, dtype=np.float32)
         postings = []
-        for token_id in self.retriever.get_tokens_ids(tokens):
-            start, stop = self._indptr[token_id], self._indptr[token_id + 1]
-            if stop - start > self._common:
+        for word in self.lexical.token_ids(tokens):
+            if self.lexical.frequencies[word] > self._common:
                 continue  # a word in most items barely ranks them and would cost a pass over them all
-            rows = self._indices[start:stop]
-            buffer[rows] += self._data[start:stop]  # one word's rows are distinct, so += is exact
+            rows, scores = self.lexical.postings(word)
+            buffer[rows] += scores  # one word's rows are distinct, so += is exact
             postings.append(rows)
-        rows = np.concatenate(postings) if postings else self._indices[:0]
+        rows = np.concatenate(postings) if postings else np.zeros(0, np.int64)
         try:
             yield Matches(buffer, rows, float(buffer[rows].max()) if len(rows) else 0.0)
         finally:

@@ -16,6 +16,7 @@ lock file in the index folder for its whole course and starts from the newest ge
 process built it; `refresh` loads a newer generation another process built, reading only.
 """
 
+import errno
 import logging
 import threading
 from collections.abc import Iterator
@@ -35,6 +36,8 @@ from .retrieval import KnowledgeBase, load
 from .store import change_lock, current_path, recorded_signature
 
 log = logging.getLogger(__name__)
+
+READ_ONLY = {errno.EACCES, errno.EPERM, errno.EROFS}  # what writing into a folder that cannot be written raises
 
 
 class LibraryError(Exception):
@@ -72,8 +75,22 @@ class Library:
 
     def open(self) -> BuildReport:
         """Build or update the index from the stories folder (only changed stories are embedded; invalid files
-        are skipped and listed in the report), then load it."""
-        report = self._build()
+        are skipped and listed in the report), then load it.
+
+        An index folder that cannot be written (a read-only disk or mount) while story files changed is loaded as
+        it is, with one warning: answering from the last index beats not starting."""
+        try:
+            report = self._build()
+        except OSError as error:
+            if error.errno not in READ_ONLY or not self._loadable():
+                raise
+            log.warning("the index folder %s cannot be written (%s), so the story files changed in %s since it was built are "
+                        "not indexed: answering from the index as it is", self.index_dir, error.strerror, self.stories_dir)
+            counts = self.load().generation.manifest["counts"]
+            # As the files are now: the watcher tries again when they next change, not on every poll.
+            self._signature = stories_signature([self.stories_dir])
+            return BuildReport(self.index_dir, stories=counts["stories"], facts=counts["facts"], narratives=counts["narratives"],
+                               changed=False, signature=self._signature)
         self.load()
         return report
 
@@ -278,6 +295,13 @@ class Library:
             self._build()
         except Exception:  # noqa: BLE001 (the original error is the one to report; the next change or poll retries)
             log.exception("could not rebuild %s after a failed change", self.index_dir)
+
+    def _loadable(self) -> bool:
+        try:
+            current_path(self.index_dir)
+        except IndexFormatError:
+            return False
+        return True
 
     def _build(self) -> BuildReport:
         return build([self.stories_dir], self.index_dir, embedder=self._embedder, model=self._model,

@@ -7,7 +7,8 @@ keeping the index in step is measured here, not answer quality), then times, eac
 - an unchanged rebuild (`index.build` when nothing changed: what `python -m bot` does at every start);
 - the watcher's check (`Library.changed_on_disk`, every STORYBOT_POLL_SECONDS);
 - `Library.add` of a new one-bullet story and `Library.remove` of it again (what `/storyadmin add` and
-  `remove` run), each including the rebuild and loading the new index.
+  `remove` run), each including the rebuild and loading the new index;
+- a question's BM25 scores over the index those changes leave (a base and its delta).
 
 Run by hand (tens of minutes at a million claims); prints the machine, the load average and a table.
 """
@@ -25,6 +26,7 @@ import numpy as np
 from .bench import machine
 from .builder import build
 from .embedder import Embedder, embedder_for
+from .lexical import tokenize_query
 from .library import Library
 from .settings import DEFAULT_MODEL
 
@@ -95,6 +97,22 @@ def timed(function, *args):
     return (time.perf_counter() - tick, time.process_time() - cpu), result
 
 
+def bm25_line(library: Library, claims: int, questions: int = 300) -> str:
+    """A question's BM25 scores over the index after the changes (scored from word counts when asked, so what a
+    base and its delta cost each question): wall-clock milliseconds of `LexicalIndex.matching`."""
+    rng = random.Random(SEED)
+    stories = claims // (FACTS_PER_STORY + 2)
+    asked = [" ".join(rng.choice(synthetic_story(rng.randrange(stories), rng).splitlines()[4:12]).split()[1:9]) for _ in range(questions)]
+    lexical, times = library.knowledge_base.lexical, []
+    for question in asked:
+        tick = time.perf_counter()
+        with lexical.matching(tokenize_query(question)):
+            pass
+        times.append((time.perf_counter() - tick) * 1000)
+    return (f"\na question's BM25 (`LexicalIndex.matching`, {questions} bullets' words as questions): "
+            f"p50 {statistics.median(times):.3f} ms, mean {statistics.mean(times):.3f} ms")
+
+
 def run(workdir: Path, claims: int, repeats: int, changes: int) -> str:
     stories, out = workdir / "stories", workdir / "index"
     embedder = SampledEmbedder(embedder_for(DEFAULT_MODEL, workdir, workdir / "encoder"), ENCODED)
@@ -122,6 +140,7 @@ def run(workdir: Path, claims: int, repeats: int, changes: int) -> str:
         wall, cpu = [t[0] for t in times], [t[1] for t in times]
         lines.append(f"| {name} | {len(times)} | {statistics.median(wall):.3f} | {statistics.mean(wall):.3f} | "
                      f"{statistics.median(cpu):.3f} | {statistics.mean(cpu):.3f} |")
+    lines.append(bm25_line(library, claims))
     lines.append(f"\nload average at end {os.getloadavg()[0]:.2f}")
     return "\n".join(lines)
 

@@ -1,14 +1,23 @@
 """The index on disk: immutable generations and one pointer to the current one.
 
     DIR/CURRENT          name of the generation in use (replaced atomically)
-    DIR/gen-…/           manifest.json, items.npy, vectors.npy, dense.faiss, lexical/, terms.npz, and the stories
-                         (stories.jsonl, catalog.json, story_offsets.npy: see shelf.py)
+    DIR/gen-…/           manifest.json, and
+        base/            items.npy, vectors.npy, dense.faiss, vocab.json, the word counts by row (term_*.npy) and
+                         by word (postings_*.npy), and the stories (stories.jsonl, catalog.json, story_offsets.npy:
+                         see shelf.py)
+        delta/           (not always) the same for the stories added or changed since the base was written, with
+                         words.json (words beyond the base's vocabulary) and hidden.npy (base stories it replaces
+                         or removes)
     DIR/.building-…/     a build in progress; never read, removed by the next build
 
 A build writes a whole new generation beside the old one and only then swaps CURRENT, so a crash, kill
 or error at any moment leaves the previous index exactly as it was, and a reader never sees half a build.
+A change of a few stories writes only a new delta: the new generation's base/ holds hard links to the
+previous one's files (the same files; no file a generation holds is ever written again), so it costs the
+changed stories, not the library. Past a share of the base (builder.DELTA_SHARE), a build writes a new base.
 """
 
+import bisect
 import fcntl
 import hashlib
 import json
@@ -17,11 +26,13 @@ import re
 import shutil
 import tempfile
 import time
+import uuid
+import weakref
+from collections.abc import Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import bm25s
 import faiss
 import numpy as np
 
@@ -29,17 +40,19 @@ from .corpus import StoryFolder, stats_signature
 from .dense import build_dense, describe, tune
 from .errors import IndexFormatError, Problem
 from .files import fsync_dir, write_atomically
-from .lexical import TermCounts, build_lexical
+from .lexical import Lexical, LexicalPart, Postings, TermCounts
 from .models import Story
-from .shelf import ShelvedStory, StoryShelf, write_shelf
+from .shelf import CombinedShelf, ShelvedStory, StoryShelf, write_shelf
 
 # 3: titles kept without invisible characters, ids always derived from the title, facts numbered by their
 # position. A version-2 generation may hold stories these rules refuse, so it is rebuilt from the files.
 # 4: each item's word counts kept (terms.npz), so a build carries unchanged stories over without reading them.
-FORMAT_VERSION = 4
+# 5: a generation is a base (hard links to the previous generation's) and a small delta; BM25 scored when asked.
+FORMAT_VERSION = 5
 CURRENT = "CURRENT"
 STATS = "story_files.jsonl"  # the story files as the current generation saw them (see record_stats)
 GENERATIONS_KEPT = 2  # the current one and the one before, so a reader mid-load is never pulled from under
+BASE, DELTA = "base", "delta"
 
 GENERATION_NAME = re.compile(r"gen-[0-9A-Za-z_-]+")  # what CURRENT may hold: a generation inside the folder
 FACT, NARRATIVE = 0, 1
@@ -54,69 +67,321 @@ def item_id(story_id: str, kind: int, position: int) -> int:
     return int.from_bytes(digest, "little") & (2**63 - 1)
 
 
+class Part:
+    """A base or a delta as written: its stories in id order, their rows (numbered by the part's own story
+    numbers), vectors and word counts. Read only; kept open, so it stays readable after its files are pruned."""
+
+    def __init__(self, path: Path, vocab: Mapping[str, int]):
+        self.stories = StoryShelf(path)
+        self.items = np.load(path / "items.npy")
+        self.vectors = np.load(path / "vectors.npy", mmap_mode="r")
+        self.terms = TermCounts.load(path, vocab)
+        self.postings = Postings.load(path)
+        if not (len(self.items) == len(self.vectors) == len(self.postings.lengths)):
+            raise ValueError(f"{path} is inconsistent")
+        self.starts = np.searchsorted(self.items["story"], np.arange(len(self.stories) + 1))
+        self.total_length = float(np.sum(self.postings.lengths, dtype=np.float64))
+
+    def rows_of(self, stories: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each of these stories' first row and the row after its last."""
+        return self.starts[stories], self.starts[stories + 1]
+
+
+class Base(Part):
+    """The large part, shared by hard links between generations: also its FAISS index and vocabulary."""
+
+    def __init__(self, path: Path):
+        words = json.loads((path / "vocab.json").read_text(encoding="utf-8"))
+        super().__init__(path, {word: number for number, word in enumerate(words)})
+        self.dense = tune(faiss.read_index(str(path / "dense.faiss")))
+        if self.dense.ntotal != len(self.items):
+            raise ValueError(f"{path} is inconsistent")
+        self.id_order = np.argsort(self.items["id"]).astype(np.int64)  # FAISS ids to rows, through sorted arrays
+        self.sorted_ids = self.items["id"][self.id_order]
+
+
+class Delta(Part):
+    """The small part: stories added or changed since the base was written, and the base stories it hides."""
+
+    def __init__(self, path: Path, base: Base):
+        extra = json.loads((path / "words.json").read_text(encoding="utf-8"))
+        self.words = extra  # words beyond the base's vocabulary, numbered after it
+        vocab = dict(base.terms.vocab)  # a copy made in C; a ChainMap would be copied word by word in Python by each build
+        vocab.update((word, len(base.terms.vocab) + n) for n, word in enumerate(extra))
+        super().__init__(path, vocab)
+        self.hidden = np.load(path / "hidden.npy")
+        if len(self.hidden) and (self.hidden.min() < 0 or self.hidden.max() >= len(base.stories)):
+            raise ValueError(f"{path} hides stories its base lacks")
+
+
+# Bases loaded in this process, by what identifies their files: a build and the load after it reuse the base the
+# library already holds instead of reading a million vectors' index again. Never changed once loaded.
+_loaded_bases: "weakref.WeakValueDictionary[tuple, Base]" = weakref.WeakValueDictionary()
+
+
+def _base(path: Path, name: str) -> Base:
+    key = (name, *((f.name, (info := f.stat()).st_ino, info.st_size, info.st_mtime_ns) for f in sorted(path.iterdir())))
+    base = _loaded_bases.get(key)
+    if base is None:
+        base = _loaded_bases[key] = Base(path)
+    return base
+
+
+class Vectors:
+    """A generation's vectors by its row numbers, read from its base and delta; only what is asked is read."""
+
+    def __init__(self, base: np.ndarray, delta: np.ndarray, row_map: np.ndarray):
+        self._base, self._delta, self._map, self._split = base, delta, row_map, len(base)
+        self.shape = (len(row_map), base.shape[1])
+        self.dtype = base.dtype
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, rows) -> np.ndarray:
+        physical = self._map[rows]
+        if np.ndim(physical) == 0:
+            return self._base[physical] if physical < self._split else self._delta[physical - self._split]
+        in_base = physical < self._split
+        if in_base.all():
+            return self._base[physical]
+        out = np.empty((len(physical), self.shape[1]), dtype=self.dtype)
+        out[in_base] = self._base[physical[in_base]]
+        out[~in_base] = self._delta[physical[~in_base] - self._split]
+        return out
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        return self[np.arange(len(self))] if dtype is None else self[np.arange(len(self))].astype(dtype)
+
+
+class Dense:
+    """The base's FAISS index without the ids the delta hides, and an exact index of the delta's vectors, searched
+    as one: the base is never changed (loaded indexes keep answering as they were), and the delta is small."""
+
+    def __init__(self, base: faiss.Index, hidden: np.ndarray, vectors: np.ndarray, ids: np.ndarray):
+        self._base, self.d = base, base.d
+        self._delta = faiss.IndexIDMap2(faiss.IndexFlatIP(base.d))
+        if len(ids):
+            self._delta.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), np.ascontiguousarray(ids, dtype=np.int64))
+        self.ntotal = base.ntotal - len(hidden) + self._delta.ntotal
+        self._params = None
+        if len(hidden):
+            self._hidden = faiss.IDSelectorBatch(np.ascontiguousarray(hidden, dtype=np.int64))
+            self._selector = faiss.IDSelectorNot(self._hidden)
+            self._params = (faiss.SearchParametersIVF(sel=self._selector, nprobe=base.nprobe) if isinstance(base, faiss.IndexIVF)
+                            else faiss.SearchParameters(sel=self._selector))
+
+    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        scores, ids = self._base.search(queries, k, params=self._params)
+        if not self._delta.ntotal:
+            return scores, ids
+        more_scores, more_ids = self._delta.search(queries, min(k, self._delta.ntotal))
+        scores, ids = np.concatenate([scores, more_scores], axis=1), np.concatenate([ids, more_ids], axis=1)
+        best = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+        return np.take_along_axis(scores, best, axis=1), np.take_along_axis(ids, best, axis=1)
+
+
 @dataclass
 class Generation:
-    """One complete, immutable build: everything needed to answer questions."""
+    """One complete, immutable build: everything needed to answer questions.
+
+    Its stories are numbered in id order and their rows grouped by story in that order, whether they come from
+    the base or the delta: the numbering a build from scratch of the same stories gives."""
 
     path: Path
     manifest: dict
-    stories: StoryShelf
+    stories: StoryShelf | CombinedShelf
     items: np.ndarray  # ITEM_DTYPE
-    vectors: np.ndarray  # float32, row i is items[i]; memory-mapped when loaded
-    dense: faiss.Index
-    lexical: bm25s.BM25
+    vectors: np.ndarray | Vectors  # float32, row i is items[i]; memory-mapped when loaded
+    dense: faiss.Index | Dense
+    lexical: Lexical
+    base: Base
+    delta: Delta | None = None
+    # Where each story and row comes from: the part (0 base, 1 delta) and its number there; None without a delta.
+    story_part: np.ndarray | None = None
+    story_local: np.ndarray | None = None
+    row_maps: tuple[np.ndarray, np.ndarray] | None = None  # base rows, delta rows -> rows here (-1: hidden)
 
     def story_rows(self, story: int) -> slice:
         return slice(int(self._starts[story]), int(self._starts[story + 1]))
 
     def rows_of_ids(self, ids: np.ndarray) -> np.ndarray:
-        """Rows of FAISS ids, through sorted arrays: a dict of a million ints would cost 100 MB."""
-        positions = np.searchsorted(self._sorted_ids, ids)
-        return self._id_order[np.minimum(positions, len(self._id_order) - 1)]
+        """Rows of FAISS ids, through sorted arrays: a dict of a million ints would cost 100 MB. An id this generation
+        lacks gives a row holding another id."""
+        base = self.base
+        rows = base.id_order[np.minimum(np.searchsorted(base.sorted_ids, ids), len(base.id_order) - 1)] if len(base.items) else None
+        if self.row_maps is None:
+            return rows
+        base_map, delta_map = self.row_maps
+        found = np.full(len(ids), -1, dtype=np.int64) if rows is None else np.where(base.items["id"][rows] == ids, base_map[rows], -1)
+        missing = np.flatnonzero(found < 0)  # not in the base, or hidden there (a changed story's bullet keeps its id)
+        if len(missing) and len(self._delta_order):
+            wanted = ids[missing]
+            rows = self._delta_order[np.minimum(np.searchsorted(self._delta_ids, wanted), len(self._delta_order) - 1)]
+            found[missing] = np.where(self.delta.items["id"][rows] == wanted, delta_map[rows], -1)
+        return found
 
     def __post_init__(self) -> None:
         self._starts = np.searchsorted(self.items["story"], np.arange(len(self.stories) + 1))
-        self._id_order = np.argsort(self.items["id"]).astype(np.int64)
-        self._sorted_ids = self.items["id"][self._id_order]
+        if self.delta is not None:
+            self._delta_order = np.argsort(self.delta.items["id"]).astype(np.int64)
+            self._delta_ids = self.delta.items["id"][self._delta_order]
 
     def content_hashes(self) -> dict[str, str]:
         return self.manifest["stories"]
+
+    def term_counts(self) -> TermCounts:
+        """Every item's word counts, by this generation's rows (what a compacting build starts from)."""
+        base = self.base.terms
+        if self.delta is None:
+            return TermCounts(np.asarray(base.rows), np.asarray(base.terms), np.asarray(base.counts), dict(base.vocab))
+        base_map, delta_map = self.row_maps
+        delta = self.delta.terms
+        moved = [TermCounts(np.asarray(t.rows), np.asarray(t.terms), np.asarray(t.counts), t.vocab).moved(m)
+                 for t, m in ((base, base_map), (delta, delta_map))]
+        return moved[0].joined(TermCounts(moved[1].rows, moved[1].terms, moved[1].counts, dict(delta.vocab)))
+
+    def dense_copy(self) -> faiss.Index:
+        """A private FAISS index of this generation's vectors, read from its files, for a build to change in place."""
+        index = tune(faiss.read_index(str(self.path / BASE / "dense.faiss")))
+        if self.delta is not None:
+            base_map, _ = self.row_maps
+            index.remove_ids(np.ascontiguousarray(self.base.items["id"][base_map < 0], dtype=np.int64))
+            if len(self.delta.items):
+                index.add_with_ids(np.ascontiguousarray(self.delta.vectors, dtype=np.float32), self.delta.items["id"].astype(np.int64))
+        return index
+
+
+def assemble(path: Path, manifest: dict, base: Base, delta: Delta | None) -> Generation:
+    """The generation a base and delta make: their stories merged in id order, the hidden ones left out."""
+    if delta is None:
+        postings = base.postings
+        lexical = Lexical(base.terms.vocab, [LexicalPart(postings)], postings.frequencies(), len(base.items), base.total_length)
+        return Generation(path, manifest, base.stories, base.items, np.asarray(base.vectors), base.dense, lexical, base)
+    hidden = np.zeros(len(base.stories), dtype=bool)
+    hidden[delta.hidden] = True
+    visible = np.flatnonzero(~hidden)
+    base_ids = base.stories.ids
+    visible_ids = base_ids if not len(delta.hidden) else [base_ids[n] for n in visible.tolist()]
+    places = np.array([bisect.bisect_left(visible_ids, story_id) for story_id in delta.stories.ids], dtype=np.int64)
+    delta_numbers = places + np.arange(len(places))
+    base_numbers = np.arange(len(visible)) + np.searchsorted(places, np.arange(len(visible)), side="right")
+    count = len(visible) + len(places)
+    part = np.zeros(count, dtype=np.int8)
+    part[delta_numbers] = 1
+    local = np.empty(count, dtype=np.int64)
+    local[base_numbers], local[delta_numbers] = visible, np.arange(len(places))
+    # Rows: each story's rows, in story order, from its part (delta rows counted after the base's).
+    first, last, in_delta = np.empty(count, dtype=np.int64), np.empty(count, dtype=np.int64), part == 1
+    first[~in_delta], last[~in_delta] = base.starts[local[~in_delta]], base.starts[local[~in_delta] + 1]
+    first[in_delta] = len(base.items) + delta.starts[local[in_delta]]
+    last[in_delta] = len(base.items) + delta.starts[local[in_delta] + 1]
+    sizes = last - first
+    starts = np.concatenate([[0], np.cumsum(sizes)])
+    row_map = np.repeat(first - starts[:-1], sizes) + np.arange(starts[-1])
+    in_base = row_map < len(base.items)
+    items = np.empty(len(row_map), dtype=ITEM_DTYPE)
+    items[in_base] = base.items[row_map[in_base]]
+    items[~in_base] = delta.items[row_map[~in_base] - len(base.items)]
+    items["story"] = np.repeat(np.arange(count, dtype=np.int32), sizes)
+    base_map = np.full(len(base.items), -1, dtype=np.int64)
+    base_map[row_map[in_base]] = np.flatnonzero(in_base)
+    delta_map = np.full(len(delta.items), -1, dtype=np.int64)
+    delta_map[row_map[~in_base] - len(base.items)] = np.flatnonzero(~in_base)
+
+    hidden_stories = np.asarray(delta.hidden, dtype=np.int64)
+    hidden_terms = base.terms.of_rows(*base.rows_of(hidden_stories))
+    frequencies = np.zeros(len(base.terms.vocab) + len(delta.words), dtype=np.int64)
+    frequencies[: len(base.postings.indptr) - 1] = base.postings.frequencies()
+    frequencies[: len(delta.postings.indptr) - 1] += delta.postings.frequencies()
+    frequencies -= np.bincount(hidden_terms.terms, minlength=len(frequencies))
+    hidden_rows = base_map < 0
+    total_length = base.total_length - float(np.sum(base.postings.lengths[hidden_rows], dtype=np.float64)) + delta.total_length
+    lexical = Lexical(delta.terms.vocab, [LexicalPart(base.postings, base_map), LexicalPart(delta.postings, delta_map)],
+                      frequencies, len(row_map), total_length)
+    dense = Dense(base.dense, base.items["id"][hidden_rows], delta.vectors, delta.items["id"])
+    stories = CombinedShelf(base.stories, delta.stories, part, local)
+    return Generation(path, manifest, stories, items, Vectors(base.vectors, delta.vectors, row_map), dense, lexical, base, delta,
+                      part, local, (base_map, delta_map))
 
 
 def write_generation(
     root: Path, *, model: str, stories: list[Story | ShelvedStory], hashes: dict[str, str], items: np.ndarray,
     vectors: np.ndarray, terms: TermCounts, dense: faiss.Index | None = None,
 ) -> Path:
-    """Write a generation into a scratch directory, then swap it in; returns its final path.
+    """Write a generation with a new base and no delta into a scratch directory, then swap it in; returns its
+    final path.
 
     `hashes` are the stories' content hashes by id; `dense`, if given, already holds `vectors` under their ids
     (an index updated in place), else one is built."""
+    def fill(scratch: Path) -> dict:
+        nonlocal dense
+        base = scratch / BASE
+        base.mkdir()
+        dense = dense or build_dense(vectors, items["id"])
+        faiss.write_index(dense, str(base / "dense.faiss"))
+        _write_part(base, stories, items, vectors, terms, len(terms.vocab))
+        words = sorted(terms.vocab, key=terms.vocab.__getitem__)
+        (base / "vocab.json").write_text(json.dumps(words), encoding="utf-8")
+        return {"base": uuid.uuid4().hex, "dense_index": describe(dense)}
+
+    kinds = items["kind"]
+    counts = {"stories": len(stories), "facts": int((kinds == FACT).sum()), "narratives": int((kinds == NARRATIVE).sum())}
+    return _write(root, model, int(vectors.shape[1]), counts, {story.id: hashes[story.id] for story in stories}, fill)
+
+
+def write_delta_generation(
+    root: Path, previous: Generation, *, model: str, stories: list[Story | ShelvedStory], items: np.ndarray,
+    vectors: np.ndarray, terms: TermCounts, hidden: np.ndarray, hashes: dict[str, str], counts: dict,
+) -> Path:
+    """Write a generation sharing `previous`'s base (hard links) with a new delta: `stories` (in id order) with
+    their `items` (numbered by their place in `stories`), `vectors` and `terms` (rows the delta's own, words
+    over the base's vocabulary and beyond), and the base stories it `hidden`s. `hashes` and `counts`: the whole
+    generation's."""
+    def fill(scratch: Path) -> dict:
+        _link_tree(previous.path / BASE, scratch / BASE)
+        delta = scratch / DELTA
+        delta.mkdir()
+        _write_part(delta, stories, items, vectors, terms, len(terms.vocab))
+        known = len(previous.base.terms.vocab)
+        words = sorted((word for word, number in terms.vocab.items() if number >= known), key=terms.vocab.__getitem__)
+        (delta / "words.json").write_text(json.dumps(words), encoding="utf-8")
+        np.save(delta / "hidden.npy", np.asarray(hidden, dtype=np.int64))
+        return {"base": previous.manifest["base"], "dense_index": previous.manifest["dense_index"],
+                "delta": {"stories": len(stories), "items": len(items), "hidden_stories": len(hidden)}}
+
+    return _write(root, model, int(vectors.shape[1]), counts, hashes, fill)
+
+
+def _write_part(directory: Path, stories: list[Story | ShelvedStory], items: np.ndarray, vectors: np.ndarray, terms: TermCounts,
+                words: int) -> None:
+    np.save(directory / "vectors.npy", np.ascontiguousarray(vectors, dtype=np.float32))
+    np.save(directory / "items.npy", items)
+    write_shelf(directory, stories)
+    terms.save(directory)
+    Postings.of_counts(terms, len(items), words).save(directory)
+
+
+def _link_tree(source: Path, target: Path) -> None:
+    """`target` holding `source`'s files as hard links (the same files, not copies), or copies where the file
+    system has no links; never changed afterwards, by either generation."""
+    target.mkdir()
+    for file in source.iterdir():
+        try:
+            os.link(file, target / file.name)
+        except OSError:
+            shutil.copy2(file, target / file.name)
+
+
+def _write(root: Path, model: str, dimension: int, counts: dict, hashes: dict[str, str], fill) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=".building-", dir=root))
     scratch.chmod(0o755)  # mkdtemp makes it private; readers may run as another user
     try:
-        dense = dense or build_dense(vectors, items["id"])
-        faiss.write_index(dense, str(scratch / "dense.faiss"))
-        np.save(scratch / "vectors.npy", vectors)
-        np.save(scratch / "items.npy", items)
-        write_shelf(scratch, stories)
-        build_lexical(terms, len(items)).save(str(scratch / "lexical"))
-        terms.save(scratch)
-        kinds = items["kind"]
-        manifest = {
-            "format_version": FORMAT_VERSION,
-            "model": model,
-            "dimension": int(vectors.shape[1]),
-            "counts": {
-                "stories": len(stories),
-                "facts": int((kinds == FACT).sum()),
-                "narratives": int((kinds == NARRATIVE).sum()),
-            },
-            "dense_index": describe(dense),
-            "stories": {story.id: hashes[story.id] for story in stories},
-            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        }
-        (scratch / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+        parts = fill(scratch)
+        manifest = {"format_version": FORMAT_VERSION, "model": model, "dimension": dimension, "counts": counts, **parts,
+                    "stories": hashes, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+        (scratch / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
         _fsync_tree(scratch)
         final = root / f"gen-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{scratch.name[-8:]}"
         os.rename(scratch, final)
@@ -149,6 +414,14 @@ def current_path(root: Path) -> Path:
     return path
 
 
+def current_name(root: Path) -> str | None:
+    """The name CURRENT holds, unchecked, or None: for telling whether another build swapped it meanwhile."""
+    try:
+        return (root / CURRENT).read_text(encoding="utf-8").strip()
+    except (OSError, ValueError):
+        return None
+
+
 def read_manifest(root: Path, path: Path | None = None) -> dict:
     path = path or current_path(root)
     try:
@@ -159,29 +432,39 @@ def read_manifest(root: Path, path: Path | None = None) -> dict:
         raise unusable(root, "is damaged (its manifest is not an object)")
     if manifest.get("format_version") != FORMAT_VERSION:
         raise unusable(root, f"has format version {manifest.get('format_version')}, this storybot reads {FORMAT_VERSION}")
-    if missing := sorted({"model", "dimension", "counts", "stories"} - manifest.keys()):
+    if missing := sorted({"model", "dimension", "counts", "stories", "base"} - manifest.keys()):
         raise unusable(root, f"is damaged (its manifest lacks {', '.join(missing)})")
     return manifest
+
+
+# Generations loaded in this process, by their folder and its files' identities: the build after a change and the
+# load after that build reuse the one the library is answering from. Never changed once loaded.
+_loaded_generations: "weakref.WeakValueDictionary[tuple, Generation]" = weakref.WeakValueDictionary()
 
 
 def read_generation(root: Path, *, model: str | None = None) -> Generation:
     """Load the current generation; with `model`, refuse one built by another model."""
     path = current_path(root)  # once: a build swapping CURRENT meanwhile must not pair one manifest with other data
-    manifest = read_manifest(root, path)
+    try:
+        key = (str(path.resolve()), *((name, *stat) for name, stat in _generation_file_stats(path, inodes=True).items()))
+    except OSError as exc:
+        raise unusable(root, f"is damaged ({exc})") from exc
+    generation = _loaded_generations.get(key)
+    manifest = generation.manifest if generation is not None else read_manifest(root, path)
     if model is not None and manifest["model"] != model:
         raise unusable(root, f"was built with model {manifest['model']!r}, not {model!r}")
+    if generation is not None:
+        return generation
     try:
-        stories = StoryShelf(path)
-        items = np.load(path / "items.npy")
-        vectors = np.load(path / "vectors.npy", mmap_mode="r")
-        dense = tune(faiss.read_index(str(path / "dense.faiss")))
-        lexical = bm25s.BM25.load(str(path / "lexical"), mmap=True, show_progress=False)
-        TermCounts.check(path)  # only builds read it, but a damaged one is found now, with the rest
+        base = _base(path / BASE, str(manifest["base"]))
+        delta = Delta(path / DELTA, base) if (path / DELTA).is_dir() else None
+        generation = assemble(path, manifest, base, delta)
     except Exception as exc:  # any damage at all means the same thing to the user: rebuild
         raise unusable(root, f"is damaged ({exc})") from exc
-    if not (len(items) == len(vectors) == dense.ntotal) or len(stories) != manifest["counts"]["stories"]:
+    if not (len(generation.items) == len(generation.vectors) == generation.dense.ntotal) or len(generation.stories) != manifest["counts"]["stories"]:
         raise unusable(root, "is inconsistent")
-    return Generation(path, manifest, stories, items, vectors, dense, lexical)
+    _loaded_generations[key] = generation
+    return generation
 
 
 def unchanged_counts(root: Path, signature: str, model: str) -> tuple[dict, list[Problem]] | None:
@@ -244,8 +527,9 @@ def record_stats(root: Path, folder: StoryFolder, problems: list[Problem]) -> No
     write_atomically(root / STATS, (json.dumps(record) + "\n" + json.dumps(folder.stats) + "\n").encode("utf-8"))
 
 
-def _generation_file_stats(path: Path) -> dict[str, list[int]]:
-    return {str(f.relative_to(path)): [(info := f.stat()).st_size, info.st_mtime_ns] for f in sorted(path.rglob("*")) if f.is_file()}
+def _generation_file_stats(path: Path, *, inodes: bool = False) -> dict[str, list[int]]:
+    return {str(f.relative_to(path)): [(info := f.stat()).st_size, info.st_mtime_ns, *([info.st_ino] if inodes else [])]
+            for f in sorted(path.rglob("*")) if f.is_file()}
 
 
 @contextmanager

@@ -1,7 +1,12 @@
 """Helpers for tests: where things are, and writing story files."""
 
+import contextlib
+import os
+import subprocess
 import textwrap
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
@@ -16,3 +21,30 @@ def write_story(folder: Path, name: str, text: str) -> Path:
     path = folder / name
     path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
     return path
+
+
+@contextlib.contextmanager
+def read_only(folder: Path):
+    """`folder` and everything in it really read-only: without write permission, or for root (whom permission bits do
+    not stop) immutable with `chattr +i`; skips the test where neither is possible."""
+    paths = [*sorted(folder.rglob("*"), reverse=True), folder]
+    if os.geteuid() != 0:
+        modes = {path: path.stat().st_mode for path in paths}
+        try:
+            for path in paths:
+                path.chmod(modes[path] & ~0o222)
+            yield
+        finally:
+            for path in reversed(paths):
+                path.chmod(modes[path])
+        return
+    done = []
+    try:
+        for path in paths:
+            if subprocess.run(["chattr", "+i", str(path)], capture_output=True).returncode != 0:
+                pytest.skip("chattr +i is not available here, so nothing can be made read-only for root")
+            done.append(path)
+        yield
+    finally:
+        for path in reversed(done):
+            subprocess.run(["chattr", "-i", str(path)], check=True)

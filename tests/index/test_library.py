@@ -7,7 +7,7 @@ import pytest
 
 import index
 from index.files import write_atomically
-from tests.support import write_story
+from tests.support import read_only, write_story
 
 STORIES = Path(__file__).parents[1] / "bot" / "stories"
 
@@ -122,3 +122,19 @@ def test_an_invalid_file_in_the_folder_is_read_again_but_no_valid_one_is(library
     change = library.add(data, "upload.txt")
     assert sorted(parsed) == sorted([change.file.name, broken.name])  # reported again, and nothing else read
     assert [p.path for p in change.report.problems if p.fatal] == [broken] and change.report.added == ["Gull Point Pier Reopens"]
+
+
+def test_a_read_only_index_folder_with_changed_story_files_still_opens_and_answers(tmp_path, embedder, caplog):
+    folder = tmp_path / "stories"
+    shutil.copytree(STORIES, folder)
+    index.Library(folder, tmp_path / "index", embedder=embedder).open()
+    write_story(folder, "pier.txt", "Gull Point Pier Reopens\n- The pier reopened on Monday.[1]\n")  # not indexed yet
+    library = index.Library(folder, tmp_path / "index", embedder=embedder)
+    with read_only(tmp_path / "index"), caplog.at_level("WARNING", logger="index.library"):
+        report = library.open()
+        assert library.ask("Which Lowmoor branch libraries will close?").answered
+        assert "Gull Point Pier Reopens" not in library.titles() and report.stories == 4 and not report.changed
+        assert not library.changed_on_disk()  # the watcher does not try again on every poll
+    [warning] = [r for r in caplog.records if r.levelname == "WARNING"]
+    assert str(tmp_path / "index") in warning.getMessage() and "cannot be written" in warning.getMessage()
+    assert library.reindex().report.added == ["Gull Point Pier Reopens"]  # writable again: the next change indexes it

@@ -1,0 +1,131 @@
+"""A change writes a small delta beside the previous generation's base (hard links to its files) instead of a whole
+new generation, and the index it gives answers exactly as a build from scratch of the same files."""
+
+import os
+import shutil
+from pathlib import Path
+
+import faiss
+import numpy as np
+import pytest
+
+import index
+from index.store import BASE, DELTA, current_path
+from tests.index.test_build import same_index
+from tests.support import EVAL, write_story
+
+QUESTIONS = [
+    "how much will the ferry fares rise?", "what did the council decide about rents?", "who closed the libraries?",
+    "when does the bridge reopen?", "how many pupils get free lunches?", "what did the police change?",
+    "what are the arguments for and against?", "Gull Point pier", "what did the ambulance service declare?",
+    "who opposes the wind farm?", "how much does it cost?", "what happened in Norhaven?",
+]
+
+
+@pytest.fixture
+def folder(tmp_path) -> Path:
+    """The evaluation stories (81 of them): enough for routing among many stories to be tested."""
+    folder = tmp_path / "stories"
+    shutil.copytree(EVAL / "stories", folder)
+    return folder
+
+
+def answers(kb: index.KnowledgeBase) -> list[tuple]:
+    """Every question's answer (stories, bullets and their scores) and its routing (stories and scores)."""
+    found = []
+    for question in QUESTIONS:
+        retrieval = kb.retrieve(question)
+        found.append((kb.ask(question).model_dump(), [(kb.titles()[s], round(score, 4)) for s, score in retrieval.routed[:10]]))
+    return found
+
+
+def assert_answers_as_a_fresh_build(library: index.Library, tmp_path: Path, embedder) -> None:
+    fresh = tmp_path / f"fresh-{len(list(tmp_path.glob('fresh-*')))}"
+    index.build([library.stories_dir], fresh, embedder=embedder, skip_invalid=True)
+    same_index(library.index_dir, fresh, embedder)
+    assert answers(library.knowledge_base) == answers(index.load(fresh, embedder=embedder))
+    lexical, expected = library.knowledge_base.lexical, index.load(fresh, embedder=embedder).lexical
+    for question in QUESTIONS:  # the BM25 scores a question sees, item by item
+        with lexical.matching(index.lexical.tokenize_query(question)) as got, expected.matching(index.lexical.tokenize_query(question)) as want:
+            assert np.allclose(got.scores, want.scores, rtol=1e-5, atol=1e-7) and got.peak == pytest.approx(want.peak, rel=1e-5)
+
+
+def test_add_update_and_remove_each_write_a_delta_and_answer_as_a_build_from_scratch(folder, tmp_path, embedder):
+    library = index.Library(folder, tmp_path / "index", embedder=embedder)
+    library.open()
+    first = current_path(library.index_dir)
+    assert not (first / DELTA).exists()
+    base_vectors = os.stat(first / BASE / "vectors.npy").st_ino
+
+    library.add(b"Gull Point Pier Reopens\n- The Gull Point pier reopened on Monday after 2 years, costing 4 million crowns.[1]\n",
+                "pier.txt")
+    assert (current_path(library.index_dir) / DELTA).is_dir()
+    assert_answers_as_a_fresh_build(library, tmp_path, embedder)
+
+    ferry = next(folder.glob("*ferry*"))  # a base story updated: hidden in the base, its new version in the delta
+    library.add(ferry.read_bytes().replace(b"crowns", b"marks"), ferry.name)
+
+    library.add(b"Gull Point Pier Reopens\n- The Gull Point pier reopened on Tuesday.[1]\n", "pier.txt")  # a delta story updated
+    assert_answers_as_a_fresh_build(library, tmp_path, embedder)
+
+    library.remove(next(folder.glob("02_*")).read_text(encoding="utf-8").splitlines()[0])  # a base story removed
+    library.remove("Gull Point Pier Reopens")  # a delta story removed
+    generation = current_path(library.index_dir)
+    assert (generation / DELTA).is_dir() and os.stat(generation / BASE / "vectors.npy").st_ino == base_vectors
+    assert_answers_as_a_fresh_build(library, tmp_path, embedder)
+
+
+def test_a_delta_never_changes_a_file_an_existing_generation_holds(stories, tmp_path, embedder):
+    library = index.Library(stories, tmp_path / "index", embedder=embedder)
+    library.open()
+    before = current_path(library.index_dir)
+    stats = {f.relative_to(before): (s.st_ino, s.st_size, s.st_mtime_ns) for f in before.rglob("*") if f.is_file() for s in [f.stat()]}
+    library.add(b"Gull Point Pier Reopens\n- The pier reopened on Monday.[1]\n", "pier.txt")
+    after = current_path(library.index_dir)
+    assert after != before
+    assert {f.relative_to(before): (s.st_ino, s.st_size, s.st_mtime_ns) for f in before.rglob("*") if f.is_file() for s in [f.stat()]} == stats
+    # The new generation's base is the old one's files themselves, linked, not copied.
+    assert {f.name: f.stat().st_ino for f in (after / BASE).iterdir()} == {Path(f).name: ino for f, (ino, _, _) in stats.items()
+                                                                           if Path(f).parts[0] == BASE}
+
+
+def test_a_change_loads_no_base_again_in_the_process_serving_it(stories, tmp_path, embedder, monkeypatch):
+    """The base's FAISS index (hundreds of megabytes at a million claims) is read once: the build and the load after
+    it reuse the one the library is answering from."""
+    library = index.Library(stories, tmp_path / "index", embedder=embedder)
+    library.open()
+    reads = []
+    real = faiss.read_index
+    monkeypatch.setattr(faiss, "read_index", lambda *args: reads.append(args) or real(*args))
+    library.add(b"Gull Point Pier Reopens\n- The pier reopened on Monday.[1]\n", "pier.txt")
+    library.remove("Gull Point Pier Reopens")
+    assert reads == []
+
+
+def test_past_its_share_of_the_base_a_delta_is_compacted_into_a_new_base(stories, tmp_path, embedder, monkeypatch):
+    library = index.Library(stories, tmp_path / "index", embedder=embedder)
+    library.open()
+    library.add(b"Gull Point Pier Reopens\n- The pier reopened on Monday.[1]\n", "pier.txt")
+    assert (current_path(library.index_dir) / DELTA).is_dir()
+    monkeypatch.setattr("index.builder.DELTA_FLOOR", 0)
+    monkeypatch.setattr("index.builder.DELTA_SHARE", 0.0)  # any change is past it
+    write_story(stories, "quay.txt", "Gull Point Quay Closes\n- The quay closed on Friday.[1]\n")
+    change = library.reindex()
+    assert change.report.added == ["Gull Point Quay Closes"]
+    generation = current_path(library.index_dir)
+    assert not (generation / DELTA).exists()
+    assert_answers_as_a_fresh_build(library, tmp_path, embedder)
+
+
+def test_a_delta_generation_survives_its_base_generation_being_pruned(stories, tmp_path, embedder):
+    library = index.Library(stories, tmp_path / "index", embedder=embedder)
+    library.open()
+    first = current_path(library.index_dir)
+    for n in range(3):
+        library.add(f"Pruning Story {n}\n- Bullet {n} of the pruning test.[1]\n".encode(), f"prune{n}.txt")
+    assert not first.exists()
+    index.store._loaded_bases.clear()  # as in another process: the base is read from the files left
+    fresh = index.Library(stories, library.index_dir, embedder=embedder)
+    fresh.load()
+    assert {f"Pruning Story {n}" for n in range(3)} <= set(fresh.titles())
+    assert answers(fresh.knowledge_base) == answers(library.knowledge_base)
