@@ -16,6 +16,7 @@ NPROBE = 32
 POINTS_PER_LIST = 40  # FAISS warns below 39 training points per list, and recall suffers
 TRAINING_CAP = 200_000  # k-means on more than this buys little and costs seconds
 SEED = 1234
+REFINE = 2  # an index with quantised distances is asked for this many times the items wanted, re-ranked exactly
 
 
 def build_dense(vectors: np.ndarray, ids: np.ndarray, exact_limit: int = EXACT_LIMIT) -> faiss.Index:
@@ -24,18 +25,27 @@ def build_dense(vectors: np.ndarray, ids: np.ndarray, exact_limit: int = EXACT_L
         index = faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
         index.add_with_ids(vectors, ids)
         return index
-    lists = _lists(count)
+    return tune(build_ivf(vectors, ids, quantised=True))
+
+
+def build_ivf(vectors: np.ndarray, ids: np.ndarray, *, quantised: bool) -> faiss.IndexIVF:
+    """An inverted file over `lists_for(count)` lists trained on a seeded sample; codes of 8 bits a dimension
+    (`quantised`) or the float vectors."""
+    count, dimension = vectors.shape
+    lists = lists_for(count)
     quantizer = faiss.IndexFlatIP(dimension)
-    index = faiss.IndexIVFScalarQuantizer(quantizer, dimension, lists, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT)
+    if quantised:
+        index = faiss.IndexIVFScalarQuantizer(quantizer, dimension, lists, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT)
+    else:
+        index = faiss.IndexIVFFlat(quantizer, dimension, lists, faiss.METRIC_INNER_PRODUCT)
     rng = np.random.default_rng(SEED)
     sample = vectors[np.sort(rng.choice(count, min(count, POINTS_PER_LIST * lists, TRAINING_CAP), replace=False))]
     index.train(sample)
     index.add_with_ids(vectors, ids)
-    tune(index)
     return index
 
 
-def _lists(count: int) -> int:
+def lists_for(count: int) -> int:
     return 1 << round(math.log2(4 * math.sqrt(count)))  # the usual 4·√n, as a power of two
 
 
@@ -48,13 +58,19 @@ def updated_dense(index: faiss.Index, remove: np.ndarray, vectors: np.ndarray, i
     of a corpus that grew or shrank past a power of two trains new ones.
     """
     count = index.ntotal - len(remove) + len(ids)
-    if isinstance(index, faiss.IndexIVF) != (count > exact_limit) or (isinstance(index, faiss.IndexIVF) and index.nlist != _lists(count)):
+    if isinstance(index, faiss.IndexIVF) != (count > exact_limit) or (isinstance(index, faiss.IndexIVF) and index.nlist != lists_for(count)):
         return None
     if len(remove):
         index.remove_ids(np.ascontiguousarray(remove, dtype=np.int64))
     if len(ids):
         index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), np.ascontiguousarray(ids, dtype=np.int64))
     return index
+
+
+def searched(index: faiss.Index, count: int) -> int:
+    """How many items to ask `index` for when `count` are wanted: more when its distances are quantised, for
+    `store.Generation.nearest_rows` to re-rank by the exact vectors."""
+    return count * REFINE if isinstance(index, faiss.IndexIVFScalarQuantizer) else count
 
 
 def tune(index: faiss.Index) -> faiss.Index:

@@ -155,10 +155,14 @@ class KnowledgeBase:
         # A question about two stories is answered part by part: a part adds its best story when that part
         # would be answered on its own and the whole question already ranks that story among its few best.
         # A part whose best story is not among those, or is already shown, changes nothing: its bullets are
-        # never ranked (`wanted`), which is most of what a part costs after its encoding.
+        # never ranked (`wanted`), which is most of what a part costs after its encoding; and no part is even
+        # embedded once every one of those stories, or MAX_STORIES, are shown.
         near = {story for story, _ in retrieval.routed[:PART_ROUTED]}
         for part in question_parts(retrieval.question):
-            found = self.retrieve(part, wanted=near - shown.keys()).best
+            wanted = near - shown.keys()
+            if not wanted or len(shown) >= MAX_STORIES:
+                break
+            found = self.retrieve(part, wanted=wanted).best
             if found and found.answers(self.judgement):
                 shown[found.story] = found
         if not shown:
@@ -202,8 +206,7 @@ class KnowledgeBase:
     def _route(self, query: np.ndarray, lexical: Matches) -> list[tuple[int, float]]:
         """Candidate stories from both searches, scored as stories, best first."""
         generation = self.generation
-        _, ids = generation.dense.search(query[None, :], min(CANDIDATES, generation.dense.ntotal))
-        dense_rows = generation.rows_of_ids(ids[0][ids[0] >= 0])
+        dense_rows = generation.nearest_rows(query, CANDIDATES)
         peak = lexical.peak or 1.0
         scored = []
         for story in np.unique(generation.items["story"][np.concatenate([dense_rows, lexical.top(CANDIDATES)])]).tolist():

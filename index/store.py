@@ -26,7 +26,7 @@ import faiss
 import numpy as np
 
 from .corpus import StoryFolder, stats_signature
-from .dense import build_dense, describe, tune
+from .dense import build_dense, describe, searched, tune
 from .errors import IndexFormatError, Problem
 from .files import fsync_dir, write_atomically
 from .lexical import TermCounts, build_lexical
@@ -69,6 +69,17 @@ class Generation:
     def story_rows(self, story: int) -> slice:
         return slice(int(self._starts[story]), int(self._starts[story + 1]))
 
+    def nearest_rows(self, query: np.ndarray, count: int) -> np.ndarray:
+        """Rows of the `count` items whose vectors are nearest `query` (inner product), best first. An index with
+        approximate distances is asked for more (`dense.searched`), re-ranked by their exact inner products with the
+        stored vectors, which are memory-mapped already: exact ranking at no cost in memory."""
+        count = min(count, self.dense.ntotal)
+        _, ids = self.dense.search(query[None, :], min(searched(self.dense, count), self.dense.ntotal))
+        rows = self.rows_of_ids(ids[0][ids[0] >= 0])
+        if len(rows) > count:
+            rows = rows[np.argsort(-(self._vectors[rows] @ query), kind="stable")[:count]]
+        return rows
+
     def rows_of_ids(self, ids: np.ndarray) -> np.ndarray:
         """Rows of FAISS ids, through sorted arrays: a dict of a million ints would cost 100 MB."""
         positions = np.searchsorted(self._sorted_ids, ids)
@@ -78,6 +89,7 @@ class Generation:
         self._starts = np.searchsorted(self.items["story"], np.arange(len(self.stories) + 1))
         self._id_order = np.argsort(self.items["id"]).astype(np.int64)
         self._sorted_ids = self.items["id"][self._id_order]
+        self._vectors = np.asarray(self.vectors)  # a plain view of the memory map: no copy, no subclass overhead
 
     def content_hashes(self) -> dict[str, str]:
         return self.manifest["stories"]

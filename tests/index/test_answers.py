@@ -6,9 +6,9 @@ import re
 import pytest
 
 import index
+from index.answer import clean_question
 from index.evaluation import read_labelled_set
 from index.parser import parse_file
-from index.answer import clean_question
 from index.retrieval import MAX_STORIES, PART_ROUTED, question_parts
 from tests.support import EVAL, SEEDS
 
