@@ -6,7 +6,7 @@ unchanged rebuild runs). Then each candidate index is built over the same stored
 search, with the labelled questions of `tests/eval` (as members typed them, through the same encoder) as queries:
 
 - *recall@10*, *top-1* and *recall@50*: of this index's first 10 items, the share as near the question as exact
-  search's 10th (`recall`: by score, as the corpus holds identical sentences); whether its first is as near as exact
+  search's 10th (`bench.recall`: by score, as the corpus holds identical sentences); whether its first is as near as exact
   search's; the same for 50. All three through `Generation.nearest_rows`, which retrieval calls for CANDIDATES
   (50) items, so an index with quantised distances is re-ranked exactly as when answering (rows marked "no
   re-rank" turn that off);
@@ -34,14 +34,13 @@ import faiss
 import numpy as np
 
 from . import dense
-from .bench import load_average, machine, questions, write_corpus
+from .bench import load_average, machine, questions, recall, write_corpus
 from .builder import build
 from .embedder import embedder_for
 from .retrieval import CANDIDATES, load
 from .settings import DEFAULT_MODEL
 
 CLAIMS = 100_000
-SCORE_TIE = 1e-6  # inner products closer than this are the same vector's (float32 rounding)
 
 
 @dataclass
@@ -89,17 +88,6 @@ def options(count: int) -> list[Option]:
                [(f"nprobe {n}", nprobe(n)) for n in (64, 128, 256)]),
         Option("HNSW32,Flat", hnsw(32), [(f"efSearch {n}", ef_search(n)) for n in (32, 64, 128)]),
     ]
-
-
-def recall(vectors: np.ndarray, found: np.ndarray, truth: np.ndarray, query: np.ndarray, k: int) -> float:
-    """Share of the `k` first rows `found` that are as near `query` as exact search's k-th (`truth`, best first).
-
-    By score, not by id: the generated stories repeat sentences word for word (57k distinct vectors among 100k
-    claims here), and which of several identical vectors makes exact search's top k is an arbitrary tie-break that
-    an approximate index has no reason to repeat. Counting ids made every index look worse than it is, and HNSW,
-    which returns other copies of the same vectors, implausibly bad."""
-    kth = float(vectors[truth[k - 1]] @ query)
-    return float(np.sum(vectors[found[:k]] @ query >= kth - SCORE_TIE)) / k
 
 
 def removable(index: faiss.Index, ids: np.ndarray) -> bool:
