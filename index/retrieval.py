@@ -155,32 +155,46 @@ class KnowledgeBase:
             shown[retrieval.best.story] = retrieval.best
         # A question about two stories is answered part by part: a part adds its best story when that part
         # would be answered on its own and the whole question already ranks that story among its few best.
+        # A part whose best story is not among those, or is already shown, changes nothing: its bullets are
+        # never ranked (`wanted`), which is most of what a part costs after its encoding; and no part is even
+        # embedded once every one of those stories, or MAX_STORIES, are shown.
         near = {story for story, _ in retrieval.routed[:PART_ROUTED]}
         for part in question_parts(retrieval.question):
-            found = self.retrieve(part).best
-            if found and found.story in near and found.answers(self.judgement):
-                shown.setdefault(found.story, found)
+            wanted = near - shown.keys()
+            if not wanted or len(shown) >= MAX_STORIES:
+                break
+            found = self.retrieve(part, wanted=wanted).best
+            if found and found.answers(self.judgement):
+                shown[found.story] = found
         if not shown:
             titles = [self._stories.titles[story] for story, _ in retrieval.routed[:SUGGESTIONS]]
             return Answer(question=retrieval.question, answered=False, suggestions=titles)
         stories = [self._answer_story(c) for c in list(shown.values())[:MAX_STORIES]]
         return Answer(question=retrieval.question, answered=True, stories=stories)
 
-    def retrieve(self, question: str, story: int | None = None) -> Retrieval:
-        """Route the question (or take `story` as if it were the only one indexed) and rank its bullets."""
+    def retrieve(self, question: str, story: int | None = None, *, wanted: set[int] | None = None) -> Retrieval:
+        """Route the question (or take `story` as if it were the only one indexed) and rank its bullets; with
+        `wanted`, only when its best story is one of those (else `best` is None)."""
         text = clean_question(question)
         tokens = tokenize_query(text)
         with self.lexical.matching(tokens) as lexical:
             # A focus differs from the question only when it names a story's title words, and then that story
-            # nearly always leads on BM25 too: guessing it first lets one encoder call embed both texts.
-            lead = story if story is not None else int(lexical.top(1)[0]) if len(lexical.rows) else None
-            guess = self._focus(text, lead, by_row=story is None) if lead is not None else text
+            # nearly always leads on BM25 too: guessing it first lets one encoder call embed both texts. With
+            # `wanted`, most questions end at routing, so the focus is embedded only once it is needed.
+            if story is not None:
+                guess = self._focus(text, story, by_row=False)
+            elif len(lexical.rows) and wanted is None:
+                guess = self._focus(text, int(lexical.top(1)[0]), by_row=True)
+            else:
+                guess = text
             vectors = self.embedder.encode([text] if guess == text else [text, guess])
             query = vectors[0]
             routed = self._route(query, lexical) if story is None else [(story, 0.0)]
         if not routed:
             return Retrieval(text, [], None)
         best, score = routed[0]
+        if wanted is not None and best not in wanted:
+            return Retrieval(text, routed, None)
         margin = min(MARGIN_CAP, score - routed[1][1]) if len(routed) > 1 else MARGIN_CAP
         focus = focus_of(text, self._stories.titles[best])
         focus_vector = query if focus == text else vectors[1] if focus == guess else self.embedder.encode([focus])[0]
@@ -193,8 +207,7 @@ class KnowledgeBase:
     def _route(self, query: np.ndarray, lexical: Matches) -> list[tuple[int, float]]:
         """Candidate stories from both searches, scored as stories, best first."""
         generation = self.generation
-        _, ids = generation.dense.search(query[None, :], min(CANDIDATES, generation.dense.ntotal))
-        dense_rows = generation.rows_of_ids(ids[0][ids[0] >= 0])
+        dense_rows = generation.nearest_rows(query, CANDIDATES)
         peak = lexical.peak or 1.0
         scored = []
         for story in np.unique(generation.items["story"][np.concatenate([dense_rows, lexical.top(CANDIDATES)])]).tolist():

@@ -37,7 +37,7 @@ import faiss
 import numpy as np
 
 from .corpus import StoryFolder, stats_signature
-from .dense import build_dense, describe, tune
+from .dense import build_dense, describe, searched, tune
 from .errors import IndexFormatError, Problem
 from .files import fsync_dir, write_atomically
 from .lexical import Lexical, LexicalPart, Postings, TermCounts
@@ -159,7 +159,7 @@ class Dense:
     as one: the base is never changed (loaded indexes keep answering as they were), and the delta is small."""
 
     def __init__(self, base: faiss.Index, hidden: np.ndarray, vectors: np.ndarray, ids: np.ndarray):
-        self._base, self.d = base, base.d
+        self.base, self.d = base, base.d
         self._delta = faiss.IndexIDMap2(faiss.IndexFlatIP(base.d))
         if len(ids):
             self._delta.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), np.ascontiguousarray(ids, dtype=np.int64))
@@ -172,7 +172,7 @@ class Dense:
                             else faiss.SearchParameters(sel=self._selector))
 
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        scores, ids = self._base.search(queries, k, params=self._params)
+        scores, ids = self.base.search(queries, k, params=self._params)
         if not self._delta.ntotal:
             return scores, ids
         more_scores, more_ids = self._delta.search(queries, min(k, self._delta.ntotal))
@@ -205,6 +205,18 @@ class Generation:
     def story_rows(self, story: int) -> slice:
         return slice(int(self._starts[story]), int(self._starts[story + 1]))
 
+    def nearest_rows(self, query: np.ndarray, count: int) -> np.ndarray:
+        """Rows of the `count` items whose vectors are nearest `query` (inner product), best first. An index with
+        approximate distances is asked for more (`dense.searched`), re-ranked by their exact inner products with the
+        stored vectors, which are memory-mapped already: exact ranking at no cost in memory."""
+        count = min(count, self.dense.ntotal)
+        approximate = self.dense.base if isinstance(self.dense, Dense) else self.dense  # the delta's own index is exact
+        _, ids = self.dense.search(query[None, :], min(searched(approximate, count), self.dense.ntotal))
+        rows = self.rows_of_ids(ids[0][ids[0] >= 0])
+        if len(rows) > count:
+            rows = rows[np.argsort(-(self._vectors[rows] @ query), kind="stable")[:count]]
+        return rows
+
     def rows_of_ids(self, ids: np.ndarray) -> np.ndarray:
         """Rows of FAISS ids, through sorted arrays: a dict of a million ints would cost 100 MB. An id this generation
         lacks gives a row holding another id."""
@@ -226,6 +238,8 @@ class Generation:
         if self.delta is not None:
             self._delta_order = np.argsort(self.delta.items["id"]).astype(np.int64)
             self._delta_ids = self.delta.items["id"][self._delta_order]
+        # A plain view of the memory map (no copy, no subclass overhead); with a delta, the rows map onto two parts.
+        self._vectors = np.asarray(self.vectors) if isinstance(self.vectors, np.ndarray) else self.vectors
 
     def content_hashes(self) -> dict[str, str]:
         return self.manifest["stories"]

@@ -6,8 +6,10 @@ import re
 import pytest
 
 import index
+from index.answer import clean_question
 from index.evaluation import read_labelled_set
 from index.parser import parse_file
+from index.retrieval import MAX_STORIES, PART_ROUTED, question_parts
 from tests.support import EVAL, SEEDS
 
 SEED_TITLE = "London Police to Stop Responding to Mental Health Calls"
@@ -100,6 +102,22 @@ def test_a_question_about_two_stories_shows_both(eval_kb):
     assert {s.title for s in answer.stories} == {
         "Eastmere Council Approves Two-Year Rent Cap", "Eastmere Police to Hand Mental Health Calls to Paramedic Teams",
     }
+
+
+def test_parts_cut_short_change_no_answer(eval_kb):
+    """A part whose best story is already shown, or not among the whole question's PART_ROUTED best, is never ranked
+    (`retrieve(wanted=…)`): every labelled question with parts gets the answer of ranking every part in full."""
+    asked = [q.text for q in read_labelled_set(EVAL, SEEDS).questions if question_parts(clean_question(q.text))]
+    assert len(asked) > 100
+    for question in asked:
+        whole = eval_kb.retrieve(question)
+        shown = {whole.best.story: whole.best} if whole.best and whole.best.answers(eval_kb.judgement) else {}
+        near = {story for story, _ in whole.routed[:PART_ROUTED]}
+        for part in question_parts(whole.question):
+            found = eval_kb.retrieve(part).best
+            if found and found.story in near and found.answers(eval_kb.judgement):
+                shown.setdefault(found.story, found)
+        assert eval_kb.ask(question).stories == [eval_kb._answer_story(c) for c in list(shown.values())[:MAX_STORIES]]
 
 
 @pytest.mark.parametrize(("question", "message"), [

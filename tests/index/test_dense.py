@@ -1,9 +1,14 @@
 """The FAISS index chosen by size, and the lookups that replace per-item Python objects."""
 
+import dataclasses
+
 import faiss
 import numpy as np
 
 from index.dense import NPROBE, build_dense, describe, tune
+from index.evaluation import read_labelled_set
+from index.retrieval import CANDIDATES, KnowledgeBase
+from tests.support import EVAL, SEEDS
 
 
 def clustered_vectors(count: int, dimension: int = 64, clusters: int = 200, seed: int = 3) -> np.ndarray:
@@ -34,3 +39,22 @@ def test_small_indexes_are_exact_and_large_ones_ivf_with_8_bit_codes(tmp_path):
     recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(found, truth, strict=True)])
     assert recall >= 0.95
     assert set(found.ravel()) <= set(ids.tolist())
+
+
+def test_above_the_exact_limit_the_index_agrees_with_exact_search_on_real_text(eval_kb, embedder):
+    """The evaluation corpus's own vectors, indexed as a corpus past EXACT_LIMIT is (the limit lowered to fit it), and
+    its labelled questions: retrieval's candidates and every answer are those of exact search."""
+    generation = eval_kb.generation
+    vectors, ids = np.ascontiguousarray(generation.vectors), generation.items["id"]
+    approximate = tune(build_dense(vectors, ids, exact_limit=len(vectors) // 2))
+    assert describe(approximate).startswith("IVF") and approximate.ntotal == len(vectors)
+    scaled = KnowledgeBase(dataclasses.replace(generation, dense=approximate), embedder, eval_kb.judgement)
+
+    questions = [q.text for q in read_labelled_set(EVAL, SEEDS).questions]
+    queries = embedder.encode(questions)
+    found = [scaled.generation.nearest_rows(query, CANDIDATES) for query in queries]
+    truth = [generation.nearest_rows(query, CANDIDATES) for query in queries]
+    assert np.mean([f[0] == t[0] for f, t in zip(found, truth, strict=True)]) == 1.0
+    assert np.mean([len(set(f) & set(t)) / len(t) for f, t in zip(found, truth, strict=True)]) >= 0.99
+    differing = [q for q in questions if scaled.ask(q) != eval_kb.ask(q)]
+    assert differing == []
