@@ -29,7 +29,7 @@ from .store import (
     item_id,
     read_generation,
     record_stats,
-    recorded_file_stats,
+    recorded_listing,
     unchanged_counts,
     write_delta_generation,
     write_generation,
@@ -206,21 +206,22 @@ def _same_files(shelf, corpus) -> bool:
 
 
 def _carry_over(out: Path, previous: Generation | None, folder: StoryFolder) -> list[ShelvedStory]:
-    """The current generation's stories whose files have the size and time the last clean build of it recorded
-    (they need no parsing); nothing if there is no such record.
+    """The current generation's stories whose files have the name, size and time the last clean build of it
+    recorded (they need no parsing); nothing if there is no such record.
+
+    The files to leave out are found with set operations over the two listings (`StoryFolder.changed_since`) and
+    the shelf's file names: only the changed files are looked at one by one.
 
     Checked together with the parsed ones by `read_corpus`, so a changed file that now takes a carried story's
     title is still caught."""
-    known = recorded_file_stats(out, previous.path) if previous is not None else None
-    if not known:
+    recorded = recorded_listing(out, previous.path) if previous is not None else None
+    if not recorded:
         return []
-    shelf, now, absolute = previous.stories, folder.stats, folder.absolute
-    carried = []
-    for number, (source, story_id) in enumerate(zip(shelf.source_files, shelf.ids, strict=True)):
-        key = absolute.get(source)  # the file under the name it was read from, as scanned now
-        if key is not None and known.get(key) == now[key]:
-            carried.append(ShelvedStory(shelf, number, story_id))
-    return carried
+    shelf = previous.stories
+    # Files gone (or no longer under the name they were read from), and files new or changed since the record.
+    left_out = set(shelf.source_files).difference(folder.given_names()) | folder.changed_since(recorded)
+    return [ShelvedStory(shelf, number, story_id)
+            for number, (source, story_id) in enumerate(zip(shelf.source_files, shelf.ids, strict=True)) if source not in left_out]
 
 
 def _write_delta(out: Path, previous: Generation | None, corpus, hashes: dict[str, str], identity: str, encoder: Embedder,

@@ -36,7 +36,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from .corpus import StoryFolder, stats_signature
+from .corpus import StoryFolder, record_of_stats, record_signature
 from .dense import build_dense, describe, tune
 from .errors import IndexFormatError, Problem
 from .files import fsync_dir, write_atomically
@@ -499,16 +499,18 @@ def recorded_signature(root: Path) -> str | None:
         return None
 
 
-def recorded_file_stats(root: Path, generation: Path) -> dict[str, list[int]] | None:
-    """Each story file's [size, time] as the last build of `generation` found it (what an incremental build
-    compares to find the files it must parse), or None if no build of it was recorded."""
+def recorded_listing(root: Path, generation: Path) -> str | None:
+    """The story files' listing (`StoryFolder.record`: names, sizes and times) as the last build of `generation`
+    found them, what an incremental build compares to find the files it must parse; None if no build of it was
+    recorded."""
     try:
         with open(root / STATS, encoding="utf-8") as record:
             recorded = json.loads(record.readline())
-            files = json.loads(record.readline())
-        if recorded["generation"] != generation.name or stats_signature(files) != recorded["signature"]:
+            files = json.loads(record.readline())  # one JSON string: parsed in C, at any number of files
+        if recorded["generation"] != generation.name:
             return None
-        return files
+        listing = files if isinstance(files, str) else record_of_stats(files)  # a dict: as recorded before
+        return listing if record_signature(listing) == recorded["signature"] else None
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
 
@@ -518,13 +520,13 @@ def record_stats(root: Path, folder: StoryFolder, problems: list[Problem]) -> No
 
     Line 1 is what the no-op check reads, with the fatal problems of the files the build left out (reported
     again by every build, the no-op one included, without reading them); line 2, the per-file stats, is read
-    only by a build with work to do."""
+    only by a build with work to do: the listing as one string (`StoryFolder.record`), written and read in C."""
     path = current_path(root)
     manifest = read_manifest(root, path)
     record = {"generation": path.name, "model": manifest["model"], "counts": manifest["counts"],
               "generation_files": _generation_file_stats(path), "signature": folder.signature,
               "problems": [[str(p.path), p.line, p.message] for p in problems if p.fatal]}
-    write_atomically(root / STATS, (json.dumps(record) + "\n" + json.dumps(folder.stats) + "\n").encode("utf-8"))
+    write_atomically(root / STATS, (json.dumps(record) + "\n" + json.dumps(folder.record) + "\n").encode("utf-8"))
 
 
 def _generation_file_stats(path: Path, *, inodes: bool = False) -> dict[str, list[int]]:
