@@ -515,15 +515,16 @@ def recorded_listing(root: Path, generation: Path) -> str | None:
         return None
 
 
-def record_stats(root: Path, folder: StoryFolder, problems: list[Problem]) -> None:
+def record_stats(root: Path, folder: StoryFolder, problems: list[Problem], model: str, counts: dict) -> None:
     """Beside the generations, not in one: a touched but unchanged file must not cost a new generation.
 
     Line 1 is what the no-op check reads, with the fatal problems of the files the build left out (reported
     again by every build, the no-op one included, without reading them); line 2, the per-file stats, is read
-    only by a build with work to do: the listing as one string (`StoryFolder.record`), written and read in C."""
+    only by a build with work to do: the listing as one string (`StoryFolder.record`), written and read in C.
+    `model` and `counts` are the current generation's, as the build that wrote it (or found it current) knows them:
+    its manifest, with every story's content hash, is not read again."""
     path = current_path(root)
-    manifest = read_manifest(root, path)
-    record = {"generation": path.name, "model": manifest["model"], "counts": manifest["counts"],
+    record = {"generation": path.name, "model": model, "counts": counts,
               "generation_files": _generation_file_stats(path), "signature": folder.signature,
               "problems": [[str(p.path), p.line, p.message] for p in problems if p.fatal]}
     write_atomically(root / STATS, (json.dumps(record) + "\n" + json.dumps(folder.record) + "\n").encode("utf-8"))
@@ -578,8 +579,10 @@ def _remove_abandoned_builds(root: Path) -> None:
 
 
 def _fsync_tree(path: Path) -> None:
+    """Every file written into `path`, and its folders. A hard link to the previous generation's file (a base's,
+    `_link_tree`) is that file, made durable when it was written: only the folder holding the link is synced."""
     for file in path.rglob("*"):
-        if file.is_file():
+        if file.is_file() and file.stat().st_nlink == 1:
             with open(file, "rb") as handle:
                 os.fsync(handle.fileno())
     for directory in [path, *(d for d in path.rglob("*") if d.is_dir())]:
