@@ -18,7 +18,7 @@ from .errors import IndexFormatError, Problem, StoryFileError
 from .lexical import TermCounts
 from .models import Story
 from .settings import DEFAULT_MODEL
-from .shelf import ShelvedStory
+from .shelf import CarriedStories, ShelvedStory
 from .store import (
     FACT,
     ITEM_DTYPE,
@@ -29,7 +29,7 @@ from .store import (
     item_id,
     read_generation,
     record_stats,
-    recorded_file_stats,
+    recorded_listing,
     unchanged_counts,
     write_delta_generation,
     write_generation,
@@ -131,8 +131,9 @@ def build(
         identity = encoder.identity
         previous = _current_generation(out, identity)
         carried = _carry_over(out, previous, folder)
-        carried_files = {story.source_file for story in carried}
-        corpus = read_corpus([Path(name) for name in folder.names if name not in carried_files], carried=carried)
+        # The files to parse: every file found (or named and missing) but those of the carried stories; set operations.
+        to_parse = sorted((folder.given_names | set(folder.missing)) - carried.source_files())
+        corpus = read_corpus([Path(name) for name in to_parse], carried=carried)
         if corpus.errors and not skip_invalid:
             raise StoryFileError(corpus.errors)
         if not corpus.stories and not corpus.carried:
@@ -140,14 +141,13 @@ def build(
             raise StoryFileError(corpus.errors or [Problem(Path(where), 0, "no story files (.txt or .json) found")])
         report = BuildReport(out, problems=corpus.problems, signature=folder.signature)
         old_hashes = previous.content_hashes() if previous else {}
-        hashes = {s.id: old_hashes[s.id] for s in corpus.carried} | {s.id: s.content_hash() for s in corpus.stories}
-        old_shelf = previous.stories if previous else None
+        hashes, gone = _content_hashes(previous, corpus)
         report.added = [s.title for s in corpus.stories if s.id not in old_hashes]
         report.updated = [s.title for s in corpus.stories if old_hashes.get(s.id, hashes[s.id]) != hashes[s.id]]
-        report.removed = [t for i, t in zip(old_shelf.ids, old_shelf.titles, strict=True) if i not in hashes] if old_shelf else []
+        report.removed = [previous.stories.titles[n] for n in gone]
 
-        if not (report.added or report.updated or report.removed) and old_hashes == hashes and _same_files(old_shelf, corpus):
-            record_stats(out, folder, corpus.problems)
+        if not (report.added or report.updated or report.removed) and old_hashes == hashes and _same_files(previous, corpus):
+            record_stats(out, folder, corpus.problems, identity, previous.manifest["counts"])
             _count(report, previous.manifest["counts"])
             report.changed = False
             report.seconds = time.perf_counter() - started
@@ -155,14 +155,15 @@ def build(
 
         if _write_delta(out, previous, corpus, hashes, identity, encoder, progress, report):
             report.stories = len(corpus.carried) + len(corpus.stories)
-            record_stats(out, folder, corpus.problems)
+            record_stats(out, folder, corpus.problems, identity, _counts_of(report))
             report.seconds = time.perf_counter() - started
             return report
-        stories: list[Story | ShelvedStory] = sorted([*corpus.carried, *corpus.stories], key=by_id)
+        carried_stories = corpus.carried.stories()  # a new base holds every story: one object each is its cost anyway
+        stories: list[Story | ShelvedStory] = sorted([*carried_stories, *corpus.stories], key=by_id)
         numbers = {story.id: number for number, story in enumerate(stories)}
         parsed_items, texts, lexical_texts = index_items([(numbers[s.id], s) for s in corpus.stories])
         # Carried-over rows keep their order within their story, so sorting by story number alone places every row.
-        old_rows, old_numbers = _carried_rows(previous, corpus.carried, numbers)
+        old_rows, old_numbers = _carried_rows(previous, carried_stories, numbers)
         carried_items = previous.items[old_rows] if previous else parsed_items[:0]
         if len(old_rows):
             carried_items["story"] = old_numbers
@@ -194,33 +195,53 @@ def build(
             dense = updated_dense(previous.dense_copy(), dropped, parsed_vectors, parsed_items["id"])
         write_generation(out, model=identity, stories=stories, hashes=hashes, items=items, vectors=vectors, terms=terms, dense=dense)
         _count(report, _counts(items, len(stories)))
-        record_stats(out, folder, corpus.problems)
+        record_stats(out, folder, corpus.problems, identity, _counts_of(report))
     report.seconds = time.perf_counter() - started
     return report
 
 
-def _same_files(shelf, corpus) -> bool:
-    """Whether every story is read from the file the shelf says (a renamed file changes the index, not its content)."""
-    return shelf is not None and dict(zip(shelf.ids, shelf.source_files, strict=True)) == {
-        s.id: s.source_file for s in [*corpus.carried, *corpus.stories]}
+def _content_hashes(previous: Generation | None, corpus) -> tuple[dict[str, str], list[int]]:
+    """Every story's content hash by id (the carried ones' as the previous generation recorded them, the parsed
+    ones' made now), and the numbers of the previous generation's stories no longer indexed. The previous hashes
+    are copied in C and only the stories not carried are looked at."""
+    hashes = dict(previous.content_hashes()) if previous is not None and len(corpus.carried) else {}
+    dropped = corpus.carried.dropped.tolist() if len(corpus.carried) else range(len(previous.stories)) if previous else []
+    ids = previous.stories.ids if previous is not None else []
+    for number in dropped:
+        hashes.pop(ids[number], None)
+    hashes.update({s.id: s.content_hash() for s in corpus.stories})
+    return hashes, [number for number in dropped if ids[number] not in hashes]
 
 
-def _carry_over(out: Path, previous: Generation | None, folder: StoryFolder) -> list[ShelvedStory]:
-    """The current generation's stories whose files have the size and time the last clean build of it recorded
-    (they need no parsing); nothing if there is no such record.
+def _same_files(previous: Generation | None, corpus) -> bool:
+    """Whether every story is read from the file the shelf says (a renamed file changes the index, not its content):
+    a carried story is by its making; a parsed one is looked up."""
+    if previous is None:
+        return False
+    shelf = previous.stories
+    return all(shelf.source_files[shelf.number_of_id[s.id]] == s.source_file for s in corpus.stories)
+
+
+def _carry_over(out: Path, previous: Generation | None, folder: StoryFolder) -> CarriedStories:
+    """The current generation's stories whose files have the name, size and time the last clean build of it
+    recorded (they need no parsing); nothing if there is no such record.
+
+    The files to leave out are found with set operations over the two listings (`StoryFolder.changed_since`) and
+    the shelf's file names: only the changed files are looked at one by one.
 
     Checked together with the parsed ones by `read_corpus`, so a changed file that now takes a carried story's
     title is still caught."""
-    known = recorded_file_stats(out, previous.path) if previous is not None else None
-    if not known:
-        return []
-    shelf, now, absolute = previous.stories, folder.stats, folder.absolute
-    carried = []
-    for number, (source, story_id) in enumerate(zip(shelf.source_files, shelf.ids, strict=True)):
-        key = absolute.get(source)  # the file under the name it was read from, as scanned now
-        if key is not None and known.get(key) == now[key]:
-            carried.append(ShelvedStory(shelf, number, story_id))
-    return carried
+    recorded = recorded_listing(out, previous.path) if previous is not None else None
+    if not recorded:
+        return CarriedStories()
+    shelf = previous.stories
+    # Files gone (or no longer under the name they were read from), and files new or changed since the record.
+    left_out = set(shelf.source_files).difference(folder.given_names) | folder.changed_since(recorded)
+    numbers = shelf.number_of_file
+    dropped = [numbers[name] for name in left_out if name in numbers]
+    if None in left_out:  # stories without a file (none a build makes): never carried
+        dropped += [number for number, name in enumerate(shelf.source_files) if name is None]
+    return CarriedStories(shelf, dropped)
 
 
 def _write_delta(out: Path, previous: Generation | None, corpus, hashes: dict[str, str], identity: str, encoder: Embedder,
@@ -233,10 +254,11 @@ def _write_delta(out: Path, previous: Generation | None, corpus, hashes: dict[st
     part = previous.story_part if previous.story_part is not None else np.zeros(len(previous.stories), dtype=np.int8)
     local = previous.story_local if previous.story_local is not None else np.arange(len(previous.stories))
     visible = np.zeros(len(base.stories), dtype=bool)
-    visible[[local[s.number] for s in corpus.carried if part[s.number] == 0]] = True
+    carried_numbers = corpus.carried.numbers()
+    visible[local[carried_numbers[part[carried_numbers] == 0]]] = True
     hidden = np.flatnonzero(~visible)
     hidden_rows = int((base.starts[hidden + 1] - base.starts[hidden]).sum())
-    carried = [s for s in corpus.carried if part[s.number] == 1]
+    carried = [corpus.carried.story(n) for n in carried_numbers[part[carried_numbers] == 1].tolist()]
     stories: list[Story | ShelvedStory] = sorted([*carried, *corpus.stories], key=by_id)
     numbers = {story.id: number for number, story in enumerate(stories)}
     parsed_items, texts, lexical_texts = index_items([(numbers[s.id], s) for s in corpus.stories])
@@ -332,6 +354,10 @@ def _unchanged(out: Path, counts: dict, problems: list[Problem], folder: StoryFo
 
 def _counts(items: np.ndarray, stories: int) -> dict:
     return {"stories": stories, "facts": int((items["kind"] == FACT).sum()), "narratives": int((items["kind"] == NARRATIVE).sum())}
+
+
+def _counts_of(report: BuildReport) -> dict:
+    return {"stories": report.stories, "facts": report.facts, "narratives": report.narratives}
 
 
 def _count(report: BuildReport, counts: dict) -> None:

@@ -3,9 +3,11 @@
 Checking together is what catches problems no single file shows, such as two files with one title.
 """
 
+import bisect
 import functools
 import hashlib
 import os
+import re
 from dataclasses import dataclass, field
 from operator import itemgetter
 from pathlib import Path
@@ -13,14 +15,14 @@ from pathlib import Path
 from .errors import HasProblems, Problem
 from .models import Story, title_key
 from .parser import STORY_SUFFIXES, parse_file
-from .shelf import ShelvedStory
+from .shelf import CarriedStories, ShelvedStory
 
 
 @dataclass
 class Corpus(HasProblems):
     stories: list[Story] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
-    carried: list[ShelvedStory] = field(default_factory=list)  # stories of unchanged files, checked with the rest
+    carried: CarriedStories = field(default_factory=CarriedStories)  # stories of unchanged files, checked with the rest
 
 
 
@@ -29,28 +31,42 @@ class Corpus(HasProblems):
 class StoryFolder:
     """The story files under some paths as one scan found them: what a build reads, records and compares.
 
-    `signature` is a digest of every file's absolute name, size and modification time, so "nothing was
+    `signature` is a digest of `listing`, every file's absolute name, size and modification time, so "nothing was
     touched" is one string comparison; the rest is made only when a build has work to do.
     """
 
     signature: str
     found: list[tuple[str, str, int, int]]  # (absolute name, name as given, size, time), by absolute name
     missing: list[str]  # files named in the paths that do not exist
+    listing: list[str] = field(repr=False)  # one "name\0size\0time\0" entry per file of `found`, in its order
 
     @functools.cached_property
     def names(self) -> list[str]:
         """The files to parse, sorted, as the paths spell them (a missing one too, so the parser reports it)."""
         return sorted([given for _, given, _, _ in self.found] + self.missing)
 
-    @functools.cached_property
-    def stats(self) -> dict[str, list[int]]:
-        """Each file's [size, modification time] by its absolute name."""
-        return {absolute: [size, mtime] for absolute, _, size, mtime in self.found}
+    @property
+    def record(self) -> str:
+        """The listing as `record_stats` keeps it: its entries joined, what `signature` digests."""
+        return "".join(self.listing)
+
+    def changed_since(self, record: str) -> set[str]:
+        """The files (as the paths spell them) whose name, size or time is not in `record` (a `record` made by an
+        earlier scan): new or changed since. Set operations in C over the two listings: no per-file Python beyond
+        the changed files, however many files there are."""
+        entries = set(self.listing).difference(_ENTRY.findall(record))
+        if not entries:
+            return set()
+        absolute = list(map(itemgetter(0), self.found))
+        return {self.found[bisect.bisect_left(absolute, entry.split("\0", 1)[0])][1] for entry in entries}
 
     @functools.cached_property
-    def absolute(self) -> dict[str, str]:
-        """Each file found, by its name in `names`: the name its stats are under."""
-        return {given: absolute for absolute, given, _, _ in self.found}
+    def given_names(self) -> set[str]:
+        """Every file found, as the paths spell them."""
+        return set(map(itemgetter(1), self.found))
+
+
+_ENTRY = re.compile(r"[^\0]*\0[^\0]*\0[^\0]*\0")  # one file of a listing: name, size and time, each ended by "\0"
 
 
 def scan_story_files(paths: list[Path]) -> StoryFolder:
@@ -72,17 +88,18 @@ def scan_story_files(paths: list[Path]) -> StoryFolder:
     if len(paths) > 1:  # paths that overlap name some files twice
         found = list({entry[0]: entry for entry in found}.values())
     found.sort(key=itemgetter(0))
-    return StoryFolder(_signature(found), found, missing)
+    listing = [f"{name}\0{size}\0{mtime}\0" for name, _, size, mtime in found]  # "\0" is in no file name
+    return StoryFolder(record_signature("".join(listing)), found, missing, listing)
 
 
-def stats_signature(stats: dict[str, list[int]]) -> str:
-    """The signature of recorded stats (absolute name -> [size, time]), as `scan_story_files` makes it."""
-    return _signature(sorted((name, "", size, mtime) for name, (size, mtime) in stats.items()))
+def record_signature(record: str) -> str:
+    """The digest of a listing (`StoryFolder.record`): a folder's signature."""
+    return hashlib.blake2b(record.encode("utf-8", "surrogateescape"), digest_size=16).hexdigest()
 
 
-def _signature(found: list[tuple[str, str, int, int]]) -> str:
-    listing = "".join([f"{name}\0{size}\0{mtime}\0" for name, _, size, mtime in found])  # "\0" is in no file name
-    return hashlib.blake2b(listing.encode("utf-8", "surrogateescape"), digest_size=16).hexdigest()
+def record_of_stats(stats: dict[str, list[int]]) -> str:
+    """A listing from per-file stats (absolute name -> [size, time]), as an earlier version recorded them."""
+    return "".join([f"{name}\0{size}\0{mtime}\0" for name, (size, mtime) in sorted(stats.items())])
 
 
 def stories_signature(paths: list[Path]) -> str:
@@ -114,49 +131,70 @@ def _story_files_in(folder: str, absolute: str, found: list[tuple[str, str, int,
                     found.append((f"{here_absolute}/{name}", entry.path, info.st_size, info.st_mtime_ns))
 
 
-def read_corpus(paths: list[Path], carried: list[ShelvedStory] = ()) -> Corpus:
+def read_corpus(paths: list[Path], carried: CarriedStories | None = None) -> Corpus:
     """Parse the story files under `paths` and check them together with `carried`, stories a build takes over
-    unparsed from its previous generation because their files are unchanged (not under `paths`)."""
-    corpus = Corpus()
-    by_id: dict[str, list[Story | ShelvedStory]] = {story.id: [story] for story in carried}  # one shelf's ids: distinct
-    parsed_ids = set()
+    unparsed from its previous generation because their files are unchanged (not under `paths`).
+
+    Carried stories were checked against each other when they were indexed together, so only what a parsed story
+    brings is looked at: its id among the carried ids and titles, its title among every id (dictionary lookups,
+    not a walk over 100,000 carried stories)."""
+    carried = carried if carried is not None else CarriedStories()
+    corpus = Corpus(carried=carried)
+    parsed: dict[str, list[Story]] = {}
     for path in story_files(paths):
         result = parse_file(path)
         corpus.problems.extend(result.problems)
         if result.story is not None:
-            by_id.setdefault(result.story.id, []).append(result.story)
-            parsed_ids.add(result.story.id)
-    # Carried stories were checked against each other when they were indexed together: only a parsed story's id can
-    # be a carried story's title now, so only those few carried titles are looked at (not 100,000 of them).
-    shadowed_carried = _titles_that_are(parsed_ids, carried)
+            parsed.setdefault(result.story.id, []).append(result.story)
+    # Each id the parsed stories have, with every story that has it: a carried one first (as it was indexed).
+    by_id: dict[str, list[Story | ShelvedStory]] = {}
+    for story_id, stories in sorted(parsed.items(), key=lambda entry: _carried_first(carried, entry[0])):
+        number = carried.number_of(story_id)
+        by_id[story_id] = [carried.story(number), *stories] if number is not None else stories
+    # A carried story whose title is a parsed story's id (each key names one carried story: they were checked together).
+    shadowed_carried = [n for story_id in parsed if (n := _carried_key(carried, story_id)) is not None and
+                        carried.shelf.ids[n] not in by_id]
+    dropped = []
+    for number in sorted(shadowed_carried):
+        story = carried.story(number)
+        _title_is_an_id(corpus, story, by_id[story.key][0])
+        dropped.append(number)
     for same_title in by_id.values():
         story = same_title[0]
-        if isinstance(story, ShelvedStory):
-            key = story.key if story.id in shadowed_carried else None
-        else:
-            key = title_key(story.title)
-        if len(same_title) == 1 and key is not None and (shadowed := by_id.get(key)):
-            # Lookups take a title or an id (autocomplete sends ids): this title would find the other story.
-            story = same_title[0]
-            message = f"title {story.title!r} is the id of {shadowed[0].title!r}; choose another title"
-            corpus.problems.append(Problem(Path(story.source_file), 1, message))
-            continue
         if len(same_title) == 1:
-            (corpus.carried if isinstance(same_title[0], ShelvedStory) else corpus.stories).append(same_title[0])
+            key = title_key(story.title)
+            number = carried.number_of(key) if key not in by_id else None
+            shadowed = by_id[key][0] if key in by_id else carried.story(number) if number is not None else None
+            if shadowed is not None:
+                # Lookups take a title or an id (autocomplete sends ids): this title would find the other story.
+                _title_is_an_id(corpus, story, shadowed)
+            else:
+                corpus.stories.append(story)
             continue
         # Which file is right is the editor's call, so neither is indexed until one is fixed.
         for story in same_title:
             others = ", ".join(s.source_file for s in same_title if s is not story)
             corpus.problems.append(Problem(Path(story.source_file), 1, f"same story title {story.title!r} as {others}"))
+            if isinstance(story, ShelvedStory):
+                dropped.append(story.number)
+    corpus.carried = carried.without(dropped) if dropped else carried
     return corpus
 
 
-def _titles_that_are(ids: set[str], carried: list[ShelvedStory]) -> set[str]:
-    """The ids of the carried stories whose title (as `title_key` compares) is one of `ids`."""
-    if not ids or not carried:
-        return set()
-    found = set()
-    for shelf in {story.shelf for story in carried}:  # in a build, the one shelf of the previous generation
-        numbers = dict(zip(shelf.keys, range(len(shelf.keys)), strict=True))
-        found |= {shelf.ids[n] for story_id in ids if (n := numbers.get(story_id)) is not None}
-    return found
+def _title_is_an_id(corpus: Corpus, story: "Story | ShelvedStory", other: "Story | ShelvedStory") -> None:
+    message = f"title {story.title!r} is the id of {other.title!r}; choose another title"
+    corpus.problems.append(Problem(Path(story.source_file), 1, message))
+
+
+def _carried_first(carried: CarriedStories, story_id: str) -> tuple[int, int]:
+    """Ids of carried stories first, in shelf order; then the others, as parsed (a stable sort keeps that order)."""
+    number = carried.number_of(story_id)
+    return (0, number) if number is not None else (1, 0)
+
+
+def _carried_key(carried: CarriedStories, key: str) -> int | None:
+    """The number of the carried story whose title key is `key`, or None."""
+    if carried.shelf is None:
+        return None
+    number = carried.shelf.number_of_key.get(key)
+    return number if number is not None and carried.number_of(carried.shelf.ids[number]) is not None else None

@@ -48,6 +48,73 @@ class ShelvedStory:
         return self.shelf.json_line(self.number)
 
 
+class Numbered:
+    """A shelf's stories numbered by id, title key and file: dictionaries made in C from its catalog columns, once
+    per shelf (a build looks up its few changed stories in them instead of walking 100,000)."""
+
+    ids: list[str]
+    keys: list[str]
+    source_files: list[str | None]
+
+    @functools.cached_property
+    def number_of_id(self) -> dict[str, int]:
+        return dict(zip(self.ids, range(len(self.ids)), strict=True))
+
+    @functools.cached_property
+    def number_of_key(self) -> dict[str, int]:
+        return dict(zip(self.keys, range(len(self.keys)), strict=True))
+
+    @functools.cached_property
+    def number_of_file(self) -> dict[str | None, int]:
+        """By file name (a story without a file is not in it)."""
+        numbers = dict(zip(self.source_files, range(len(self.source_files)), strict=True))
+        numbers.pop(None, None)
+        return numbers
+
+
+class CarriedStories:
+    """The stories of a shelf a build carries over unparsed (their files unchanged): every story on it but the
+    `dropped` numbers, kept as those few numbers so that a build costs its changes, not the shelf's length.
+    `stories()` lists them all, for a build that writes every story anyway."""
+
+    def __init__(self, shelf: "StoryShelf | CombinedShelf | None" = None, dropped=()):
+        self.shelf = shelf
+        self.dropped = np.unique(np.asarray(list(dropped), dtype=np.int64))
+        self._dropped = set(self.dropped.tolist())
+
+    def __len__(self) -> int:
+        return 0 if self.shelf is None else len(self.shelf) - len(self.dropped)
+
+    def number_of(self, story_id: str) -> int | None:
+        """The number on the shelf of the carried story with this id, or None."""
+        number = self.shelf.number_of_id.get(story_id) if self.shelf is not None else None
+        return None if number in self._dropped else number
+
+    def story(self, number: int) -> ShelvedStory:
+        return ShelvedStory(self.shelf, number, self.shelf.ids[number])
+
+    def numbers(self) -> np.ndarray:
+        """The carried stories' numbers on the shelf, ascending."""
+        if self.shelf is None:
+            return np.array([], dtype=np.int64)
+        return np.setdiff1d(np.arange(len(self.shelf), dtype=np.int64), self.dropped, assume_unique=True)
+
+    def without(self, numbers) -> "CarriedStories":
+        return CarriedStories(self.shelf, [*self.dropped.tolist(), *numbers])
+
+    def stories(self) -> list[ShelvedStory]:
+        """Every carried story (one object each: for a build that writes them all)."""
+        ids = self.shelf.ids if self.shelf is not None else []
+        return [ShelvedStory(self.shelf, number, ids[number]) for number in self.numbers().tolist()]
+
+    def source_files(self) -> set[str | None]:
+        """The files the carried stories were read from."""
+        if self.shelf is None:
+            return set()
+        files = self.shelf.source_files
+        return set(files).difference(files[n] for n in self.dropped.tolist()) if len(self.dropped) else set(files)
+
+
 def write_shelf(directory: Path, stories: list[Story | ShelvedStory]) -> None:
     """Stories in this order; a shelved one is copied as it is (its line and catalog columns), not parsed."""
     offsets, position = [], 0
@@ -70,7 +137,7 @@ def write_shelf(directory: Path, stories: list[Story | ShelvedStory]) -> None:
     np.save(directory / OFFSETS_FILE, np.array(offsets + [position], dtype=np.int64))
 
 
-class StoryShelf:
+class StoryShelf(Numbered):
     """Sequence-like: `len(shelf)`, `shelf[n]` (a `Story`), iteration; plus the catalog columns."""
 
     def __init__(self, directory: Path):
@@ -114,7 +181,7 @@ class StoryShelf:
         return Story.model_validate_json(self.json_line(number))
 
 
-class CombinedShelf:
+class CombinedShelf(Numbered):
     """A base shelf and a delta shelf as one, in the order `part` (0 base, 1 delta) and `local` (the story's number
     in its part) give: what `StoryShelf` offers, without reading or copying either shelf's stories."""
 

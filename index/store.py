@@ -36,7 +36,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from .corpus import StoryFolder, stats_signature
+from .corpus import StoryFolder, record_of_stats, record_signature
 from .dense import build_dense, describe, searched, tune
 from .errors import IndexFormatError, Problem
 from .files import fsync_dir, write_atomically
@@ -513,32 +513,35 @@ def recorded_signature(root: Path) -> str | None:
         return None
 
 
-def recorded_file_stats(root: Path, generation: Path) -> dict[str, list[int]] | None:
-    """Each story file's [size, time] as the last build of `generation` found it (what an incremental build
-    compares to find the files it must parse), or None if no build of it was recorded."""
+def recorded_listing(root: Path, generation: Path) -> str | None:
+    """The story files' listing (`StoryFolder.record`: names, sizes and times) as the last build of `generation`
+    found them, what an incremental build compares to find the files it must parse; None if no build of it was
+    recorded."""
     try:
         with open(root / STATS, encoding="utf-8") as record:
             recorded = json.loads(record.readline())
-            files = json.loads(record.readline())
-        if recorded["generation"] != generation.name or stats_signature(files) != recorded["signature"]:
+            files = json.loads(record.readline())  # one JSON string: parsed in C, at any number of files
+        if recorded["generation"] != generation.name:
             return None
-        return files
+        listing = files if isinstance(files, str) else record_of_stats(files)  # a dict: as recorded before
+        return listing if record_signature(listing) == recorded["signature"] else None
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
 
 
-def record_stats(root: Path, folder: StoryFolder, problems: list[Problem]) -> None:
+def record_stats(root: Path, folder: StoryFolder, problems: list[Problem], model: str, counts: dict) -> None:
     """Beside the generations, not in one: a touched but unchanged file must not cost a new generation.
 
     Line 1 is what the no-op check reads, with the fatal problems of the files the build left out (reported
     again by every build, the no-op one included, without reading them); line 2, the per-file stats, is read
-    only by a build with work to do."""
+    only by a build with work to do: the listing as one string (`StoryFolder.record`), written and read in C.
+    `model` and `counts` are the current generation's, as the build that wrote it (or found it current) knows them:
+    its manifest, with every story's content hash, is not read again."""
     path = current_path(root)
-    manifest = read_manifest(root, path)
-    record = {"generation": path.name, "model": manifest["model"], "counts": manifest["counts"],
+    record = {"generation": path.name, "model": model, "counts": counts,
               "generation_files": _generation_file_stats(path), "signature": folder.signature,
               "problems": [[str(p.path), p.line, p.message] for p in problems if p.fatal]}
-    write_atomically(root / STATS, (json.dumps(record) + "\n" + json.dumps(folder.stats) + "\n").encode("utf-8"))
+    write_atomically(root / STATS, (json.dumps(record) + "\n" + json.dumps(folder.record) + "\n").encode("utf-8"))
 
 
 def _generation_file_stats(path: Path, *, inodes: bool = False) -> dict[str, list[int]]:
@@ -590,8 +593,10 @@ def _remove_abandoned_builds(root: Path) -> None:
 
 
 def _fsync_tree(path: Path) -> None:
+    """Every file written into `path`, and its folders. A hard link to the previous generation's file (a base's,
+    `_link_tree`) is that file, made durable when it was written: only the folder holding the link is synced."""
     for file in path.rglob("*"):
-        if file.is_file():
+        if file.is_file() and file.stat().st_nlink == 1:
             with open(file, "rb") as handle:
                 os.fsync(handle.fileno())
     for directory in [path, *(d for d in path.rglob("*") if d.is_dir())]:

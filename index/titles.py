@@ -26,11 +26,11 @@ class Titles:
     @cached_property
     def _by_key(self) -> dict[str, int]:
         keys = self._keys if self._keys is not None else map(title_key, self._titles)
-        return {key: n for n, key in enumerate(keys)}
+        return dict(zip(keys, range(len(self._titles)), strict=True))  # made in C: a change's first lookup pays it at 100,000 stories
 
     @cached_property
     def _by_id(self) -> dict[str, int]:
-        return {story_id: n for n, story_id in enumerate(self._ids)}
+        return dict(zip(self._ids, range(len(self._ids)), strict=True))
 
     @cached_property
     def newest_first(self) -> list[int]:

@@ -1,7 +1,9 @@
 """A change writes a small delta beside the previous generation's base (hard links to its files) instead of a whole
 new generation, and the index it gives answers exactly as a build from scratch of the same files."""
 
+import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -129,3 +131,60 @@ def test_a_delta_generation_survives_its_base_generation_being_pruned(stories, t
     fresh.load()
     assert {f"Pruning Story {n}" for n in range(3)} <= set(fresh.titles())
     assert answers(fresh.knowledge_base) == answers(library.knowledge_base)
+
+
+def test_a_change_walks_its_own_stories_not_every_carried_one(folder, tmp_path, embedder, monkeypatch):
+    """At 100,000 stories a walk over the carried ones (an object, a file comparison or a hash each) cost most of an
+    add: a change looks at the stories it parses and at the delta it carries, however many stories the base holds."""
+    library = index.Library(folder, tmp_path / "index", embedder=embedder)
+    library.open()
+    assert len(library.titles()) == 81
+    made: list[int] = []
+
+    class CountedStory(index.shelf.ShelvedStory):
+        __slots__ = ()
+
+        def __init__(self, *args):
+            made.append(args[1])
+            super().__init__(*args)
+
+    for module in ("index.shelf", "index.builder", "index.corpus"):
+        monkeypatch.setattr(f"{module}.ShelvedStory", CountedStory)
+    monkeypatch.setattr("index.shelf.CarriedStories.stories", lambda self: pytest.fail("a delta build listed every carried story"))
+    library.add(b"Gull Point Pier Reopens\n- The pier reopened on Monday.[1]\n", "pier.txt")
+    assert made == []  # the delta was empty: nothing to carry into the new one
+    library.add(b"Gull Point Quay Closes\n- The quay closed on Friday.[1]\n", "quay.txt")
+    assert len(made) == 1  # the pier, carried from the previous delta into this one
+    made.clear()
+    library.remove("Gull Point Pier Reopens")
+    assert len(made) == 1  # the quay
+    stats = (tmp_path / "index" / index.store.STATS).read_text(encoding="utf-8").split("\n")
+    assert isinstance(json.loads(stats[1]), str)  # the files' listing: one string, parsed in C, not 81 entries
+    monkeypatch.undo()
+    assert_answers_as_a_fresh_build(library, tmp_path, embedder)
+
+
+def test_a_record_of_the_files_written_before_as_one_entry_each_is_still_compared(stories, tmp_path, embedder, monkeypatch):
+    """An index built by the previous version keeps its per-file record: the next change parses only what changed
+    (a whole parse of 100,000 files would take minutes) and records the files in the new form."""
+    out = tmp_path / "idx"
+    index.build([stories], out, embedder=embedder)
+    record = out / index.store.STATS
+    first, listing = record.read_text(encoding="utf-8").split("\n")[:2]
+    entries = re.findall(r"([^\0]*)\0([^\0]*)\0([^\0]*)\0", json.loads(listing))
+    assert len(entries) == 4
+    old = {name: [int(size), int(mtime)] for name, size, mtime in entries}
+    record.write_text(first + "\n" + json.dumps(old) + "\n", encoding="utf-8")
+    parsed: list[str] = []
+    real = index.corpus.parse_file
+    monkeypatch.setattr("index.corpus.parse_file", lambda path: parsed.append(path.name) or real(path))
+    write_story(stories, "pier.txt", "Gull Point Pier Reopens\n- The pier reopened on Monday.[1]\n")
+    (stories / "02_orchard_school_meals.txt").unlink()
+    report = index.build([stories], out, embedder=embedder)
+    assert parsed == ["pier.txt"]
+    assert report.added == ["Gull Point Pier Reopens"] and len(report.removed) == 1 and report.stories == 4
+    assert isinstance(json.loads(record.read_text(encoding="utf-8").split("\n")[1]), str)
+    parsed.clear()
+    (stories / "pier.txt").write_text("Gull Point Pier Reopens\n- The pier reopened on Tuesday.[1]\n", encoding="utf-8")
+    report = index.build([stories], out, embedder=embedder)
+    assert parsed == ["pier.txt"] and report.updated == ["Gull Point Pier Reopens"]
