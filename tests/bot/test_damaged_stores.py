@@ -20,26 +20,12 @@ from bot.records import RECORDS_FILE, Records
 from tests.bot.conftest import STORIES_DIR
 from tests.bot.fake_discord import MANAGE_MESSAGES
 from tests.bot.harness import bot_settings, copy_index, started_bot
+from tests.support import read_only
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 QUESTION = "Which Lowmoor branch libraries will close?"
 EPHEMERAL = 64
-
-
-@contextlib.contextmanager
-def immutable(*paths):
-    """Really read-only, even for root (tests run as root, which ignores permission bits): `chattr +i`."""
-    done = []
-    try:
-        for path in paths:
-            if subprocess.run(["chattr", "+i", str(path)], capture_output=True).returncode != 0:
-                pytest.skip("chattr +i is not available here, so nothing can be made read-only for root")
-            done.append(path)
-        yield
-    finally:
-        for path in reversed(done):
-            subprocess.run(["chattr", "-i", str(path)], check=True)
 
 
 @pytest.fixture
@@ -121,7 +107,7 @@ async def test_a_read_only_records_database_and_index_directory_still_start_and_
     settings = bot_settings(stories_dir=str(STORIES_DIR), index_dir=str(index_dir), poll_seconds="0")
     files = sorted(p for p in index_dir.rglob("*") if p.is_file())
     before = {p: p.stat().st_mtime_ns for p in files}
-    with immutable(*files, *sorted((p for p in index_dir.rglob("*") if p.is_dir()), reverse=True), index_dir):
+    with read_only(index_dir):
         library = await asyncio.to_thread(open_library, settings)  # an up-to-date index: nothing written
         async with started_bot(library.knowledge_base, poll_seconds="0") as bot:
             body, _, vote = await ask_and_vote(bot)
