@@ -48,11 +48,15 @@ def main(argv: list[str] | None = None) -> int:
     eval_cmd.add_argument("--answer-everything", action="store_true", help="never refuse: routing and ranking alone (not saved)")
     eval_cmd.add_argument("--encoder", choices=ENCODER_VARIANTS, default=ENCODER_VARIANT,
                           help=f"the encoder variant to measure (default: {ENCODER_VARIANT}, the shipped one)")
+    eval_cmd.add_argument("--judgement", type=Path, help="answer models other than the shipped index/judgement.json (not saved)")
     eval_cmd.add_argument("--write-figures", action="store_true", help="save the counts to <eval>/figures.json (the quality tests read them)")
 
     train_cmd = commands.add_parser("train", help="fit every learned weight and threshold from training/ (minutes)")
     train_cmd.add_argument("--training", type=Path, default=Path("training"), help="training stories and questions (default: training)")
     train_cmd.add_argument("--eval", type=Path, default=Path("tests/eval"), help="labelled set whose dev stories set the threshold")
+    train_cmd.add_argument("--encoder", choices=ENCODER_VARIANTS, default=ENCODER_VARIANT,
+                           help=f"the encoder variant to fit for (default: {ENCODER_VARIANT}, the shipped one)")
+    train_cmd.add_argument("--out", type=Path, help="where to write (default: index/judgement.json, for the shipped encoder only)")
 
     reader_cmd = commands.add_parser("train-reader", help="experiment: fine-tune a cross-encoder reader on training/, report it on dev (20 min)")
     reader_cmd.add_argument("--training", type=Path, default=Path("training"), help="training stories and questions (default: training)")
@@ -127,6 +131,7 @@ def run_ask(args, settings: IndexSettings) -> int:
 
 def run_evaluate(args, settings: IndexSettings) -> int:
     from .evaluation import CORPORA, FIGURES_FILE, describe_miss, evaluate, tables, write_figures
+    from .judgement import Judgement
 
     corpora = [name.strip() for name in args.corpus.split(",") if name.strip()]
     if unknown := set(corpora) - set(CORPORA):
@@ -135,11 +140,12 @@ def run_evaluate(args, settings: IndexSettings) -> int:
     if args.write_figures and args.encoder != ENCODER_VARIANT:
         print(f"error: figures are the shipped encoder's ({ENCODER_VARIANT}); --encoder {args.encoder} is never saved", file=sys.stderr)
         return EXIT_INVALID_INPUT
-    if args.answer_everything and args.write_figures:
-        print("error: --answer-everything figures are not the product's; they are never saved", file=sys.stderr)
+    if (args.answer_everything or args.judgement) and args.write_figures:
+        print("error: --answer-everything and --judgement figures are not the product's; they are never saved", file=sys.stderr)
         return EXIT_INVALID_INPUT
     results = evaluate(args.eval, args.seeds, corpora, distractors=args.distractors, model=settings.model, encoder_dir=settings.encoder_dir,
-                       answer_everything=args.answer_everything, encoder=args.encoder)
+                       answer_everything=args.answer_everything, encoder=args.encoder,
+                       judgement=Judgement.load(args.judgement) if args.judgement else None)
     print(f"corpora: seed = {args.seeds}; eval = {args.eval / 'stories'}; distractors = eval + {args.distractors} generated stories")
     print(tables(results, ("dev", "test") if args.split == "both" else (args.split,)))
     for corpus, outcomes in results.items():
@@ -157,10 +163,15 @@ def run_train(args, settings: IndexSettings) -> int:
     import tempfile
 
     from .embedder import embedder_for
+    from .judgement import WEIGHTS_FILE
     from .training import train
 
+    out = args.out or WEIGHTS_FILE
+    if args.encoder != ENCODER_VARIANT and out.resolve() == WEIGHTS_FILE.resolve():
+        print(f"error: index/judgement.json is the shipped encoder's ({ENCODER_VARIANT}); give --out for --encoder {args.encoder}", file=sys.stderr)
+        return EXIT_INVALID_INPUT
     with tempfile.TemporaryDirectory() as scratch:
-        train(args.training, args.eval, Path("seeds"), embedder_for(settings.model, Path(scratch), settings.encoder_dir))
+        train(args.training, args.eval, Path("seeds"), embedder_for(settings.model, Path(scratch), settings.encoder_dir, args.encoder), out=out)
     return 0
 
 

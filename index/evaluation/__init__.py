@@ -18,6 +18,7 @@ from pathlib import Path
 
 from ..builder import build
 from ..embedder import ENCODER_VARIANT, Embedder, embedder_for
+from ..judgement import Judgement
 from ..retrieval import KnowledgeBase, load
 from ..settings import DEFAULT_MODEL
 from .data import DEV, TEST, LabelledQuestion, LabelledSet, read_labelled_set
@@ -79,10 +80,10 @@ def ask_followups(kb: KnowledgeBase, labelled: LabelledSet) -> dict[str, list[Ou
 def evaluate(
     eval_dir: Path, seeds_dir: Path, corpora: Iterable[str] = CORPORA, *, distractors: int = DISTRACTORS,
     embedder: Embedder | None = None, model: str | None = None, encoder_dir: Path | None = None, answer_everything: bool = False,
-    encoder: str = ENCODER_VARIANT,
+    encoder: str = ENCODER_VARIANT, judgement: Judgement | None = None,
 ) -> dict[str, list[Outcome]]:
     """Every labelled question asked of each corpus; `answer_everything` lifts the answer-or-refuse decision, to
-    measure routing and ranking alone."""
+    measure routing and ranking alone; `judgement` replaces the shipped answer models."""
     labelled = read_labelled_set(eval_dir, seeds_dir)
     results, followups = {}, {}
     with tempfile.TemporaryDirectory() as scratch:
@@ -90,6 +91,8 @@ def evaluate(
             out = Path(scratch) / corpus / "index"
             embedder = embedder or embedder_for(model or DEFAULT_MODEL, out, encoder_dir, encoder)
             kb = build_corpus(corpus, eval_dir, seeds_dir, out, embedder, distractors)
+            if judgement is not None:
+                kb.judgement = judgement
             if answer_everything:
                 kb.judgement = dataclasses.replace(kb.judgement, answer_threshold=0.0)
             results[corpus] = ask_all(kb, questions_for(corpus, labelled, set(kb.titles())), labelled)

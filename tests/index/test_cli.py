@@ -108,3 +108,14 @@ def test_the_real_command_line_in_a_subprocess(built):
     answer = json.loads(result.stdout)
     assert answer["answered"] is True
     assert answer["stories"][0]["facts"][0]["text"] == "Head teacher Odile Marsh said attendance rose in the pilot schools."
+
+
+def test_answer_models_for_another_encoder_never_overwrite_or_pose_as_the_shipped_ones(tmp_path, capsys):
+    from index.judgement import WEIGHTS_FILE
+
+    shipped = WEIGHTS_FILE.read_bytes()
+    assert main(["train", "--encoder", "int8"]) == EXIT_INVALID_INPUT
+    assert "give --out for --encoder int8" in capsys.readouterr().err
+    assert main(["evaluate", "--judgement", str(WEIGHTS_FILE), "--write-figures"]) == EXIT_INVALID_INPUT
+    assert "--judgement figures are not the product's" in capsys.readouterr().err
+    assert WEIGHTS_FILE.read_bytes() == shipped
