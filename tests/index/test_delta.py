@@ -188,3 +188,30 @@ def test_a_record_of_the_files_written_before_as_one_entry_each_is_still_compare
     (stories / "pier.txt").write_text("Gull Point Pier Reopens\n- The pier reopened on Tuesday.[1]\n", encoding="utf-8")
     report = index.build([stories], out, embedder=embedder)
     assert parsed == ["pier.txt"] and report.updated == ["Gull Point Pier Reopens"]
+
+
+def test_a_delta_over_an_approximate_base_answers_as_a_build_from_scratch(folder, tmp_path, embedder, monkeypatch):
+    """Past EXACT_LIMIT (lowered here to fit the 81 stories) the base is IVF: a question searches it without the hidden
+    ids, with the delta's exact index beside it, and re-ranks them together by the stored vectors."""
+    from index import dense
+    from index.store import Dense
+
+    for function in (dense.build_dense, dense.updated_dense):
+        monkeypatch.setattr(function, "__defaults__", (300,))
+    library = index.Library(folder, tmp_path / "index", embedder=embedder)
+    library.open()
+    library.add(b"Gull Point Pier Reopens\n- The Gull Point pier reopened on Monday after 2 years, costing 4 million crowns.[1]\n",
+                "pier.txt")
+    ferry = next(folder.glob("*ferry*"))
+    library.add(ferry.read_bytes().replace(b"crowns", b"marks"), ferry.name)
+    generation = library.knowledge_base.generation
+    assert isinstance(generation.dense, Dense) and dense.describe(generation.dense.base).startswith("IVF")
+
+    fresh = tmp_path / "fresh"
+    index.build([folder], fresh, embedder=embedder)
+    scratch = index.load(fresh, embedder=embedder)
+    assert dense.describe(scratch.generation.dense).startswith("IVF")
+    assert answers(library.knowledge_base) == answers(scratch)
+    for query in embedder.encode(["when did the pier reopen?", "ferry fares in marks", *QUESTIONS]):
+        ids = generation.items["id"][generation.nearest_rows(query, 20)]
+        assert ids.tolist() == scratch.generation.items["id"][scratch.generation.nearest_rows(query, 20)].tolist()
