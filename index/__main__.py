@@ -58,6 +58,11 @@ def main(argv: list[str] | None = None) -> int:
                            help=f"the encoder variant to fit for (default: {ENCODER_VARIANT}, the shipped one)")
     train_cmd.add_argument("--out", type=Path, help="where to write (default: index/judgement.json, for the shipped encoder only)")
 
+    encoder_cmd = commands.add_parser("train-encoder", help="experiment: fine-tune the whole bi-encoder on training/ (minutes)")
+    encoder_cmd.add_argument("--training", type=Path, default=Path("training"), help="training stories and questions (default: training)")
+    encoder_cmd.add_argument("--epochs", type=int, default=1, help="passes over the training triples (default: 1)")
+    encoder_cmd.add_argument("--out", type=Path, required=True, help="the fine-tuned model's folder (name it with STORYBOT_MODEL)")
+
     reader_cmd = commands.add_parser("train-reader", help="experiment: fine-tune a cross-encoder reader on training/, report it on dev (20 min)")
     reader_cmd.add_argument("--training", type=Path, default=Path("training"), help="training stories and questions (default: training)")
     reader_cmd.add_argument("--eval", type=Path, default=Path("tests/eval"), help="labelled set whose dev stories it is measured on")
@@ -175,6 +180,14 @@ def run_train(args, settings: IndexSettings) -> int:
     return 0
 
 
+def run_train_encoder(args, settings: IndexSettings) -> int:
+    from .embedder import resolve_model
+    from .encoder_training import train_encoder
+
+    train_encoder(args.training, resolve_model(settings.model), args.out, epochs=args.epochs)
+    return 0
+
+
 def run_train_reader(args, settings: IndexSettings) -> int:
     import tempfile
 
@@ -202,8 +215,8 @@ def run_bench(args, settings: IndexSettings) -> int:
     return 0
 
 
-COMMANDS = {"build": run_build, "stats": run_stats, "ask": run_ask, "evaluate": run_evaluate, "train": run_train, "train-reader": run_train_reader,
-            "bench": run_bench}
+COMMANDS = {"build": run_build, "stats": run_stats, "ask": run_ask, "evaluate": run_evaluate, "train": run_train,
+            "train-encoder": run_train_encoder, "train-reader": run_train_reader, "bench": run_bench}
 
 if __name__ == "__main__":
     sys.exit(main())
