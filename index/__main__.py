@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
 
     encoder_cmd = commands.add_parser("train-encoder", help="experiment: fine-tune the whole bi-encoder on training/ (minutes)")
     encoder_cmd.add_argument("--training", type=Path, default=Path("training"), help="training stories and questions (default: training)")
-    encoder_cmd.add_argument("--epochs", type=int, default=1, help="passes over the training triples (default: 1)")
+    encoder_cmd.add_argument("--epochs", type=int, default=3, help="passes over the training triples (default: 3)")
     encoder_cmd.add_argument("--out", type=Path, required=True, help="the fine-tuned model's folder (name it with STORYBOT_MODEL)")
 
     reader_cmd = commands.add_parser("train-reader", help="experiment: fine-tune a cross-encoder reader on training/, report it on dev (20 min)")
