@@ -162,26 +162,12 @@ def build(
         stories: list[Story | ShelvedStory] = sorted([*carried_stories, *corpus.stories], key=by_id)
         numbers = {story.id: number for number, story in enumerate(stories)}
         parsed_items, texts, lexical_texts = index_items([(numbers[s.id], s) for s in corpus.stories])
-        # Carried-over rows keep their order within their story, so sorting by story number alone places every row.
         old_rows, old_numbers = _carried_rows(previous, carried_stories, numbers)
-        carried_items = previous.items[old_rows] if previous else parsed_items[:0]
-        if len(old_rows):
-            carried_items["story"] = old_numbers
-        order = np.argsort(np.concatenate([carried_items["story"], parsed_items["story"]]), kind="stable")
-        place = np.empty(len(order), dtype=np.int64)
-        place[order] = np.arange(len(order))  # where each row (carried ones first, then parsed ones) goes
-        items = np.concatenate([carried_items, parsed_items])[order]
-
-        unchanged = np.array([numbers[s.id] for s in corpus.stories if old_hashes.get(s.id) == hashes[s.id]], dtype=np.int64)
-        parsed_vectors, report.embedded, reused = _parsed_vectors(
-            previous, unchanged, parsed_items, texts,
-            lambda: encoder, progress,
-        )
+        items, place = _interleaved(previous, old_rows, old_numbers, parsed_items)
+        parsed_vectors, report.embedded, reused = _parsed_vectors(previous, corpus.stories, numbers, hashes, parsed_items, texts,
+                                                                  encoder, progress)
         report.reused = reused + len(old_rows)
-        vectors = np.empty((len(items), parsed_vectors.shape[1]), dtype=np.float32)
-        if len(old_rows):
-            vectors[place[: len(old_rows)]] = previous.vectors[old_rows]
-        vectors[place[len(old_rows):]] = parsed_vectors
+        vectors = _placed_vectors(previous, old_rows, place, parsed_vectors)
 
         terms = previous.term_counts() if len(old_rows) else None
         new_row_of_old = np.full(len(previous.items) if previous else 0, -1, dtype=np.int64)
@@ -265,21 +251,10 @@ def _write_delta(out: Path, previous: Generation | None, corpus, hashes: dict[st
     old_rows, old_numbers = _carried_rows(previous, carried, numbers)
     if hidden_rows + len(old_rows) + len(parsed_items) > max(DELTA_FLOOR, DELTA_SHARE * len(base.items)):
         return False
-    carried_items = previous.items[old_rows]
-    carried_items["story"] = old_numbers
-    order = np.argsort(np.concatenate([carried_items["story"], parsed_items["story"]]), kind="stable")
-    place = np.empty(len(order), dtype=np.int64)
-    place[order] = np.arange(len(order))  # where each row (carried ones first, then parsed ones) goes
-    items = np.concatenate([carried_items, parsed_items])[order]
-
-    old_hashes = previous.content_hashes()
-    unchanged = np.array([numbers[s.id] for s in corpus.stories if old_hashes.get(s.id) == hashes[s.id]], dtype=np.int64)
-    parsed_vectors, report.embedded, reused = _parsed_vectors(previous, unchanged, parsed_items, texts, lambda: encoder, progress)
+    items, place = _interleaved(previous, old_rows, old_numbers, parsed_items)
+    parsed_vectors, report.embedded, reused = _parsed_vectors(previous, corpus.stories, numbers, hashes, parsed_items, texts, encoder, progress)
     report.reused = reused + len(old_rows) + len(base.items) - hidden_rows
-    vectors = np.empty((len(items), base.vectors.shape[1]), dtype=np.float32)
-    if len(old_rows):
-        vectors[place[: len(old_rows)]] = previous.vectors[old_rows]
-    vectors[place[len(old_rows):]] = parsed_vectors
+    vectors = _placed_vectors(previous, old_rows, place, parsed_vectors)
 
     vocab = previous.delta.terms.vocab if previous.delta is not None else base.terms.vocab
     terms = TermCounts.of_texts(lexical_texts, vocab=vocab).moved(place[len(old_rows):])
@@ -312,16 +287,42 @@ def _carried_rows(previous: Generation | None, carried: list[ShelvedStory], numb
     return rows, by_row[rows].astype(np.int32)
 
 
-def _parsed_vectors(previous, unchanged: np.ndarray, items, texts, get_embedder, progress) -> tuple[np.ndarray, int, int]:
-    """Vectors for the parsed stories' items: the previous generation's for the stories numbered in `unchanged`
-    (content as before: a file touched or renamed, or a build without a record of the files), else embedded."""
+def _interleaved(previous: Generation | None, old_rows: np.ndarray, old_numbers: np.ndarray, parsed_items: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """The carried rows (`_carried_rows`) and the parsed ones as one table in story order, and where each row went
+    (carried ones first, then parsed ones). Carried rows keep their order within their story, so sorting by story
+    number alone places every row."""
+    carried_items = previous.items[old_rows] if previous is not None else parsed_items[:0]
+    if len(old_rows):
+        carried_items["story"] = old_numbers
+    order = np.argsort(np.concatenate([carried_items["story"], parsed_items["story"]]), kind="stable")
+    place = np.empty(len(order), dtype=np.int64)
+    place[order] = np.arange(len(order))
+    return np.concatenate([carried_items, parsed_items])[order], place
+
+
+def _placed_vectors(previous: Generation | None, old_rows: np.ndarray, place: np.ndarray, parsed_vectors: np.ndarray) -> np.ndarray:
+    """The vectors of `_interleaved`'s table: the carried rows' from the previous generation, then the parsed ones'."""
+    vectors = np.empty((len(place), parsed_vectors.shape[1]), dtype=np.float32)
+    if len(old_rows):
+        vectors[place[: len(old_rows)]] = previous.vectors[old_rows]
+    vectors[place[len(old_rows):]] = parsed_vectors
+    return vectors
+
+
+def _parsed_vectors(previous: Generation | None, parsed: list[Story], numbers: dict[str, int], hashes: dict[str, str], items: np.ndarray,
+                    texts: list[str], encoder: Embedder, progress: bool) -> tuple[np.ndarray, int, int]:
+    """Vectors for the parsed stories' items: the previous generation's for a story whose content hash is as before
+    (a file touched or renamed, or a build without a record of the files), else embedded."""
+    old_hashes = previous.content_hashes() if previous is not None else {}
+    unchanged = np.array([numbers[s.id] for s in parsed if old_hashes.get(s.id) == hashes[s.id]], dtype=np.int64)
     rows = np.flatnonzero(np.isin(items["story"], unchanged)) if previous is not None else np.array([], dtype=np.int64)
     if len(rows):
         old_rows = previous.rows_of_ids(items["id"][rows])
         present = previous.items["id"][old_rows] == items["id"][rows]
         rows, old_rows = rows[present], old_rows[present]
     to_embed = np.setdiff1d(np.arange(len(items)), rows)
-    embedded = get_embedder().encode([texts[row] for row in to_embed], progress=progress) if len(to_embed) else None
+    embedded = encoder.encode([texts[row] for row in to_embed], progress=progress) if len(to_embed) else None
     dimension = embedded.shape[1] if embedded is not None else previous.vectors.shape[1]
     vectors = np.zeros((len(items), dimension), dtype=np.float32)
     if len(rows):

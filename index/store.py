@@ -120,7 +120,7 @@ _loaded_bases: "weakref.WeakValueDictionary[tuple, Base]" = weakref.WeakValueDic
 
 
 def _base(path: Path, name: str) -> Base:
-    key = (name, *((f.name, (info := f.stat()).st_ino, info.st_size, info.st_mtime_ns) for f in sorted(path.iterdir())))
+    key = (name, *_files_identity(path))
     base = _loaded_bases.get(key)
     if base is None:
         base = _loaded_bases[key] = Base(path)
@@ -460,7 +460,7 @@ def read_generation(root: Path, *, model: str | None = None) -> Generation:
     """Load the current generation; with `model`, refuse one built by another model."""
     path = current_path(root)  # once: a build swapping CURRENT meanwhile must not pair one manifest with other data
     try:
-        key = (str(path.resolve()), *((name, *stat) for name, stat in _generation_file_stats(path, inodes=True).items()))
+        key = (str(path.resolve()), *_files_identity(path))
     except OSError as exc:
         raise unusable(root, f"is damaged ({exc})") from exc
     generation = _loaded_generations.get(key)
@@ -547,6 +547,12 @@ def record_stats(root: Path, folder: StoryFolder, problems: list[Problem], model
 def _generation_file_stats(path: Path, *, inodes: bool = False) -> dict[str, list[int]]:
     return {str(f.relative_to(path)): [(info := f.stat()).st_size, info.st_mtime_ns, *([info.st_ino] if inodes else [])]
             for f in sorted(path.rglob("*")) if f.is_file()}
+
+
+def _files_identity(path: Path) -> tuple:
+    """What tells apart the files under `path` (names, sizes, times and inodes): the key a loaded base or
+    generation is reused by within a process."""
+    return tuple((name, *stat) for name, stat in _generation_file_stats(path, inodes=True).items())
 
 
 @contextmanager
