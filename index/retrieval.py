@@ -105,11 +105,10 @@ class KnowledgeBase:
         self.embedder = embedder
         self.judgement = judgement or Judgement.load()
         self.lexical = LexicalIndex(generation.lexical)
-        # A plain view of the memory map (no copy, no subclass overhead), or the base's and delta's rows as one.
-        self._vectors = np.asarray(generation.vectors) if isinstance(generation.vectors, np.ndarray) else generation.vectors
+        self._vectors = generation.row_vectors
         self._stories = generation.stories
         shelf = generation.stories
-        self.title_index = Titles(shelf.ids, shelf.titles, shelf.updated, shelf.keys)
+        self.title_index = Titles(shelf)
 
     @property
     def path(self) -> Path:

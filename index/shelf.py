@@ -53,7 +53,9 @@ class Numbered:
     per shelf (a build looks up its few changed stories in them instead of walking 100,000)."""
 
     ids: list[str]
-    keys: list[str]
+    titles: list[str]
+    updated: list[str | None]
+    keys: list[str]  # each title's `title_key`
     source_files: list[str | None]
 
     @functools.cached_property

@@ -214,7 +214,7 @@ class Generation:
         _, ids = self.dense.search(query[None, :], min(searched(approximate, count), self.dense.ntotal))
         rows = self.rows_of_ids(ids[0][ids[0] >= 0])
         if len(rows) > count:
-            rows = rows[np.argsort(-(self._vectors[rows] @ query), kind="stable")[:count]]
+            rows = rows[np.argsort(-(self.row_vectors[rows] @ query), kind="stable")[:count]]
         return rows
 
     def rows_of_ids(self, ids: np.ndarray) -> np.ndarray:
@@ -238,8 +238,9 @@ class Generation:
         if self.delta is not None:
             self._delta_order = np.argsort(self.delta.items["id"]).astype(np.int64)
             self._delta_ids = self.delta.items["id"][self._delta_order]
-        # A plain view of the memory map (no copy, no subclass overhead); with a delta, the rows map onto two parts.
-        self._vectors = np.asarray(self.vectors) if isinstance(self.vectors, np.ndarray) else self.vectors
+        # The vectors to compute with: a plain view of the memory map (no copy, no subclass overhead), or with a
+        # delta the base's and delta's rows as one (`Vectors`).
+        self.row_vectors = np.asarray(self.vectors) if isinstance(self.vectors, np.ndarray) else self.vectors
 
     def content_hashes(self) -> dict[str, str]:
         return self.manifest["stories"]

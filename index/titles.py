@@ -5,12 +5,12 @@ Made from the catalog columns only (no story is read from disk), on first use: l
 100,000 stories does not pay for it.
 """
 
-from collections.abc import Sequence
 from functools import cached_property
 
 from rapidfuzz import fuzz, process, utils
 
 from .models import title_key
+from .shelf import Numbered
 
 # A title typed in full with a typo or two still matches; a loose word or two does not.
 CONFIDENT_MATCH = 90
@@ -19,18 +19,9 @@ CONFIDENT_MATCH = 90
 class Titles:
     """The stories' titles and ids, in catalog order (newest first, undated last)."""
 
-    def __init__(self, ids: Sequence[str], titles: Sequence[str], updated: Sequence[str | None], keys: Sequence[str] | None = None):
-        """`keys`: each title's `title_key`, if already made (the catalog keeps them)."""
-        self._ids, self._titles, self._updated, self._keys = ids, titles, updated, keys
-
-    @cached_property
-    def _by_key(self) -> dict[str, int]:
-        keys = self._keys if self._keys is not None else map(title_key, self._titles)
-        return dict(zip(keys, range(len(self._titles)), strict=True))  # made in C: a change's first lookup pays it at 100,000 stories
-
-    @cached_property
-    def _by_id(self) -> dict[str, int]:
-        return dict(zip(self._ids, range(len(self._ids)), strict=True))
+    def __init__(self, shelf: Numbered):
+        """`shelf`: the catalog columns and their lookups by title key and id (made once per shelf, also for builds)."""
+        self._shelf, self._titles, self._updated = shelf, shelf.titles, shelf.updated
 
     @cached_property
     def newest_first(self) -> list[int]:
@@ -44,9 +35,9 @@ class Titles:
     def find(self, text: str, *, guess: bool = False) -> int | None:
         """The story with this title or, failing that, this id; with `guess`, also the one title `text`
         clearly means. A title is tried first, so no story's id can stand in for another's title."""
-        number = self._by_key.get(title_key(text))
+        number = self._shelf.number_of_key.get(title_key(text))
         if number is None:
-            number = self._by_id.get(text.strip())
+            number = self._shelf.number_of_id.get(text.strip())
         if number is None and guess and self._titles:
             match = process.extractOne(text, self._titles, scorer=fuzz.WRatio, processor=utils.default_process,
                                        score_cutoff=CONFIDENT_MATCH)
