@@ -161,12 +161,12 @@ def write_exact_index(index_dir: Path) -> None:
     """Exact search over the same vectors: the naive path, and the truth for recall."""
     import faiss
 
-    from .store import current_path
+    from .dense import build_dense
+    from .store import read_generation
 
-    path = current_path(index_dir)
-    vectors = np.load(path / "vectors.npy")
-    exact = faiss.IndexIDMap2(faiss.IndexFlatIP(vectors.shape[1]))
-    exact.add_with_ids(vectors, np.load(path / "items.npy")["id"])
+    generation = read_generation(index_dir)
+    vectors = np.ascontiguousarray(generation.row_vectors, dtype=np.float32)
+    exact = build_dense(vectors, generation.items["id"], exact_limit=len(vectors))
     faiss.write_index(exact, str(exact_index_path(index_dir)))
 
 
@@ -179,7 +179,7 @@ def recall_at_10(index_dir: Path, questions: list[str], embedder: Embedder) -> f
 
     generation = read_generation(index_dir)
     exact = faiss.read_index(str(exact_index_path(index_dir)))
-    vectors = np.asarray(generation.vectors)
+    vectors = generation.row_vectors
     queries = embedder.encode(questions)
     _, truth = exact.search(queries, 10)
     return float(np.mean([recall(vectors, generation.nearest_rows(query, 10), generation.rows_of_ids(ids), query, 10)

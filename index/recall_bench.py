@@ -50,12 +50,6 @@ class Option:
     settings: list[tuple[str, Callable[[faiss.Index], None]]]  # (label, what to set before searching)
 
 
-def exact(vectors: np.ndarray, ids: np.ndarray) -> faiss.Index:
-    index = faiss.IndexIDMap2(faiss.IndexFlatIP(vectors.shape[1]))
-    index.add_with_ids(vectors, ids)
-    return index
-
-
 def hnsw(links: int) -> Callable[[np.ndarray, np.ndarray], faiss.Index]:
     def make(vectors: np.ndarray, ids: np.ndarray) -> faiss.Index:
         # Inner product, as every other index here (the vectors are unit length, so L2 would rank the same), and
@@ -81,7 +75,7 @@ def ef_search(value: int) -> Callable[[faiss.Index], None]:
 def options(count: int) -> list[Option]:
     lists = dense.lists_for(count)
     return [
-        Option("exact (flat)", exact, [("", lambda index: None)]),
+        Option("exact (flat)", lambda v, i: dense.build_dense(v, i, exact_limit=len(v)), [("", lambda index: None)]),
         Option(f"IVF{lists},SQ8", lambda v, i: dense.build_ivf(v, i, quantised=True),
                [(f"nprobe {n}", nprobe(n)) for n in (32, 64, 128, 256)]),
         Option(f"IVF{lists},Flat", lambda v, i: dense.build_ivf(v, i, quantised=False),
@@ -108,7 +102,7 @@ def run(workdir: Path, claims: int, eval_dir: Path, seeds_dir: Path, answered: i
     log(f"index: {report.facts + report.narratives:,} claims ({time.perf_counter() - tick:.0f} s)")
     kb = load(out, embedder=embedder)
     generation = kb.generation
-    vectors = np.ascontiguousarray(generation.vectors)
+    vectors = np.ascontiguousarray(generation.row_vectors)
     ids = generation.items["id"]
     asked = questions(eval_dir, seeds_dir)
     queries = embedder.encode(asked)
