@@ -140,13 +140,13 @@ def build(
             where = ", ".join(str(p) for p in paths)
             raise StoryFileError(corpus.errors or [Problem(Path(where), 0, "no story files (.txt or .json) found")])
         report = BuildReport(out, problems=corpus.problems, signature=folder.signature)
-        old_hashes = previous.content_hashes() if previous else {}
-        hashes, gone = _content_hashes(previous, corpus)
-        report.added = [s.title for s in corpus.stories if s.id not in old_hashes]
-        report.updated = [s.title for s in corpus.stories if old_hashes.get(s.id, hashes[s.id]) != hashes[s.id]]
-        report.removed = [previous.stories.titles[n] for n in gone]
+        hashes = {s.id: s.content_hash() for s in corpus.stories}  # the parsed stories'; the carried ones' are on their shelf
+        old_hashes = {s.id: _previous_hash(previous, s.id) for s in corpus.stories}
+        report.added = [s.title for s in corpus.stories if old_hashes[s.id] is None]
+        report.updated = [s.title for s in corpus.stories if old_hashes[s.id] not in (None, hashes[s.id])]
+        report.removed = [previous.stories.titles[n] for n in _gone(previous, corpus)]
 
-        if not (report.added or report.updated or report.removed) and old_hashes == hashes and _same_files(previous, corpus):
+        if not (report.added or report.updated or report.removed) and _same_files(previous, corpus):
             record_stats(out, folder, corpus.problems, identity, previous.manifest["counts"])
             _count(report, previous.manifest["counts"])
             report.changed = False
@@ -186,17 +186,21 @@ def build(
     return report
 
 
-def _content_hashes(previous: Generation | None, corpus) -> tuple[dict[str, str], list[int]]:
-    """Every story's content hash by id (the carried ones' as the previous generation recorded them, the parsed
-    ones' made now), and the numbers of the previous generation's stories no longer indexed. The previous hashes
-    are copied in C and only the stories not carried are looked at."""
-    hashes = dict(previous.content_hashes()) if previous is not None and len(corpus.carried) else {}
-    dropped = corpus.carried.dropped.tolist() if len(corpus.carried) else range(len(previous.stories)) if previous else []
-    ids = previous.stories.ids if previous is not None else []
-    for number in dropped:
-        hashes.pop(ids[number], None)
-    hashes.update({s.id: s.content_hash() for s in corpus.stories})
-    return hashes, [number for number in dropped if ids[number] not in hashes]
+def _previous_hash(previous: Generation | None, story_id: str) -> str | None:
+    """The content hash the previous generation recorded for this story, or None if it had no such story."""
+    number = previous.stories.number_of_id.get(story_id) if previous is not None else None
+    return previous.stories.hashes[number] if number is not None else None
+
+
+def _gone(previous: Generation | None, corpus) -> list[int]:
+    """The numbers of the previous generation's stories no longer indexed: of those not carried (a few, after a
+    change), the ones no parsed story has the id of."""
+    if previous is None:
+        return []
+    dropped = corpus.carried.dropped.tolist() if len(corpus.carried) else range(len(previous.stories))
+    parsed = {s.id for s in corpus.stories}
+    ids = previous.stories.ids
+    return [number for number in dropped if ids[number] not in parsed]
 
 
 def _same_files(previous: Generation | None, corpus) -> bool:
@@ -314,8 +318,7 @@ def _parsed_vectors(previous: Generation | None, parsed: list[Story], numbers: d
                     texts: list[str], encoder: Embedder, progress: bool) -> tuple[np.ndarray, int, int]:
     """Vectors for the parsed stories' items: the previous generation's for a story whose content hash is as before
     (a file touched or renamed, or a build without a record of the files), else embedded."""
-    old_hashes = previous.content_hashes() if previous is not None else {}
-    unchanged = np.array([numbers[s.id] for s in parsed if old_hashes.get(s.id) == hashes[s.id]], dtype=np.int64)
+    unchanged = np.array([numbers[s.id] for s in parsed if _previous_hash(previous, s.id) == hashes[s.id]], dtype=np.int64)
     rows = np.flatnonzero(np.isin(items["story"], unchanged)) if previous is not None else np.array([], dtype=np.int64)
     if len(rows):
         old_rows = previous.rows_of_ids(items["id"][rows])

@@ -44,6 +44,10 @@ class ShelvedStory:
     def key(self) -> str:
         return self.shelf.keys[self.number]
 
+    def content_hash(self) -> str:
+        """As `Story.content_hash`, recorded on the shelf when the story was parsed."""
+        return self.shelf.hashes[self.number]
+
     def json_line(self) -> bytes:
         return self.shelf.json_line(self.number)
 
@@ -57,6 +61,7 @@ class Numbered:
     updated: list[str | None]
     keys: list[str]  # each title's `title_key`
     source_files: list[str | None]
+    hashes: list[str]  # each story's `content_hash`
 
     @functools.cached_property
     def number_of_id(self) -> dict[str, int]:
@@ -117,8 +122,9 @@ class CarriedStories:
         return set(files).difference(files[n] for n in self.dropped.tolist()) if len(self.dropped) else set(files)
 
 
-def write_shelf(directory: Path, stories: list[Story | ShelvedStory]) -> None:
-    """Stories in this order; a shelved one is copied as it is (its line and catalog columns), not parsed."""
+def write_shelf(directory: Path, stories: list[Story | ShelvedStory], hashes: dict[str, str]) -> None:
+    """Stories in this order; a shelved one is copied as it is (its line and catalog columns), not parsed.
+    `hashes`: the parsed ones' content hashes by id (made once by the build, which compares them)."""
     offsets, position = [], 0
     with open(directory / STORIES_FILE, "wb") as out:
         for story in stories:
@@ -134,6 +140,9 @@ def write_shelf(directory: Path, stories: list[Story | ShelvedStory]) -> None:
         "source_files": [s.source_file for s in stories],
         # Each title as `title_key` compares it, made once here: at 100,000 stories making them costs 2 s.
         "keys": [s.key if isinstance(s, ShelvedStory) else title_key(s.title) for s in stories],
+        # Kept with the stories they describe, so a generation that shares its base's shelf shares these too: a
+        # change writes only its own stories' hashes (the manifest held them all until format 6).
+        "hashes": [s.content_hash() if isinstance(s, ShelvedStory) else hashes[s.id] for s in stories],
     }
     (directory / CATALOG_FILE).write_text(json.dumps(catalog), encoding="utf-8")
     np.save(directory / OFFSETS_FILE, np.array(offsets + [position], dtype=np.int64))
@@ -149,8 +158,9 @@ class StoryShelf(Numbered):
         self.updated: list[str | None] = catalog["updated"]
         self.source_files: list[str | None] = catalog["source_files"]
         self.keys: list[str] = catalog["keys"]
+        self.hashes: list[str] = catalog["hashes"]
         self._offsets = np.load(directory / OFFSETS_FILE)
-        if not (len(self.ids) == len(self.titles) == len(self.keys) == len(self._offsets) - 1):
+        if not (len(self.ids) == len(self.titles) == len(self.keys) == len(self.hashes) == len(self._offsets) - 1):
             raise ValueError("catalog and story offsets disagree")
         # Opened once and kept open until the shelf is released: a later build may prune this generation
         # from disk, and an open file stays readable after it is deleted.
@@ -191,7 +201,7 @@ class CombinedShelf(Numbered):
         self._shelves, self._part, self._local = (base, delta), part.tolist(), local.tolist()
         in_delta = np.flatnonzero(part == 1)
         in_base = local[part == 0]
-        for column in ("ids", "titles", "updated", "source_files", "keys"):
+        for column in ("ids", "titles", "updated", "source_files", "keys", "hashes"):
             setattr(self, column, _merged(getattr(base, column), in_base, getattr(delta, column), in_delta))
 
     def __len__(self) -> int:

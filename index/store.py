@@ -48,7 +48,8 @@ from .shelf import CombinedShelf, ShelvedStory, StoryShelf, write_shelf
 # position. A version-2 generation may hold stories these rules refuse, so it is rebuilt from the files.
 # 4: each item's word counts kept (terms.npz), so a build carries unchanged stories over without reading them.
 # 5: a generation is a base (hard links to the previous generation's) and a small delta; BM25 scored when asked.
-FORMAT_VERSION = 5
+# 6: the stories' content hashes kept in each part's catalog, not in the manifest (which a change wrote whole).
+FORMAT_VERSION = 6
 CURRENT = "CURRENT"
 STATS = "story_files.jsonl"  # the story files as the current generation saw them (see record_stats)
 GENERATIONS_KEPT = 2  # the current one and the one before, so a reader mid-load is never pulled from under
@@ -243,7 +244,8 @@ class Generation:
         self.row_vectors = np.asarray(self.vectors) if isinstance(self.vectors, np.ndarray) else self.vectors
 
     def content_hashes(self) -> dict[str, str]:
-        return self.manifest["stories"]
+        """Every story's content hash by id (from the catalog columns: no story is read)."""
+        return dict(zip(self.stories.ids, self.stories.hashes, strict=True))
 
     def term_counts(self) -> TermCounts:
         """Every item's word counts, by this generation's rows (what a compacting build starts from)."""
@@ -327,7 +329,7 @@ def write_generation(
     """Write a generation with a new base and no delta into a scratch directory, then swap it in; returns its
     final path.
 
-    `hashes` are the stories' content hashes by id; `dense`, if given, already holds `vectors` under their ids
+    `hashes` are the parsed stories' content hashes by id; `dense`, if given, already holds `vectors` under their ids
     (an index updated in place), else one is built."""
     def fill(scratch: Path) -> dict:
         nonlocal dense
@@ -335,14 +337,14 @@ def write_generation(
         base.mkdir()
         dense = dense or build_dense(vectors, items["id"])
         faiss.write_index(dense, str(base / "dense.faiss"))
-        _write_part(base, stories, items, vectors, terms, len(terms.vocab))
+        _write_part(base, stories, hashes, items, vectors, terms, len(terms.vocab))
         words = sorted(terms.vocab, key=terms.vocab.__getitem__)
         (base / "vocab.json").write_text(json.dumps(words), encoding="utf-8")
         return {"base": uuid.uuid4().hex, "dense_index": describe(dense)}
 
     kinds = items["kind"]
     counts = {"stories": len(stories), "facts": int((kinds == FACT).sum()), "narratives": int((kinds == NARRATIVE).sum())}
-    return _write(root, model, int(vectors.shape[1]), counts, {story.id: hashes[story.id] for story in stories}, fill)
+    return _write(root, model, int(vectors.shape[1]), counts, fill)
 
 
 def write_delta_generation(
@@ -351,13 +353,13 @@ def write_delta_generation(
 ) -> Path:
     """Write a generation sharing `previous`'s base (hard links) with a new delta: `stories` (in id order) with
     their `items` (numbered by their place in `stories`), `vectors` and `terms` (rows the delta's own, words
-    over the base's vocabulary and beyond), and the base stories it `hidden`s. `hashes` and `counts`: the whole
-    generation's."""
+    over the base's vocabulary and beyond), and the base stories it `hidden`s. `hashes`: the parsed stories' content
+    hashes by id; `counts`: the whole generation's."""
     def fill(scratch: Path) -> dict:
         _link_tree(previous.path / BASE, scratch / BASE)
         delta = scratch / DELTA
         delta.mkdir()
-        _write_part(delta, stories, items, vectors, terms, len(terms.vocab))
+        _write_part(delta, stories, hashes, items, vectors, terms, len(terms.vocab))
         known = len(previous.base.terms.vocab)
         words = sorted((word for word, number in terms.vocab.items() if number >= known), key=terms.vocab.__getitem__)
         (delta / "words.json").write_text(json.dumps(words), encoding="utf-8")
@@ -365,14 +367,14 @@ def write_delta_generation(
         return {"base": previous.manifest["base"], "dense_index": previous.manifest["dense_index"],
                 "delta": {"stories": len(stories), "items": len(items), "hidden_stories": len(hidden)}}
 
-    return _write(root, model, int(vectors.shape[1]), counts, hashes, fill)
+    return _write(root, model, int(vectors.shape[1]), counts, fill)
 
 
-def _write_part(directory: Path, stories: list[Story | ShelvedStory], items: np.ndarray, vectors: np.ndarray, terms: TermCounts,
-                words: int) -> None:
+def _write_part(directory: Path, stories: list[Story | ShelvedStory], hashes: dict[str, str], items: np.ndarray, vectors: np.ndarray,
+                terms: TermCounts, words: int) -> None:
     np.save(directory / "vectors.npy", np.ascontiguousarray(vectors, dtype=np.float32))
     np.save(directory / "items.npy", items)
-    write_shelf(directory, stories)
+    write_shelf(directory, stories, hashes)
     terms.save(directory)
     Postings.of_counts(terms, len(items), words).save(directory)
 
@@ -388,14 +390,14 @@ def _link_tree(source: Path, target: Path) -> None:
             shutil.copy2(file, target / file.name)
 
 
-def _write(root: Path, model: str, dimension: int, counts: dict, hashes: dict[str, str], fill) -> Path:
+def _write(root: Path, model: str, dimension: int, counts: dict, fill) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=".building-", dir=root))
     scratch.chmod(0o755)  # mkdtemp makes it private; readers may run as another user
     try:
         parts = fill(scratch)
         manifest = {"format_version": FORMAT_VERSION, "model": model, "dimension": dimension, "counts": counts, **parts,
-                    "stories": hashes, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+                    "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
         (scratch / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
         _fsync_tree(scratch)
         final = root / f"gen-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{scratch.name[-8:]}"
@@ -447,7 +449,7 @@ def read_manifest(root: Path, path: Path | None = None) -> dict:
         raise unusable(root, "is damaged (its manifest is not an object)")
     if manifest.get("format_version") != FORMAT_VERSION:
         raise unusable(root, f"has format version {manifest.get('format_version')}, this storybot reads {FORMAT_VERSION}")
-    if missing := sorted({"model", "dimension", "counts", "stories", "base"} - manifest.keys()):
+    if missing := sorted({"model", "dimension", "counts", "base"} - manifest.keys()):
         raise unusable(root, f"is damaged (its manifest lacks {', '.join(missing)})")
     return manifest
 

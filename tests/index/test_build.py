@@ -30,7 +30,8 @@ def test_build_embeds_every_fact_and_narrative_and_loads(stories, tmp_path, embe
     assert manifest["format_version"] == FORMAT_VERSION
     assert manifest["model"] == embedder.identity and manifest["dimension"] == 384
     assert manifest["counts"] == {"stories": 4, "facts": 14, "narratives": 8}
-    assert set(manifest["stories"]) == {s.id for s in generation.stories}
+    assert "stories" not in manifest  # format 6: the content hashes are in the catalog, beside their stories
+    assert generation.content_hashes() == {s.id: s.content_hash() for s in generation.stories}
 
 
 def test_unchanged_rebuild_embeds_nothing_and_writes_nothing(stories, tmp_path, embedder):
@@ -233,7 +234,7 @@ def same_index(built: Path, fresh: Path, embedder) -> None:
     a, b = index.load(built, embedder=embedder).generation, index.load(fresh, embedder=embedder).generation
     assert a.stories.ids == b.stories.ids and a.stories.titles == b.stories.titles and a.stories.source_files == b.stories.source_files
     assert [s.model_dump() for s in a.stories] == [s.model_dump() for s in b.stories]
-    assert a.manifest["stories"] == b.manifest["stories"] and a.manifest["counts"] == b.manifest["counts"]
+    assert a.content_hashes() == b.content_hashes() and a.manifest["counts"] == b.manifest["counts"]
     assert np.array_equal(a.items, b.items)
     assert np.allclose(np.asarray(a.vectors), np.asarray(b.vectors), atol=1e-5)
     expected, got = score_matrix(b.lexical), score_matrix(a.lexical)
