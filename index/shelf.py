@@ -7,6 +7,7 @@ from its line of stories.jsonl on demand and the most recent ones are cached.
 
 import functools
 import json
+import operator
 import os
 import weakref
 from collections.abc import Iterator
@@ -193,7 +194,33 @@ class StoryShelf(Numbered):
         return Story.model_validate_json(self.json_line(number))
 
 
-class CombinedShelf(Numbered):
+class CombinedNumbers:
+    """A base shelf's lookup (by id, title key or file) and a delta shelf's as one, giving the combined shelf's
+    numbers: the base's dictionary is made once per base and shared by every generation over it, so a change
+    makes only its delta's. A key the delta has is the delta's (it replaces the base story of that id)."""
+
+    def __init__(self, base: dict, delta: dict, base_numbers: np.ndarray, delta_numbers: np.ndarray):
+        self._base, self._delta, self._base_numbers, self._delta_numbers = base, delta, base_numbers, delta_numbers
+
+    def get(self, key, default=None):
+        number = self._delta.get(key)
+        if number is not None:
+            return int(self._delta_numbers[number])
+        number = self._base.get(key)
+        if number is not None and (combined := int(self._base_numbers[number])) >= 0:  # -1: hidden by the delta
+            return combined
+        return default
+
+    def __getitem__(self, key) -> int:
+        if (number := self.get(key)) is None:
+            raise KeyError(key)
+        return number
+
+    def __contains__(self, key) -> bool:
+        return self.get(key) is not None
+
+
+class CombinedShelf:
     """A base shelf and a delta shelf as one, in the order `part` (0 base, 1 delta) and `local` (the story's number
     in its part) give: what `StoryShelf` offers, without reading or copying either shelf's stories."""
 
@@ -203,6 +230,10 @@ class CombinedShelf(Numbered):
         in_base = local[part == 0]
         for column in ("ids", "titles", "updated", "source_files", "keys", "hashes"):
             setattr(self, column, _merged(getattr(base, column), in_base, getattr(delta, column), in_delta))
+        base_numbers = np.full(len(base), -1, dtype=np.int64)
+        base_numbers[in_base] = np.flatnonzero(part == 0)
+        for lookup in ("number_of_id", "number_of_key", "number_of_file"):
+            setattr(self, lookup, CombinedNumbers(getattr(base, lookup), getattr(delta, lookup), base_numbers, in_delta))
 
     def __len__(self) -> int:
         return len(self._part)
@@ -220,9 +251,16 @@ class CombinedShelf(Numbered):
         return self._shelves[self._part[number]].json_line(self._local[number])
 
 
+def picked(column: list, numbers: np.ndarray) -> list:
+    """`column`'s entries at `numbers`, gathered in C (a list comprehension costs 100,000 steps of Python)."""
+    if len(numbers) < 2:  # itemgetter gives a tuple only for two or more
+        return [column[n] for n in numbers.tolist()]
+    return list(operator.itemgetter(*numbers.tolist())(column))
+
+
 def _merged(base: list, in_base: np.ndarray, delta: list, places: np.ndarray) -> list:
     """`base`'s entries numbered in `in_base`, with `delta`'s placed at `places` (ascending) among them."""
-    kept = base if len(in_base) == len(base) else [base[n] for n in in_base.tolist()]
+    kept = base if len(in_base) == len(base) else picked(base, in_base)
     merged, taken = [], 0
     for place, entry in zip(places.tolist(), delta, strict=True):
         more = place - len(merged)

@@ -42,7 +42,7 @@ from .errors import IndexFormatError, Problem
 from .files import fsync_dir, write_atomically
 from .lexical import Lexical, LexicalPart, Postings, TermCounts
 from .models import Story
-from .shelf import CombinedShelf, ShelvedStory, StoryShelf, write_shelf
+from .shelf import CombinedShelf, ShelvedStory, StoryShelf, picked, write_shelf
 
 # 3: titles kept without invisible characters, ids always derived from the title, facts numbered by their
 # position. A version-2 generation may hold stories these rules refuse, so it is rebuilt from the files.
@@ -279,7 +279,7 @@ def assemble(path: Path, manifest: dict, base: Base, delta: Delta | None) -> Gen
     hidden[delta.hidden] = True
     visible = np.flatnonzero(~hidden)
     base_ids = base.stories.ids
-    visible_ids = base_ids if not len(delta.hidden) else [base_ids[n] for n in visible.tolist()]
+    visible_ids = base_ids if not len(delta.hidden) else picked(base_ids, visible)
     places = np.array([bisect.bisect_left(visible_ids, story_id) for story_id in delta.stories.ids], dtype=np.int64)
     delta_numbers = places + np.arange(len(places))
     base_numbers = np.arange(len(visible)) + np.searchsorted(places, np.arange(len(visible)), side="right")
@@ -516,10 +516,17 @@ def recorded_signature(root: Path) -> str | None:
         return None
 
 
-def recorded_listing(root: Path, generation: Path) -> str | None:
-    """The story files' listing (`StoryFolder.record`: names, sizes and times) as the last build of `generation`
-    found them, what an incremental build compares to find the files it must parse; None if no build of it was
-    recorded."""
+@dataclass(frozen=True)
+class RecordedFiles:
+    """The story files as the last build of a generation found them: what an incremental build compares."""
+
+    listing: str  # `StoryFolder.record`: every file's absolute name, size and time
+    paths: list[str] | None  # the paths that build was given, as spelled (None: not recorded)
+    unshelved: list[str] | None  # the files it found but holds no story of (invalid ones; None: not recorded)
+
+
+def recorded_files(root: Path, generation: Path) -> RecordedFiles | None:
+    """The story files as the last build of `generation` found them; None if no build of it was recorded."""
     try:
         with open(root / STATS, encoding="utf-8") as record:
             recorded = json.loads(record.readline())
@@ -527,23 +534,36 @@ def recorded_listing(root: Path, generation: Path) -> str | None:
         if recorded["generation"] != generation.name:
             return None
         listing = files if isinstance(files, str) else record_of_stats(files)  # a dict: as recorded before
-        return listing if record_signature(listing) == recorded["signature"] else None
+        if record_signature(listing) != recorded["signature"]:
+            return None
+        paths, unshelved = recorded.get("paths"), recorded.get("unshelved")
+        if not (_strings(paths) and _strings(unshelved)):
+            paths = unshelved = None
+        return RecordedFiles(listing, paths, unshelved)
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
 
 
-def record_stats(root: Path, folder: StoryFolder, problems: list[Problem], model: str, counts: dict) -> None:
+def _strings(value) -> bool:
+    return isinstance(value, list) and all(isinstance(entry, str) for entry in value)
+
+
+def record_stats(root: Path, folder: StoryFolder, problems: list[Problem], model: str, counts: dict, *,
+                 paths: list[Path], unshelved: list[str]) -> None:
     """Beside the generations, not in one: a touched but unchanged file must not cost a new generation.
 
     Line 1 is what the no-op check reads, with the fatal problems of the files the build left out (reported
     again by every build, the no-op one included, without reading them); line 2, the per-file stats, is read
     only by a build with work to do: the listing as one string (`StoryFolder.record`), written and read in C.
     `model` and `counts` are the current generation's, as the build that wrote it (or found it current) knows them:
-    its manifest, with every story's content hash, is not read again."""
+    its manifest is not read again. `paths` (as given) and `unshelved` (the files found that the generation holds no
+    story of) let the next change, told which files it touched, skip comparing the two listings whole
+    (`builder._carry_over`)."""
     path = current_path(root)
     record = {"generation": path.name, "model": model, "counts": counts,
               "generation_files": _generation_file_stats(path), "signature": folder.signature,
-              "problems": [[str(p.path), p.line, p.message] for p in problems if p.fatal]}
+              "problems": [[str(p.path), p.line, p.message] for p in problems if p.fatal],
+              "paths": [str(path) for path in paths], "unshelved": unshelved}
     write_atomically(root / STATS, (json.dumps(record) + "\n" + json.dumps(folder.record) + "\n").encode("utf-8"))
 
 
