@@ -489,7 +489,7 @@ def unchanged_counts(root: Path, signature: str, model: str) -> tuple[dict, list
     since the last build; else None.
 
     Nothing changed means: the story files' signature (`corpus.StoryFolder`) is the one recorded then, CURRENT
-    names the same generation, built with `model`, and every file of that generation has the size and time it
+    names the same generation, built with `model` in this storybot's format, and every file of that generation has the size and time it
     had when written (a truncated or replaced file fails this). Reads the first line of one small file and
     stats the generation's dozen files: nothing is loaded, and the recorded per-file stats are not even read.
     """
@@ -497,7 +497,8 @@ def unchanged_counts(root: Path, signature: str, model: str) -> tuple[dict, list
         with open(root / STATS, encoding="utf-8") as record:
             recorded = json.loads(record.readline())
         path = current_path(root)
-        if (recorded["generation"], recorded["model"], recorded["signature"]) != (path.name, model, signature):
+        if (recorded["generation"], recorded["model"], recorded["signature"], recorded.get("format")) != (
+                path.name, model, signature, FORMAT_VERSION):  # an index another format version wrote is rebuilt
             return None
         if _generation_file_stats(path) != recorded["generation_files"]:
             return None
@@ -560,7 +561,7 @@ def record_stats(root: Path, folder: StoryFolder, problems: list[Problem], model
     story of) let the next change, told which files it touched, skip comparing the two listings whole
     (`builder._carry_over`)."""
     path = current_path(root)
-    record = {"generation": path.name, "model": model, "counts": counts,
+    record = {"generation": path.name, "model": model, "format": FORMAT_VERSION, "counts": counts,
               "generation_files": _generation_file_stats(path), "signature": folder.signature,
               "problems": [[str(p.path), p.line, p.message] for p in problems if p.fatal],
               "paths": [str(path) for path in paths], "unshelved": unshelved}

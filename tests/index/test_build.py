@@ -147,6 +147,22 @@ def test_an_index_from_another_model_or_format_says_to_rebuild(stories, tmp_path
     assert len(index.load(out, embedder=embedder).titles()) == 4
 
 
+def test_an_index_an_older_storybot_wrote_is_rebuilt_by_the_next_start_though_no_story_changed(stories, tmp_path, embedder,
+                                                                                                 monkeypatch):
+    """A new format version: the next start finds the story files as recorded, and must still not call it up to date
+    (the index would then fail to load at every start)."""
+    out = tmp_path / "idx"
+    monkeypatch.setattr("index.store.FORMAT_VERSION", FORMAT_VERSION - 1)
+    index.build([stories], out, embedder=embedder)
+    monkeypatch.undo()
+    with pytest.raises(index.IndexFormatError, match=f"format version {FORMAT_VERSION - 1}"):
+        index.load(out, embedder=embedder)
+    report = index.build([stories], out, embedder=embedder)
+    assert report.changed and report.embedded == 22
+    assert len(index.load(out, embedder=embedder).titles()) == 4
+    assert index.build([stories], out, embedder=embedder).changed is False
+
+
 def test_a_missing_index_says_how_to_build_it(tmp_path, embedder):
     with pytest.raises(index.IndexFormatError, match="no index at .*python -m index build"):
         index.load(tmp_path / "nothing-here", embedder=embedder)
