@@ -225,7 +225,7 @@ class CombinedShelf:
     in its part) give: what `StoryShelf` offers, without reading or copying either shelf's stories."""
 
     def __init__(self, base: StoryShelf, delta: StoryShelf, part: np.ndarray, local: np.ndarray):
-        self._shelves, self._part, self._local = (base, delta), part.tolist(), local.tolist()
+        self._shelves, self._part, self._local = (base, delta), part, local
         in_delta = np.flatnonzero(part == 1)
         in_base = local[part == 0]
         for column in ("ids", "titles", "updated", "source_files", "keys", "hashes"):
@@ -241,14 +241,14 @@ class CombinedShelf:
     def __getitem__(self, number: int) -> Story:
         if not 0 <= number < len(self):
             raise IndexError(number)
-        return self._shelves[self._part[number]][self._local[number]]
+        return self._shelves[int(self._part[number])][int(self._local[number])]
 
     def __iter__(self) -> Iterator[Story]:
         for number in range(len(self)):
-            yield self._shelves[self._part[number]]._read_story(self._local[number])
+            yield self._shelves[int(self._part[number])]._read_story(int(self._local[number]))
 
     def json_line(self, number: int) -> bytes:
-        return self._shelves[self._part[number]].json_line(self._local[number])
+        return self._shelves[int(self._part[number])].json_line(int(self._local[number]))
 
 
 def picked(column: list, numbers: np.ndarray) -> list:

@@ -202,6 +202,7 @@ class Generation:
     story_part: np.ndarray | None = None
     story_local: np.ndarray | None = None
     row_maps: tuple[np.ndarray, np.ndarray] | None = None  # base rows, delta rows -> rows here (-1: hidden)
+    story_starts: np.ndarray | None = None  # each story's first row, and the row count last (found from `items` if None)
 
     def story_rows(self, story: int) -> slice:
         return slice(int(self._starts[story]), int(self._starts[story + 1]))
@@ -235,7 +236,7 @@ class Generation:
         return found
 
     def __post_init__(self) -> None:
-        self._starts = np.searchsorted(self.items["story"], np.arange(len(self.stories) + 1))
+        self._starts = self.story_starts if self.story_starts is not None else np.searchsorted(self.items["story"], np.arange(len(self.stories) + 1))
         if self.delta is not None:
             self._delta_order = np.argsort(self.delta.items["id"]).astype(np.int64)
             self._delta_ids = self.delta.items["id"][self._delta_order]
@@ -274,7 +275,8 @@ def assemble(path: Path, manifest: dict, base: Base, delta: Delta | None) -> Gen
     if delta is None:
         postings = base.postings
         lexical = Lexical(base.terms.vocab, [LexicalPart(postings)], postings.frequencies(), len(base.items), base.total_length)
-        return Generation(path, manifest, base.stories, base.items, np.asarray(base.vectors), base.dense, lexical, base)
+        return Generation(path, manifest, base.stories, base.items, np.asarray(base.vectors), base.dense, lexical, base,
+                          story_starts=base.starts)
     hidden = np.zeros(len(base.stories), dtype=bool)
     hidden[delta.hidden] = True
     visible = np.flatnonzero(~hidden)
@@ -295,7 +297,7 @@ def assemble(path: Path, manifest: dict, base: Base, delta: Delta | None) -> Gen
     last[in_delta] = len(base.items) + delta.starts[local[in_delta] + 1]
     sizes = last - first
     starts = np.concatenate([[0], np.cumsum(sizes)])
-    row_map = np.repeat(first - starts[:-1], sizes) + np.arange(starts[-1])
+    row_map = _ranges(first, last)
     in_base = row_map < len(base.items)
     items = np.empty(len(row_map), dtype=ITEM_DTYPE)
     items[in_base] = base.items[row_map[in_base]]
@@ -306,20 +308,29 @@ def assemble(path: Path, manifest: dict, base: Base, delta: Delta | None) -> Gen
     delta_map = np.full(len(delta.items), -1, dtype=np.int64)
     delta_map[row_map[~in_base] - len(base.items)] = np.flatnonzero(~in_base)
 
-    hidden_stories = np.asarray(delta.hidden, dtype=np.int64)
-    hidden_terms = base.terms.of_rows(*base.rows_of(hidden_stories))
+    # The hidden stories' rows, one slice each: their word counts and ids come out of the whole's (a few rows, not a
+    # mask over a million).
+    hidden_first, hidden_last = base.rows_of(np.asarray(delta.hidden, dtype=np.int64))
+    hidden_rows = _ranges(hidden_first, hidden_last)
     frequencies = np.zeros(len(base.terms.vocab) + len(delta.words), dtype=np.int64)
     frequencies[: len(base.postings.indptr) - 1] = base.postings.frequencies()
     frequencies[: len(delta.postings.indptr) - 1] += delta.postings.frequencies()
-    frequencies -= np.bincount(hidden_terms.terms, minlength=len(frequencies))
-    hidden_rows = base_map < 0
+    if len(hidden_rows):
+        frequencies -= np.bincount(base.terms.of_rows(hidden_first, hidden_last).terms, minlength=len(frequencies))
     total_length = base.total_length - float(np.sum(base.postings.lengths[hidden_rows], dtype=np.float64)) + delta.total_length
     lexical = Lexical(delta.terms.vocab, [LexicalPart(base.postings, base_map), LexicalPart(delta.postings, delta_map)],
                       frequencies, len(row_map), total_length)
     dense = Dense(base.dense, base.items["id"][hidden_rows], delta.vectors, delta.items["id"])
     stories = CombinedShelf(base.stories, delta.stories, part, local)
     return Generation(path, manifest, stories, items, Vectors(base.vectors, delta.vectors, row_map), dense, lexical, base, delta,
-                      part, local, (base_map, delta_map))
+                      part, local, (base_map, delta_map), starts)
+
+
+def _ranges(first: np.ndarray, last: np.ndarray) -> np.ndarray:
+    """The rows [first[i], last[i]) of each i, one after the other."""
+    sizes = last - first
+    offsets = np.concatenate([np.zeros(1, dtype=np.int64), np.cumsum(sizes, dtype=np.int64)[:-1]])
+    return np.repeat(first - offsets, sizes) + np.arange(int(sizes.sum()), dtype=np.int64)
 
 
 def write_generation(
