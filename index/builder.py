@@ -265,6 +265,9 @@ def _touched_only(recorded: RecordedFiles, folder: StoryFolder, paths: list[Path
             gone.append(name)  # deleted: its story (if any) is found under this name, or it was never recorded
         else:
             return None  # recorded, but not under this spelling
+    # The record is read from disk, so no name in it is trusted: each file to parse again must be one the scan found.
+    if any(folder.given_name(os.path.abspath(name)) != name for name in set(recorded.unshelved).difference(gone)):
+        return None
     return (present, gone) if folder.same_but(recorded.listing, absolute) else None
 
 
