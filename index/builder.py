@@ -4,6 +4,7 @@ Embedding is the slow part (about 200 sentences a second on two cores), so a sto
 unchanged keeps its vectors from the previous generation, and a build with nothing changed writes nothing.
 """
 
+import os
 import time
 from dataclasses import dataclass, field
 from operator import attrgetter
@@ -24,12 +25,13 @@ from .store import (
     ITEM_DTYPE,
     NARRATIVE,
     Generation,
+    RecordedFiles,
     build_lock,
     current_name,
     item_id,
     read_generation,
     record_stats,
-    recorded_listing,
+    recorded_files,
     unchanged_counts,
     write_delta_generation,
     write_generation,
@@ -97,12 +99,14 @@ def index_items(stories: list[tuple[int, Story]]) -> tuple[np.ndarray, list[str]
 
 def build(
     paths: list[Path], out: Path, *, embedder: Embedder | None = None, model: str | None = None,
-    encoder_dir: Path | None = None, skip_invalid: bool = False, progress: bool = False,
+    encoder_dir: Path | None = None, skip_invalid: bool = False, progress: bool = False, touched: list[Path] | None = None,
 ) -> BuildReport:
     """Build or update the index at `out` from story files under `paths`.
 
     Only files changed since the last clean build are parsed; the stories of the others are carried over from
-    the current generation unparsed, with their vectors and word counts (see `_carry_over`).
+    the current generation unparsed, with their vectors and word counts (see `_carry_over`). `touched`, the story
+    files the caller wrote or deleted since (spelled as under `paths`), spares comparing every file's record when
+    the scan confirms that no other file changed; any other change found makes it compare them all.
 
     Raises `StoryFileError` listing every invalid file unless `skip_invalid`; either way the index
     already at `out` is left exactly as it was until a complete new one replaces it.
@@ -130,9 +134,7 @@ def build(
         encoder = embedder or embedder_for(model, out, encoder_dir)
         identity = encoder.identity
         previous = _current_generation(out, identity)
-        carried = _carry_over(out, previous, folder)
-        # The files to parse: every file found (or named and missing) but those of the carried stories; set operations.
-        to_parse = sorted((folder.given_names | set(folder.missing)) - carried.source_files())
+        carried, to_parse = _carry_over(out, previous, folder, paths, touched)
         corpus = read_corpus([Path(name) for name in to_parse], carried=carried)
         if corpus.errors and not skip_invalid:
             raise StoryFileError(corpus.errors)
@@ -140,14 +142,15 @@ def build(
             where = ", ".join(str(p) for p in paths)
             raise StoryFileError(corpus.errors or [Problem(Path(where), 0, "no story files (.txt or .json) found")])
         report = BuildReport(out, problems=corpus.problems, signature=folder.signature)
-        old_hashes = previous.content_hashes() if previous else {}
-        hashes, gone = _content_hashes(previous, corpus)
-        report.added = [s.title for s in corpus.stories if s.id not in old_hashes]
-        report.updated = [s.title for s in corpus.stories if old_hashes.get(s.id, hashes[s.id]) != hashes[s.id]]
-        report.removed = [previous.stories.titles[n] for n in gone]
+        files = {"paths": paths, "unshelved": _unshelved(to_parse, folder, carried, corpus)}
+        hashes = {s.id: s.content_hash() for s in corpus.stories}  # the parsed stories'; the carried ones' are on their shelf
+        old_hashes = {s.id: _previous_hash(previous, s.id) for s in corpus.stories}
+        report.added = [s.title for s in corpus.stories if old_hashes[s.id] is None]
+        report.updated = [s.title for s in corpus.stories if old_hashes[s.id] not in (None, hashes[s.id])]
+        report.removed = [previous.stories.titles[n] for n in _gone(previous, corpus)]
 
-        if not (report.added or report.updated or report.removed) and old_hashes == hashes and _same_files(previous, corpus):
-            record_stats(out, folder, corpus.problems, identity, previous.manifest["counts"])
+        if not (report.added or report.updated or report.removed) and _same_files(previous, corpus):
+            record_stats(out, folder, corpus.problems, identity, previous.manifest["counts"], **files)
             _count(report, previous.manifest["counts"])
             report.changed = False
             report.seconds = time.perf_counter() - started
@@ -155,7 +158,7 @@ def build(
 
         if _write_delta(out, previous, corpus, hashes, identity, encoder, progress, report):
             report.stories = len(corpus.carried) + len(corpus.stories)
-            record_stats(out, folder, corpus.problems, identity, _counts_of(report))
+            record_stats(out, folder, corpus.problems, identity, _counts_of(report), **files)
             report.seconds = time.perf_counter() - started
             return report
         carried_stories = corpus.carried.stories()  # a new base holds every story: one object each is its cost anyway
@@ -181,22 +184,26 @@ def build(
             dense = updated_dense(previous.dense_copy(), dropped, parsed_vectors, parsed_items["id"])
         write_generation(out, model=identity, stories=stories, hashes=hashes, items=items, vectors=vectors, terms=terms, dense=dense)
         _count(report, _counts(items, len(stories)))
-        record_stats(out, folder, corpus.problems, identity, _counts_of(report))
+        record_stats(out, folder, corpus.problems, identity, _counts_of(report), **files)
     report.seconds = time.perf_counter() - started
     return report
 
 
-def _content_hashes(previous: Generation | None, corpus) -> tuple[dict[str, str], list[int]]:
-    """Every story's content hash by id (the carried ones' as the previous generation recorded them, the parsed
-    ones' made now), and the numbers of the previous generation's stories no longer indexed. The previous hashes
-    are copied in C and only the stories not carried are looked at."""
-    hashes = dict(previous.content_hashes()) if previous is not None and len(corpus.carried) else {}
-    dropped = corpus.carried.dropped.tolist() if len(corpus.carried) else range(len(previous.stories)) if previous else []
-    ids = previous.stories.ids if previous is not None else []
-    for number in dropped:
-        hashes.pop(ids[number], None)
-    hashes.update({s.id: s.content_hash() for s in corpus.stories})
-    return hashes, [number for number in dropped if ids[number] not in hashes]
+def _previous_hash(previous: Generation | None, story_id: str) -> str | None:
+    """The content hash the previous generation recorded for this story, or None if it had no such story."""
+    number = previous.stories.number_of_id.get(story_id) if previous is not None else None
+    return previous.stories.hashes[number] if number is not None else None
+
+
+def _gone(previous: Generation | None, corpus) -> list[int]:
+    """The numbers of the previous generation's stories no longer indexed: of those not carried (a few, after a
+    change), the ones no parsed story has the id of."""
+    if previous is None:
+        return []
+    dropped = corpus.carried.dropped.tolist() if len(corpus.carried) else range(len(previous.stories))
+    parsed = {s.id for s in corpus.stories}
+    ids = previous.stories.ids
+    return [number for number in dropped if ids[number] not in parsed]
 
 
 def _same_files(previous: Generation | None, corpus) -> bool:
@@ -208,26 +215,69 @@ def _same_files(previous: Generation | None, corpus) -> bool:
     return all(shelf.source_files[shelf.number_of_id[s.id]] == s.source_file for s in corpus.stories)
 
 
-def _carry_over(out: Path, previous: Generation | None, folder: StoryFolder) -> CarriedStories:
+def _carry_over(out: Path, previous: Generation | None, folder: StoryFolder, paths: list[Path], touched: list[Path] | None
+                ) -> tuple[CarriedStories, list[str]]:
     """The current generation's stories whose files have the name, size and time the last clean build of it
-    recorded (they need no parsing); nothing if there is no such record.
+    recorded (they need no parsing; nothing if there is no such record), and the files to parse: every file found
+    (or named and missing) but the carried stories'.
 
-    The files to leave out are found with set operations over the two listings (`StoryFolder.changed_since`) and
-    the shelf's file names: only the changed files are looked at one by one.
+    With `touched` files whose change the scan confirms to be the only one (`_touched_only`), those are the files
+    left out; else they are found with set operations over the two listings (`StoryFolder.changed_since`) and the
+    shelf's file names: either way only the changed files are looked at one by one.
 
     Checked together with the parsed ones by `read_corpus`, so a changed file that now takes a carried story's
     title is still caught."""
-    recorded = recorded_listing(out, previous.path) if previous is not None else None
+    recorded = recorded_files(out, previous.path) if previous is not None else None
     if not recorded:
-        return CarriedStories()
+        return CarriedStories(), sorted(folder.given_names | set(folder.missing))
     shelf = previous.stories
-    # Files gone (or no longer under the name they were read from), and files new or changed since the record.
-    left_out = set(shelf.source_files).difference(folder.given_names) | folder.changed_since(recorded)
     numbers = shelf.number_of_file
+    if (change := _touched_only(recorded, folder, paths, touched, numbers)) is not None:
+        present, gone = change
+        carried = CarriedStories(shelf, [numbers[name] for name in (*present, *gone) if name in numbers])
+        return carried, sorted({*recorded.unshelved, *present}.difference(gone).union(folder.missing))
+    # Files gone (or no longer under the name they were read from), and files new or changed since the record.
+    left_out = set(shelf.source_files).difference(folder.given_names) | folder.changed_since(recorded.listing)
     dropped = [numbers[name] for name in left_out if name in numbers]
     if None in left_out:  # stories without a file (none a build makes): never carried
         dropped += [number for number, name in enumerate(shelf.source_files) if name is None]
-    return CarriedStories(shelf, dropped)
+    carried = CarriedStories(shelf, dropped)
+    return carried, sorted((folder.given_names | set(folder.missing)) - carried.source_files())
+
+
+def _touched_only(recorded: RecordedFiles, folder: StoryFolder, paths: list[Path], touched: list[Path] | None, numbers
+                  ) -> tuple[list[str], list[str]] | None:
+    """The `touched` files the scan found and those it did not, if they are the only change since the record: the
+    scan's listing is the recorded one but for their entries (`StoryFolder.same_but`), with the same paths spelled the
+    same way, and each touched file is spelled as the shelf and the scan spell it. Else None: compare them all."""
+    if touched is None or recorded.unshelved is None or recorded.paths != [str(path) for path in paths]:
+        return None
+    names = [str(path) for path in touched]
+    absolute = [os.path.abspath(name) for name in names]
+    present, gone = [], []
+    for name, full in zip(names, absolute, strict=True):
+        given = folder.given_name(full)
+        if given is not None:
+            if given != name:
+                return None
+            present.append(name)
+        elif name in numbers or name in recorded.unshelved or "\0" + full + "\0" not in "\0" + recorded.listing:
+            gone.append(name)  # deleted: its story (if any) is found under this name, or it was never recorded
+        else:
+            return None  # recorded, but not under this spelling
+    # The record is read from disk, so no name in it is trusted: each file to parse again must be one the scan found.
+    if any(folder.given_name(os.path.abspath(name)) != name for name in set(recorded.unshelved).difference(gone)):
+        return None
+    return (present, gone) if folder.same_but(recorded.listing, absolute) else None
+
+
+def _unshelved(to_parse: list[str], folder: StoryFolder, carried: CarriedStories, corpus) -> list[str]:
+    """The files found that the new generation holds no story of (invalid, or clashing with another story): the
+    parsed ones not indexed, and the carried ones `read_corpus` dropped. Every build parses them again."""
+    files = set(to_parse).difference(folder.missing, (story.source_file for story in corpus.stories))
+    if carried.shelf is not None:
+        files.update(carried.shelf.source_files[n] for n in np.setdiff1d(corpus.carried.dropped, carried.dropped).tolist())
+    return sorted(file for file in files if file is not None)
 
 
 def _write_delta(out: Path, previous: Generation | None, corpus, hashes: dict[str, str], identity: str, encoder: Embedder,
@@ -314,8 +364,7 @@ def _parsed_vectors(previous: Generation | None, parsed: list[Story], numbers: d
                     texts: list[str], encoder: Embedder, progress: bool) -> tuple[np.ndarray, int, int]:
     """Vectors for the parsed stories' items: the previous generation's for a story whose content hash is as before
     (a file touched or renamed, or a build without a record of the files), else embedded."""
-    old_hashes = previous.content_hashes() if previous is not None else {}
-    unchanged = np.array([numbers[s.id] for s in parsed if old_hashes.get(s.id) == hashes[s.id]], dtype=np.int64)
+    unchanged = np.array([numbers[s.id] for s in parsed if _previous_hash(previous, s.id) == hashes[s.id]], dtype=np.int64)
     rows = np.flatnonzero(np.isin(items["story"], unchanged)) if previous is not None else np.array([], dtype=np.int64)
     if len(rows):
         old_rows = previous.rows_of_ids(items["id"][rows])

@@ -45,10 +45,24 @@ class StoryFolder:
         """The files to parse, sorted, as the paths spell them (a missing one too, so the parser reports it)."""
         return sorted([given for _, given, _, _ in self.found] + self.missing)
 
-    @property
+    @functools.cached_property
     def record(self) -> str:
         """The listing as `record_stats` keeps it: its entries joined, what `signature` digests."""
         return "".join(self.listing)
+
+    def same_but(self, record: str, names: list[str]) -> bool:
+        """Whether this listing is `record` (made by an earlier scan) but for the entries of the files `names`
+        (absolute): then no other file can have changed since. String operations in C, whatever the number of
+        files: no set of 100,000 entries is made."""
+        ours, theirs = self.record, record
+        for name in names:
+            ours, theirs = _without_entry(ours, name), _without_entry(theirs, name)
+        return ours == theirs
+
+    def given_name(self, name: str) -> str | None:
+        """The file `name` (absolute) as the paths spell it, if this scan found it."""
+        place = bisect.bisect_left(self.found, name, key=itemgetter(0))
+        return self.found[place][1] if place < len(self.found) and self.found[place][0] == name else None
 
     def changed_since(self, record: str) -> set[str]:
         """The files (as the paths spell them) whose name, size or time is not in `record` (a `record` made by an
@@ -67,6 +81,20 @@ class StoryFolder:
 
 
 _ENTRY = re.compile(r"[^\0]*\0[^\0]*\0[^\0]*\0")  # one file of a listing: name, size and time, each ended by "\0"
+
+
+def _without_entry(record: str, name: str) -> str:
+    """A listing without the entry of the file `name` (absolute), if it has one. Only a name field starts with "/"
+    (sizes and times are digits), so the name between two "\0" (or first) is that entry's."""
+    key = name + "\0"
+    if record.startswith(key):
+        start = 0
+    elif (found := record.find("\0" + key)) >= 0:
+        start = found + 1
+    else:
+        return record
+    size_end = record.index("\0", start + len(key))
+    return record[:start] + record[record.index("\0", size_end + 1) + 1:]
 
 
 def scan_story_files(paths: list[Path]) -> StoryFolder:

@@ -215,7 +215,7 @@ class Library:
                 for path in old_files:
                     if path != target:
                         path.unlink()
-                report, knowledge_base = self._rebuild()
+                report, knowledge_base = self._rebuild(touched=[target, *old_files])
                 if knowledge_base.story(story.id) is None:  # only if a file with the same title appeared meanwhile
                     problems = "; ".join(p.message for p in report.problems if p.fatal and Path(p.path) == target)
                     raise LibraryError(f"the index did not take the story ({problems or 'unknown reason'}); nothing was changed.")
@@ -237,7 +237,7 @@ class Library:
             try:
                 for path in old_files:
                     path.unlink()
-                report, knowledge_base = self._rebuild()
+                report, knowledge_base = self._rebuild(touched=old_files)
             except StoryFileError as error:
                 self._restore(backups, rebuild=False)
                 raise LibraryError(f"{error.problems[0].message}: the last story cannot be removed; nothing was changed.") from error
@@ -303,10 +303,11 @@ class Library:
             return False
         return True
 
-    def _build(self) -> BuildReport:
+    def _build(self, touched: list[Path] | None = None) -> BuildReport:
+        """`touched`: the story files this change wrote or deleted (the build checks that nothing else changed)."""
         return build([self.stories_dir], self.index_dir, embedder=self._embedder, model=self._model,
-                     encoder_dir=self._encoder_dir, skip_invalid=True)
+                     encoder_dir=self._encoder_dir, skip_invalid=True, touched=touched)
 
-    def _rebuild(self) -> tuple[BuildReport, KnowledgeBase]:
-        report = self._build()
+    def _rebuild(self, touched: list[Path] | None = None) -> tuple[BuildReport, KnowledgeBase]:
+        report = self._build(touched)
         return report, load(self.index_dir, embedder=self._embedder, model=self._model, encoder_dir=self._encoder_dir)

@@ -7,6 +7,7 @@ from its line of stories.jsonl on demand and the most recent ones are cached.
 
 import functools
 import json
+import operator
 import os
 import weakref
 from collections.abc import Iterator
@@ -44,6 +45,10 @@ class ShelvedStory:
     def key(self) -> str:
         return self.shelf.keys[self.number]
 
+    def content_hash(self) -> str:
+        """As `Story.content_hash`, recorded on the shelf when the story was parsed."""
+        return self.shelf.hashes[self.number]
+
     def json_line(self) -> bytes:
         return self.shelf.json_line(self.number)
 
@@ -57,6 +62,7 @@ class Numbered:
     updated: list[str | None]
     keys: list[str]  # each title's `title_key`
     source_files: list[str | None]
+    hashes: list[str]  # each story's `content_hash`
 
     @functools.cached_property
     def number_of_id(self) -> dict[str, int]:
@@ -117,8 +123,9 @@ class CarriedStories:
         return set(files).difference(files[n] for n in self.dropped.tolist()) if len(self.dropped) else set(files)
 
 
-def write_shelf(directory: Path, stories: list[Story | ShelvedStory]) -> None:
-    """Stories in this order; a shelved one is copied as it is (its line and catalog columns), not parsed."""
+def write_shelf(directory: Path, stories: list[Story | ShelvedStory], hashes: dict[str, str]) -> None:
+    """Stories in this order; a shelved one is copied as it is (its line and catalog columns), not parsed.
+    `hashes`: the parsed ones' content hashes by id (made once by the build, which compares them)."""
     offsets, position = [], 0
     with open(directory / STORIES_FILE, "wb") as out:
         for story in stories:
@@ -134,6 +141,9 @@ def write_shelf(directory: Path, stories: list[Story | ShelvedStory]) -> None:
         "source_files": [s.source_file for s in stories],
         # Each title as `title_key` compares it, made once here: at 100,000 stories making them costs 2 s.
         "keys": [s.key if isinstance(s, ShelvedStory) else title_key(s.title) for s in stories],
+        # Kept with the stories they describe, so a generation that shares its base's shelf shares these too: a
+        # change writes only its own stories' hashes (the manifest held them all until format 6).
+        "hashes": [s.content_hash() if isinstance(s, ShelvedStory) else hashes[s.id] for s in stories],
     }
     (directory / CATALOG_FILE).write_text(json.dumps(catalog), encoding="utf-8")
     np.save(directory / OFFSETS_FILE, np.array(offsets + [position], dtype=np.int64))
@@ -149,8 +159,9 @@ class StoryShelf(Numbered):
         self.updated: list[str | None] = catalog["updated"]
         self.source_files: list[str | None] = catalog["source_files"]
         self.keys: list[str] = catalog["keys"]
+        self.hashes: list[str] = catalog["hashes"]
         self._offsets = np.load(directory / OFFSETS_FILE)
-        if not (len(self.ids) == len(self.titles) == len(self.keys) == len(self._offsets) - 1):
+        if not (len(self.ids) == len(self.titles) == len(self.keys) == len(self.hashes) == len(self._offsets) - 1):
             raise ValueError("catalog and story offsets disagree")
         # Opened once and kept open until the shelf is released: a later build may prune this generation
         # from disk, and an open file stays readable after it is deleted.
@@ -183,16 +194,46 @@ class StoryShelf(Numbered):
         return Story.model_validate_json(self.json_line(number))
 
 
-class CombinedShelf(Numbered):
+class CombinedNumbers:
+    """A base shelf's lookup (by id, title key or file) and a delta shelf's as one, giving the combined shelf's
+    numbers: the base's dictionary is made once per base and shared by every generation over it, so a change
+    makes only its delta's. A key the delta has is the delta's (it replaces the base story of that id)."""
+
+    def __init__(self, base: dict, delta: dict, base_numbers: np.ndarray, delta_numbers: np.ndarray):
+        self._base, self._delta, self._base_numbers, self._delta_numbers = base, delta, base_numbers, delta_numbers
+
+    def get(self, key, default=None):
+        number = self._delta.get(key)
+        if number is not None:
+            return int(self._delta_numbers[number])
+        number = self._base.get(key)
+        if number is not None and (combined := int(self._base_numbers[number])) >= 0:  # -1: hidden by the delta
+            return combined
+        return default
+
+    def __getitem__(self, key) -> int:
+        if (number := self.get(key)) is None:
+            raise KeyError(key)
+        return number
+
+    def __contains__(self, key) -> bool:
+        return self.get(key) is not None
+
+
+class CombinedShelf:
     """A base shelf and a delta shelf as one, in the order `part` (0 base, 1 delta) and `local` (the story's number
     in its part) give: what `StoryShelf` offers, without reading or copying either shelf's stories."""
 
     def __init__(self, base: StoryShelf, delta: StoryShelf, part: np.ndarray, local: np.ndarray):
-        self._shelves, self._part, self._local = (base, delta), part.tolist(), local.tolist()
+        self._shelves, self._part, self._local = (base, delta), part, local
         in_delta = np.flatnonzero(part == 1)
         in_base = local[part == 0]
-        for column in ("ids", "titles", "updated", "source_files", "keys"):
+        for column in ("ids", "titles", "updated", "source_files", "keys", "hashes"):
             setattr(self, column, _merged(getattr(base, column), in_base, getattr(delta, column), in_delta))
+        base_numbers = np.full(len(base), -1, dtype=np.int64)
+        base_numbers[in_base] = np.flatnonzero(part == 0)
+        for lookup in ("number_of_id", "number_of_key", "number_of_file"):
+            setattr(self, lookup, CombinedNumbers(getattr(base, lookup), getattr(delta, lookup), base_numbers, in_delta))
 
     def __len__(self) -> int:
         return len(self._part)
@@ -200,19 +241,26 @@ class CombinedShelf(Numbered):
     def __getitem__(self, number: int) -> Story:
         if not 0 <= number < len(self):
             raise IndexError(number)
-        return self._shelves[self._part[number]][self._local[number]]
+        return self._shelves[int(self._part[number])][int(self._local[number])]
 
     def __iter__(self) -> Iterator[Story]:
         for number in range(len(self)):
-            yield self._shelves[self._part[number]]._read_story(self._local[number])
+            yield self._shelves[int(self._part[number])]._read_story(int(self._local[number]))
 
     def json_line(self, number: int) -> bytes:
-        return self._shelves[self._part[number]].json_line(self._local[number])
+        return self._shelves[int(self._part[number])].json_line(int(self._local[number]))
+
+
+def picked(column: list, numbers: np.ndarray) -> list:
+    """`column`'s entries at `numbers`, gathered in C (a list comprehension costs 100,000 steps of Python)."""
+    if len(numbers) < 2:  # itemgetter gives a tuple only for two or more
+        return [column[n] for n in numbers.tolist()]
+    return list(operator.itemgetter(*numbers.tolist())(column))
 
 
 def _merged(base: list, in_base: np.ndarray, delta: list, places: np.ndarray) -> list:
     """`base`'s entries numbered in `in_base`, with `delta`'s placed at `places` (ascending) among them."""
-    kept = base if len(in_base) == len(base) else [base[n] for n in in_base.tolist()]
+    kept = base if len(in_base) == len(base) else picked(base, in_base)
     merged, taken = [], 0
     for place, entry in zip(places.tolist(), delta, strict=True):
         more = place - len(merged)

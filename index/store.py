@@ -42,13 +42,14 @@ from .errors import IndexFormatError, Problem
 from .files import fsync_dir, write_atomically
 from .lexical import Lexical, LexicalPart, Postings, TermCounts
 from .models import Story
-from .shelf import CombinedShelf, ShelvedStory, StoryShelf, write_shelf
+from .shelf import CombinedShelf, ShelvedStory, StoryShelf, picked, write_shelf
 
 # 3: titles kept without invisible characters, ids always derived from the title, facts numbered by their
 # position. A version-2 generation may hold stories these rules refuse, so it is rebuilt from the files.
 # 4: each item's word counts kept (terms.npz), so a build carries unchanged stories over without reading them.
 # 5: a generation is a base (hard links to the previous generation's) and a small delta; BM25 scored when asked.
-FORMAT_VERSION = 5
+# 6: the stories' content hashes kept in each part's catalog, not in the manifest (which a change wrote whole).
+FORMAT_VERSION = 6
 CURRENT = "CURRENT"
 STATS = "story_files.jsonl"  # the story files as the current generation saw them (see record_stats)
 GENERATIONS_KEPT = 2  # the current one and the one before, so a reader mid-load is never pulled from under
@@ -201,6 +202,7 @@ class Generation:
     story_part: np.ndarray | None = None
     story_local: np.ndarray | None = None
     row_maps: tuple[np.ndarray, np.ndarray] | None = None  # base rows, delta rows -> rows here (-1: hidden)
+    story_starts: np.ndarray | None = None  # each story's first row, and the row count last (found from `items` if None)
 
     def story_rows(self, story: int) -> slice:
         return slice(int(self._starts[story]), int(self._starts[story + 1]))
@@ -234,7 +236,7 @@ class Generation:
         return found
 
     def __post_init__(self) -> None:
-        self._starts = np.searchsorted(self.items["story"], np.arange(len(self.stories) + 1))
+        self._starts = self.story_starts if self.story_starts is not None else np.searchsorted(self.items["story"], np.arange(len(self.stories) + 1))
         if self.delta is not None:
             self._delta_order = np.argsort(self.delta.items["id"]).astype(np.int64)
             self._delta_ids = self.delta.items["id"][self._delta_order]
@@ -243,7 +245,8 @@ class Generation:
         self.row_vectors = np.asarray(self.vectors) if isinstance(self.vectors, np.ndarray) else self.vectors
 
     def content_hashes(self) -> dict[str, str]:
-        return self.manifest["stories"]
+        """Every story's content hash by id (from the catalog columns: no story is read)."""
+        return dict(zip(self.stories.ids, self.stories.hashes, strict=True))
 
     def term_counts(self) -> TermCounts:
         """Every item's word counts, by this generation's rows (what a compacting build starts from)."""
@@ -272,12 +275,13 @@ def assemble(path: Path, manifest: dict, base: Base, delta: Delta | None) -> Gen
     if delta is None:
         postings = base.postings
         lexical = Lexical(base.terms.vocab, [LexicalPart(postings)], postings.frequencies(), len(base.items), base.total_length)
-        return Generation(path, manifest, base.stories, base.items, np.asarray(base.vectors), base.dense, lexical, base)
+        return Generation(path, manifest, base.stories, base.items, np.asarray(base.vectors), base.dense, lexical, base,
+                          story_starts=base.starts)
     hidden = np.zeros(len(base.stories), dtype=bool)
     hidden[delta.hidden] = True
     visible = np.flatnonzero(~hidden)
     base_ids = base.stories.ids
-    visible_ids = base_ids if not len(delta.hidden) else [base_ids[n] for n in visible.tolist()]
+    visible_ids = base_ids if not len(delta.hidden) else picked(base_ids, visible)
     places = np.array([bisect.bisect_left(visible_ids, story_id) for story_id in delta.stories.ids], dtype=np.int64)
     delta_numbers = places + np.arange(len(places))
     base_numbers = np.arange(len(visible)) + np.searchsorted(places, np.arange(len(visible)), side="right")
@@ -292,32 +296,47 @@ def assemble(path: Path, manifest: dict, base: Base, delta: Delta | None) -> Gen
     first[in_delta] = len(base.items) + delta.starts[local[in_delta]]
     last[in_delta] = len(base.items) + delta.starts[local[in_delta] + 1]
     sizes = last - first
-    starts = np.concatenate([[0], np.cumsum(sizes)])
-    row_map = np.repeat(first - starts[:-1], sizes) + np.arange(starts[-1])
-    in_base = row_map < len(base.items)
-    items = np.empty(len(row_map), dtype=ITEM_DTYPE)
-    items[in_base] = base.items[row_map[in_base]]
-    items[~in_base] = delta.items[row_map[~in_base] - len(base.items)]
+    starts = np.concatenate([np.zeros(1, dtype=np.int64), np.cumsum(sizes)])
+    # Runs of stories whose rows follow one another in one part: a change makes a few (about two per story it adds,
+    # changes or removes), so the rows are copied run by run as slices, at the speed of memory, instead of a million
+    # rows gathered and scattered one by one.
+    breaks = np.flatnonzero((first[1:] != last[:-1]) | (part[1:] != part[:-1])) + 1
+    run_starts, run_ends = np.concatenate([[0], breaks]).astype(np.int64), np.concatenate([breaks, [count]]).astype(np.int64)
+    run_first, run_last = first[run_starts], last[run_ends - 1]
+    row_map = _ranges(run_first, run_last)
+    split = len(base.items)
+    base_map, delta_map = np.full(split, -1, dtype=np.int64), np.full(len(delta.items), -1, dtype=np.int64)
+    pieces = [base.items[:0]]
+    for begin, end, at in zip(run_first.tolist(), run_last.tolist(), starts[run_starts].tolist(), strict=True):
+        rows, part_map, offset = (base.items, base_map, 0) if begin < split else (delta.items, delta_map, split)
+        pieces.append(rows[begin - offset: end - offset])
+        part_map[begin - offset: end - offset] = np.arange(at, at + end - begin)
+    items = np.concatenate(pieces)
     items["story"] = np.repeat(np.arange(count, dtype=np.int32), sizes)
-    base_map = np.full(len(base.items), -1, dtype=np.int64)
-    base_map[row_map[in_base]] = np.flatnonzero(in_base)
-    delta_map = np.full(len(delta.items), -1, dtype=np.int64)
-    delta_map[row_map[~in_base] - len(base.items)] = np.flatnonzero(~in_base)
 
-    hidden_stories = np.asarray(delta.hidden, dtype=np.int64)
-    hidden_terms = base.terms.of_rows(*base.rows_of(hidden_stories))
+    # The hidden stories' rows, one slice each: their word counts and ids come out of the whole's (a few rows, not a
+    # mask over a million).
+    hidden_first, hidden_last = base.rows_of(np.asarray(delta.hidden, dtype=np.int64))
+    hidden_rows = _ranges(hidden_first, hidden_last)
     frequencies = np.zeros(len(base.terms.vocab) + len(delta.words), dtype=np.int64)
     frequencies[: len(base.postings.indptr) - 1] = base.postings.frequencies()
     frequencies[: len(delta.postings.indptr) - 1] += delta.postings.frequencies()
-    frequencies -= np.bincount(hidden_terms.terms, minlength=len(frequencies))
-    hidden_rows = base_map < 0
+    if len(hidden_rows):
+        frequencies -= np.bincount(base.terms.of_rows(hidden_first, hidden_last).terms, minlength=len(frequencies))
     total_length = base.total_length - float(np.sum(base.postings.lengths[hidden_rows], dtype=np.float64)) + delta.total_length
     lexical = Lexical(delta.terms.vocab, [LexicalPart(base.postings, base_map), LexicalPart(delta.postings, delta_map)],
                       frequencies, len(row_map), total_length)
     dense = Dense(base.dense, base.items["id"][hidden_rows], delta.vectors, delta.items["id"])
     stories = CombinedShelf(base.stories, delta.stories, part, local)
     return Generation(path, manifest, stories, items, Vectors(base.vectors, delta.vectors, row_map), dense, lexical, base, delta,
-                      part, local, (base_map, delta_map))
+                      part, local, (base_map, delta_map), starts)
+
+
+def _ranges(first: np.ndarray, last: np.ndarray) -> np.ndarray:
+    """The rows [first[i], last[i]) of each i, one after the other."""
+    sizes = last - first
+    offsets = np.concatenate([np.zeros(1, dtype=np.int64), np.cumsum(sizes, dtype=np.int64)[:-1]])
+    return np.repeat(first - offsets, sizes) + np.arange(int(sizes.sum()), dtype=np.int64)
 
 
 def write_generation(
@@ -327,7 +346,7 @@ def write_generation(
     """Write a generation with a new base and no delta into a scratch directory, then swap it in; returns its
     final path.
 
-    `hashes` are the stories' content hashes by id; `dense`, if given, already holds `vectors` under their ids
+    `hashes` are the parsed stories' content hashes by id; `dense`, if given, already holds `vectors` under their ids
     (an index updated in place), else one is built."""
     def fill(scratch: Path) -> dict:
         nonlocal dense
@@ -335,14 +354,14 @@ def write_generation(
         base.mkdir()
         dense = dense or build_dense(vectors, items["id"])
         faiss.write_index(dense, str(base / "dense.faiss"))
-        _write_part(base, stories, items, vectors, terms, len(terms.vocab))
+        _write_part(base, stories, hashes, items, vectors, terms, len(terms.vocab))
         words = sorted(terms.vocab, key=terms.vocab.__getitem__)
         (base / "vocab.json").write_text(json.dumps(words), encoding="utf-8")
         return {"base": uuid.uuid4().hex, "dense_index": describe(dense)}
 
     kinds = items["kind"]
     counts = {"stories": len(stories), "facts": int((kinds == FACT).sum()), "narratives": int((kinds == NARRATIVE).sum())}
-    return _write(root, model, int(vectors.shape[1]), counts, {story.id: hashes[story.id] for story in stories}, fill)
+    return _write(root, model, int(vectors.shape[1]), counts, fill)
 
 
 def write_delta_generation(
@@ -351,13 +370,13 @@ def write_delta_generation(
 ) -> Path:
     """Write a generation sharing `previous`'s base (hard links) with a new delta: `stories` (in id order) with
     their `items` (numbered by their place in `stories`), `vectors` and `terms` (rows the delta's own, words
-    over the base's vocabulary and beyond), and the base stories it `hidden`s. `hashes` and `counts`: the whole
-    generation's."""
+    over the base's vocabulary and beyond), and the base stories it `hidden`s. `hashes`: the parsed stories' content
+    hashes by id; `counts`: the whole generation's."""
     def fill(scratch: Path) -> dict:
         _link_tree(previous.path / BASE, scratch / BASE)
         delta = scratch / DELTA
         delta.mkdir()
-        _write_part(delta, stories, items, vectors, terms, len(terms.vocab))
+        _write_part(delta, stories, hashes, items, vectors, terms, len(terms.vocab))
         known = len(previous.base.terms.vocab)
         words = sorted((word for word, number in terms.vocab.items() if number >= known), key=terms.vocab.__getitem__)
         (delta / "words.json").write_text(json.dumps(words), encoding="utf-8")
@@ -365,14 +384,14 @@ def write_delta_generation(
         return {"base": previous.manifest["base"], "dense_index": previous.manifest["dense_index"],
                 "delta": {"stories": len(stories), "items": len(items), "hidden_stories": len(hidden)}}
 
-    return _write(root, model, int(vectors.shape[1]), counts, hashes, fill)
+    return _write(root, model, int(vectors.shape[1]), counts, fill)
 
 
-def _write_part(directory: Path, stories: list[Story | ShelvedStory], items: np.ndarray, vectors: np.ndarray, terms: TermCounts,
-                words: int) -> None:
+def _write_part(directory: Path, stories: list[Story | ShelvedStory], hashes: dict[str, str], items: np.ndarray, vectors: np.ndarray,
+                terms: TermCounts, words: int) -> None:
     np.save(directory / "vectors.npy", np.ascontiguousarray(vectors, dtype=np.float32))
     np.save(directory / "items.npy", items)
-    write_shelf(directory, stories)
+    write_shelf(directory, stories, hashes)
     terms.save(directory)
     Postings.of_counts(terms, len(items), words).save(directory)
 
@@ -388,14 +407,14 @@ def _link_tree(source: Path, target: Path) -> None:
             shutil.copy2(file, target / file.name)
 
 
-def _write(root: Path, model: str, dimension: int, counts: dict, hashes: dict[str, str], fill) -> Path:
+def _write(root: Path, model: str, dimension: int, counts: dict, fill) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=".building-", dir=root))
     scratch.chmod(0o755)  # mkdtemp makes it private; readers may run as another user
     try:
         parts = fill(scratch)
         manifest = {"format_version": FORMAT_VERSION, "model": model, "dimension": dimension, "counts": counts, **parts,
-                    "stories": hashes, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+                    "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
         (scratch / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
         _fsync_tree(scratch)
         final = root / f"gen-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{scratch.name[-8:]}"
@@ -447,7 +466,7 @@ def read_manifest(root: Path, path: Path | None = None) -> dict:
         raise unusable(root, "is damaged (its manifest is not an object)")
     if manifest.get("format_version") != FORMAT_VERSION:
         raise unusable(root, f"has format version {manifest.get('format_version')}, this storybot reads {FORMAT_VERSION}")
-    if missing := sorted({"model", "dimension", "counts", "stories", "base"} - manifest.keys()):
+    if missing := sorted({"model", "dimension", "counts", "base"} - manifest.keys()):
         raise unusable(root, f"is damaged (its manifest lacks {', '.join(missing)})")
     return manifest
 
@@ -487,7 +506,7 @@ def unchanged_counts(root: Path, signature: str, model: str) -> tuple[dict, list
     since the last build; else None.
 
     Nothing changed means: the story files' signature (`corpus.StoryFolder`) is the one recorded then, CURRENT
-    names the same generation, built with `model`, and every file of that generation has the size and time it
+    names the same generation, built with `model` in this storybot's format, and every file of that generation has the size and time it
     had when written (a truncated or replaced file fails this). Reads the first line of one small file and
     stats the generation's dozen files: nothing is loaded, and the recorded per-file stats are not even read.
     """
@@ -495,7 +514,8 @@ def unchanged_counts(root: Path, signature: str, model: str) -> tuple[dict, list
         with open(root / STATS, encoding="utf-8") as record:
             recorded = json.loads(record.readline())
         path = current_path(root)
-        if (recorded["generation"], recorded["model"], recorded["signature"]) != (path.name, model, signature):
+        if (recorded["generation"], recorded["model"], recorded["signature"], recorded.get("format")) != (
+                path.name, model, signature, FORMAT_VERSION):  # an index another format version wrote is rebuilt
             return None
         if _generation_file_stats(path) != recorded["generation_files"]:
             return None
@@ -514,10 +534,17 @@ def recorded_signature(root: Path) -> str | None:
         return None
 
 
-def recorded_listing(root: Path, generation: Path) -> str | None:
-    """The story files' listing (`StoryFolder.record`: names, sizes and times) as the last build of `generation`
-    found them, what an incremental build compares to find the files it must parse; None if no build of it was
-    recorded."""
+@dataclass(frozen=True)
+class RecordedFiles:
+    """The story files as the last build of a generation found them: what an incremental build compares."""
+
+    listing: str  # `StoryFolder.record`: every file's absolute name, size and time
+    paths: list[str] | None  # the paths that build was given, as spelled (None: not recorded)
+    unshelved: list[str] | None  # the files it found but holds no story of (invalid ones; None: not recorded)
+
+
+def recorded_files(root: Path, generation: Path) -> RecordedFiles | None:
+    """The story files as the last build of `generation` found them; None if no build of it was recorded."""
     try:
         with open(root / STATS, encoding="utf-8") as record:
             recorded = json.loads(record.readline())
@@ -525,23 +552,36 @@ def recorded_listing(root: Path, generation: Path) -> str | None:
         if recorded["generation"] != generation.name:
             return None
         listing = files if isinstance(files, str) else record_of_stats(files)  # a dict: as recorded before
-        return listing if record_signature(listing) == recorded["signature"] else None
+        if record_signature(listing) != recorded["signature"]:
+            return None
+        paths, unshelved = recorded.get("paths"), recorded.get("unshelved")
+        if not (_strings(paths) and _strings(unshelved)):
+            paths = unshelved = None
+        return RecordedFiles(listing, paths, unshelved)
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
 
 
-def record_stats(root: Path, folder: StoryFolder, problems: list[Problem], model: str, counts: dict) -> None:
+def _strings(value) -> bool:
+    return isinstance(value, list) and all(isinstance(entry, str) for entry in value)
+
+
+def record_stats(root: Path, folder: StoryFolder, problems: list[Problem], model: str, counts: dict, *,
+                 paths: list[Path], unshelved: list[str]) -> None:
     """Beside the generations, not in one: a touched but unchanged file must not cost a new generation.
 
     Line 1 is what the no-op check reads, with the fatal problems of the files the build left out (reported
     again by every build, the no-op one included, without reading them); line 2, the per-file stats, is read
     only by a build with work to do: the listing as one string (`StoryFolder.record`), written and read in C.
     `model` and `counts` are the current generation's, as the build that wrote it (or found it current) knows them:
-    its manifest, with every story's content hash, is not read again."""
+    its manifest is not read again. `paths` (as given) and `unshelved` (the files found that the generation holds no
+    story of) let the next change, told which files it touched, skip comparing the two listings whole
+    (`builder._carry_over`)."""
     path = current_path(root)
-    record = {"generation": path.name, "model": model, "counts": counts,
+    record = {"generation": path.name, "model": model, "format": FORMAT_VERSION, "counts": counts,
               "generation_files": _generation_file_stats(path), "signature": folder.signature,
-              "problems": [[str(p.path), p.line, p.message] for p in problems if p.fatal]}
+              "problems": [[str(p.path), p.line, p.message] for p in problems if p.fatal],
+              "paths": [str(path) for path in paths], "unshelved": unshelved}
     write_atomically(root / STATS, (json.dumps(record) + "\n" + json.dumps(folder.record) + "\n").encode("utf-8"))
 
 

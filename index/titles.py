@@ -10,7 +10,7 @@ from functools import cached_property
 from rapidfuzz import fuzz, process, utils
 
 from .models import title_key
-from .shelf import Numbered
+from .shelf import CombinedShelf, StoryShelf
 
 # A title typed in full with a typo or two still matches; a loose word or two does not.
 CONFIDENT_MATCH = 90
@@ -19,7 +19,7 @@ CONFIDENT_MATCH = 90
 class Titles:
     """The stories' titles and ids, in catalog order (newest first, undated last)."""
 
-    def __init__(self, shelf: Numbered):
+    def __init__(self, shelf: StoryShelf | CombinedShelf):
         """`shelf`: the catalog columns and their lookups by title key and id (made once per shelf, also for builds)."""
         self._shelf, self._titles, self._updated = shelf, shelf.titles, shelf.updated
 

@@ -30,7 +30,8 @@ def test_build_embeds_every_fact_and_narrative_and_loads(stories, tmp_path, embe
     assert manifest["format_version"] == FORMAT_VERSION
     assert manifest["model"] == embedder.identity and manifest["dimension"] == 384
     assert manifest["counts"] == {"stories": 4, "facts": 14, "narratives": 8}
-    assert set(manifest["stories"]) == {s.id for s in generation.stories}
+    assert "stories" not in manifest  # format 6: the content hashes are in the catalog, beside their stories
+    assert generation.content_hashes() == {s.id: s.content_hash() for s in generation.stories}
 
 
 def test_unchanged_rebuild_embeds_nothing_and_writes_nothing(stories, tmp_path, embedder):
@@ -146,6 +147,22 @@ def test_an_index_from_another_model_or_format_says_to_rebuild(stories, tmp_path
     assert len(index.load(out, embedder=embedder).titles()) == 4
 
 
+def test_an_index_an_older_storybot_wrote_is_rebuilt_by_the_next_start_though_no_story_changed(stories, tmp_path, embedder,
+                                                                                                 monkeypatch):
+    """A new format version: the next start finds the story files as recorded, and must still not call it up to date
+    (the index would then fail to load at every start)."""
+    out = tmp_path / "idx"
+    monkeypatch.setattr("index.store.FORMAT_VERSION", FORMAT_VERSION - 1)
+    index.build([stories], out, embedder=embedder)
+    monkeypatch.undo()
+    with pytest.raises(index.IndexFormatError, match=f"format version {FORMAT_VERSION - 1}"):
+        index.load(out, embedder=embedder)
+    report = index.build([stories], out, embedder=embedder)
+    assert report.changed and report.embedded == 22
+    assert len(index.load(out, embedder=embedder).titles()) == 4
+    assert index.build([stories], out, embedder=embedder).changed is False
+
+
 def test_a_missing_index_says_how_to_build_it(tmp_path, embedder):
     with pytest.raises(index.IndexFormatError, match="no index at .*python -m index build"):
         index.load(tmp_path / "nothing-here", embedder=embedder)
@@ -233,7 +250,7 @@ def same_index(built: Path, fresh: Path, embedder) -> None:
     a, b = index.load(built, embedder=embedder).generation, index.load(fresh, embedder=embedder).generation
     assert a.stories.ids == b.stories.ids and a.stories.titles == b.stories.titles and a.stories.source_files == b.stories.source_files
     assert [s.model_dump() for s in a.stories] == [s.model_dump() for s in b.stories]
-    assert a.manifest["stories"] == b.manifest["stories"] and a.manifest["counts"] == b.manifest["counts"]
+    assert a.content_hashes() == b.content_hashes() and a.manifest["counts"] == b.manifest["counts"]
     assert np.array_equal(a.items, b.items)
     assert np.allclose(np.asarray(a.vectors), np.asarray(b.vectors), atol=1e-5)
     expected, got = score_matrix(b.lexical), score_matrix(a.lexical)

@@ -24,7 +24,7 @@ import pytest
 
 import index
 from index.corpus import read_corpus
-from index.store import CURRENT, read_manifest
+from index.store import CURRENT, read_generation
 from tests.support import ROOT, SEED, write_story
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
@@ -130,7 +130,7 @@ def test_builds_killed_at_random_moments_never_lose_the_index(tmp_path, embedder
             current = target
         else:
             assert [after.ask(q) for q in QUESTIONS] == before, f"attempt {attempt}: answers changed ({moment})"
-            assert read_manifest(out)["stories"] == hashes[current]
+            assert read_generation(out).content_hashes() == hashes[current]
 
     assert killed >= KILLS // 2, f"only {killed} of {KILLS} builds were killed; {completed} finished first"
 

@@ -215,3 +215,70 @@ def test_a_delta_over_an_approximate_base_answers_as_a_build_from_scratch(folder
     for query in embedder.encode(["when did the pier reopen?", "ferry fares in marks", *QUESTIONS]):
         ids = generation.items["id"][generation.nearest_rows(query, 20)]
         assert ids.tolist() == scratch.generation.items["id"][scratch.generation.nearest_rows(query, 20)].tolist()
+
+
+def test_a_listing_is_the_recorded_one_but_for_named_files_only_when_nothing_else_changed(tmp_path):
+    """What lets a change skip comparing every file's record: exact, for the first entry, a middle one, and names that
+    end like another file's."""
+    for name in ("a.txt", "ba.txt", "b", "b/a.txt", "c.txt"):
+        write_story(tmp_path / "s", name, "Title\n- Bullet.[1]\n") if name != "b" else (tmp_path / "s" / "b").mkdir()
+    before = index.corpus.scan_story_files([tmp_path / "s"]).record
+    absolute = {name: str((tmp_path / "s" / name).absolute()) for name in ("a.txt", "ba.txt", "b/a.txt", "c.txt", "new.txt")}
+    write_story(tmp_path / "s", "a.txt", "Title\n- A longer bullet.[1]\n")
+    (tmp_path / "s" / "c.txt").unlink()
+    write_story(tmp_path / "s", "new.txt", "New\n- Bullet.[1]\n")
+    after = index.corpus.scan_story_files([tmp_path / "s"])
+    assert after.same_but(before, [absolute["a.txt"], absolute["c.txt"], absolute["new.txt"]])
+    assert not after.same_but(before, [absolute["a.txt"], absolute["c.txt"]])  # new.txt is a change too
+    assert not after.same_but(before, [absolute["c.txt"], absolute["new.txt"]])  # and a.txt
+    assert not after.same_but(before, [absolute["ba.txt"], absolute["b/a.txt"], absolute["c.txt"], absolute["new.txt"]])
+
+
+def test_a_change_compares_no_listing_and_makes_no_lookup_over_the_base(folder, tmp_path, embedder, monkeypatch):
+    """Told the files it wrote or deleted, a change neither sets the scan's 81 files against the record's nor makes a
+    lookup by id, title or file over the base's 81 stories (made once per base); and it writes its own stories'
+    content hashes, not every story's."""
+    library = index.Library(folder, tmp_path / "index", embedder=embedder)
+    library.open()
+    base = library.knowledge_base.generation.stories
+    assert base.number_of_id and base.number_of_key and base.number_of_file  # the base's lookups, made once for it
+    lookups: list[int] = []
+    for name in ("number_of_id", "number_of_key", "number_of_file"):
+        made = index.shelf.Numbered.__dict__[name]
+        monkeypatch.setattr(made, "func", lambda shelf, real=made.func: lookups.append(len(shelf.ids)) or real(shelf))
+    monkeypatch.setattr("index.corpus.StoryFolder.changed_since", lambda *args: pytest.fail("the listings were compared whole"))
+    listed = index.corpus.StoryFolder.__dict__["given_names"]
+    monkeypatch.setattr(listed, "func", lambda folder: pytest.fail("the scan's file names were gathered"))
+    change = library.add(b"Gull Point Pier Reopens\n- The pier reopened on Monday.[1]\n", "pier.txt")
+    assert change.report.added == ["Gull Point Pier Reopens"] and library.find_title("gull point pier reopens") == "Gull Point Pier Reopens"
+    generation = current_path(library.index_dir)
+    assert "stories" not in json.loads((generation / "manifest.json").read_text())
+    assert len(json.loads((generation / DELTA / "catalog.json").read_text())["hashes"]) == 1
+    updated = library.add(b"Gull Point Pier Reopens\n- The pier reopened on Tuesday.[1]\n", "pier.txt")
+    assert updated.report.updated == ["Gull Point Pier Reopens"]
+    assert library.remove("Gull Point Pier Reopens").report.removed == ["Gull Point Pier Reopens"]
+    assert library.find_title("Gull Point Pier Reopens") is None and library.story_model(library.titles()[5]).title == library.titles()[5]
+    assert lookups and max(lookups) <= 1  # only the deltas' (none or one story each)
+    monkeypatch.undo()
+    assert_answers_as_a_fresh_build(library, tmp_path, embedder)
+
+
+def test_a_file_edited_by_hand_before_a_change_is_indexed_by_that_change(folder, tmp_path, embedder, monkeypatch):
+    """The scan shows more changed than the files the change wrote: every file is compared, as without being told."""
+    library = index.Library(folder, tmp_path / "index", embedder=embedder)
+    library.open()
+    edited = sorted(folder.glob("*.txt"))[3]
+    title = library.knowledge_base.story_model(library.titles()[0]).title  # any story: remove its file by hand
+    deleted = Path(library.knowledge_base.source_file(title))
+    edited.write_text(edited.read_text(encoding="utf-8").replace("* ", "* Edited by hand. ", 1), encoding="utf-8")
+    deleted.unlink()
+    compared: list[int] = []
+    real = index.corpus.StoryFolder.changed_since
+    monkeypatch.setattr("index.corpus.StoryFolder.changed_since", lambda self, record: compared.append(1) or real(self, record))
+    change = library.add(b"Gull Point Pier Reopens\n- The pier reopened on Monday.[1]\n", "pier.txt")
+    assert compared == [1]
+    assert change.report.added == ["Gull Point Pier Reopens"] and change.report.removed == [title]
+    assert [library.knowledge_base.source_file(t).name for t in change.report.updated] == [edited.name]
+    assert not library.changed_on_disk()
+    monkeypatch.undo()
+    assert_answers_as_a_fresh_build(library, tmp_path, embedder)

@@ -1,5 +1,6 @@
 """`index.Library` on its own: a change that fails at any step leaves the files and the index as they were."""
 
+import json
 import shutil
 from pathlib import Path
 
@@ -26,7 +27,7 @@ def files(folder: Path) -> dict[str, bytes]:
 
 
 def test_an_add_that_fails_after_the_build_puts_files_and_index_back(library, monkeypatch, tmp_path):
-    before, manifest = files(library.stories_dir), index.store.read_manifest(library.index_dir)
+    before, hashes = files(library.stories_dir), index.store.read_generation(library.index_dir).content_hashes()
     served = library.knowledge_base
     data = write_story(tmp_path, "new.txt", "Gull Point Pier Reopens\n- The pier reopened on Monday.[1]\n").read_bytes()
 
@@ -37,7 +38,7 @@ def test_an_add_that_fails_after_the_build_puts_files_and_index_back(library, mo
     with pytest.raises(RuntimeError, match="disk went away"):
         library.add(data, "new.txt")
     assert files(library.stories_dir) == before
-    assert index.store.read_manifest(library.index_dir)["stories"] == manifest["stories"]
+    assert index.store.read_generation(library.index_dir).content_hashes() == hashes
     assert library.knowledge_base is served
 
 
@@ -122,6 +123,15 @@ def test_an_invalid_file_in_the_folder_is_read_again_but_no_valid_one_is(library
     change = library.add(data, "upload.txt")
     assert sorted(parsed) == sorted([change.file.name, broken.name])  # reported again, and nothing else read
     assert [p.path for p in change.report.problems if p.fatal] == [broken] and change.report.added == ["Gull Point Pier Reopens"]
+    # The record names the files to read again; one it names that the scan did not find is never read.
+    record = library.index_dir / index.store.STATS
+    first, rest = record.read_text(encoding="utf-8").split("\n", 1)
+    outside = write_story(tmp_path, "outside.txt", "Outside The Folder\n- Not a story of this library.[1]\n")
+    record.write_text(json.dumps({**json.loads(first), "unshelved": [str(outside), str(broken)]}) + "\n" + rest, encoding="utf-8")
+    parsed.clear()
+    change = library.add(b"Gull Point Quay Closes\n- The quay closed on Friday.[1]\n", "quay.txt")
+    assert "outside.txt" not in parsed and library.find_title("Outside The Folder") is None
+    assert change.report.added == ["Gull Point Quay Closes"]
 
 
 def test_a_read_only_index_folder_with_changed_story_files_still_opens_and_answers(tmp_path, embedder, caplog):

@@ -232,10 +232,10 @@ async def test_questions_are_answered_from_the_old_index_while_a_change_is_built
     building, finish = threading.Event(), threading.Event()
     rebuild = library._rebuild
 
-    def slow_rebuild():
+    def slow_rebuild(**files):
         building.set()
         finish.wait(30)
-        return rebuild()
+        return rebuild(**files)
 
     monkeypatch.setattr(library, "_rebuild", slow_rebuild)
     before = admin_bot.knowledge_base
@@ -256,8 +256,8 @@ async def test_a_hand_edit_made_during_a_moderator_change_is_picked_up_by_the_ne
     rebuild = cog.library._rebuild
     title = "Gull Point Lighthouse Relit"
 
-    def rebuild_then_an_editor_saves_a_file():
-        result = rebuild()
+    def rebuild_then_an_editor_saves_a_file(**files):  # files: the ones the change wrote
+        result = rebuild(**files)
         write_story(stories_dir, "lighthouse.txt", f"{title}\n- The lighthouse was relit on Friday.[1]\n")
         return result
 
