@@ -59,7 +59,8 @@ def main(argv: list[str] | None = None) -> int:
                            help=f"the encoder variant to fit for (default: {ENCODER_VARIANT}, the shipped one)")
     train_cmd.add_argument("--out", type=Path, help="where to write (default: index/judgement.json, for the shipped encoder only)")
 
-    encoder_cmd = commands.add_parser("train-encoder", help="fine-tune the bundled model on training/ into index/tuning/ (minutes); run train after it")
+    encoder_cmd = commands.add_parser("train-encoder",
+                                      help="fine-tune the bundled model on training/ into index/tuning/ (minutes); run train after it")
     encoder_cmd.add_argument("--training", type=Path, default=Path("training"), help="training stories and questions (default: training)")
     encoder_cmd.add_argument("--epochs", type=int, default=EPOCHS, help=f"passes over the training triples (default: {EPOCHS})")
     encoder_cmd.add_argument("--out", type=Path, default=TUNING_DIR, help="the adapter's folder (default: index/tuning, the shipped one)")

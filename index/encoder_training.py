@@ -78,7 +78,7 @@ def train_encoder(training_dir: Path, out: Path = TUNING_DIR, epochs: int = EPOC
     out.parent.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
     try:
-        adapted.save_pretrained(str(scratch))
+        adapted.save_pretrained(str(scratch), save_embedding_layers=False)  # LoRA only: the token embeddings are the bundled ones
         (scratch / "README.md").unlink(missing_ok=True)  # peft's blank model card
         for path in scratch.iterdir():
             path.chmod(0o644)

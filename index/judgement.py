@@ -44,7 +44,8 @@ class Judgement:
     sides: Linear  # over the question's embedding: log-odds that it asks about the sides
     answer: Linear  # log-odds that the bullets shown would be right
     answer_sides: Linear  # log-odds that the story shown for a question about the sides would be right
-    answer_threshold: float  # probability at or above which an answer is given (both models)
+    answer_threshold: float  # probability at or above which an answer is given (`answer`)
+    sides_answer_threshold: float  # the same for a question about the sides (`answer_sides`)
     context_threshold: float  # the same, for a follow-up asked of its conversation's story alone
     sides_threshold: float  # probability at or above which a question is taken to ask about the sides
     extra_bullet_margin: float  # bullets after the first are shown when they rank within this of it
@@ -63,7 +64,8 @@ class Judgement:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
             return cls(Linear.from_json(data["bullet_rank"]), Linear.from_json(data["sides"]), Linear.from_json(data["answer"]),
-                       Linear.from_json(data["answer_sides"]), float(data["answer_threshold"]), float(data["context_threshold"]),
+                       Linear.from_json(data["answer_sides"]), float(data["answer_threshold"]), float(data["sides_answer_threshold"]),
+                       float(data["context_threshold"]),
                        float(data["sides_threshold"]), float(data["extra_bullet_margin"]))
         except (OSError, ValueError, KeyError) as exc:
             raise RuntimeError(f"{path} is missing or damaged ({exc}): run `python -m index train`") from exc

@@ -85,7 +85,9 @@ class Candidate:
     def answers(self, judgement: Judgement, *, in_context: bool = False) -> bool:
         """Whether this answer is good enough to give: asked of the whole index, or (`in_context`) of the story
         of a conversation alone, where the question was already narrowed by the member's reply."""
-        return self.probability >= (judgement.context_threshold if in_context else judgement.answer_threshold)
+        if in_context:
+            return self.probability >= judgement.context_threshold
+        return self.probability >= (judgement.sides_answer_threshold if self.about_the_sides else judgement.answer_threshold)
 
 
 @dataclass

@@ -13,8 +13,9 @@ writes index/judgement.json (what the product loads). It fits, in order:
    what would be shown is right, on rows from three corpus sizes so that it means the same in each:
    every question asked of the whole training corpus, of it plus generated distractors, and of single
    stories alone (its own story, and one other story that cannot answer it);
-4. its threshold, on the evaluation's *dev* stories (never its test stories): the probability cut that
-   maximises right answers minus WRONG_COSTS times wrong ones;
+4. its thresholds, on the evaluation's *dev* stories (never its test stories): the probability cut that
+   maximises right answers minus WRONG_COSTS times wrong ones, one for questions taken to be about the
+   sides (answered by `answer_sides` with the narratives) and one for the rest;
 5. the same for a follow-up asked of its conversation's story alone, on the dev stories' follow-ups: the cut
    that maximises the same count for the whole conversation step (a follow-up refused in its story is
    asked of the whole index, as `KnowledgeBase.ask` does).
@@ -53,7 +54,7 @@ def provisional(dimension: int) -> Judgement:
     always = Linear(np.zeros(len(ANSWER_FEATURES), np.float32), 10.0)
     rank = np.zeros(len(BULLET_FEATURES), np.float32)
     rank[[BULLET_FEATURES.index("question_cosine"), BULLET_FEATURES.index("focus_cosine")]] = 0.5
-    return Judgement(Linear(rank, 0.0), Linear(np.zeros(dimension, np.float32), -10.0), always, always, 0.5, 0.5, SIDES_THRESHOLD, 0.25)
+    return Judgement(Linear(rank, 0.0), Linear(np.zeros(dimension, np.float32), -10.0), always, always, 0.5, 0.5, 0.5, SIDES_THRESHOLD, 0.25)
 
 
 def shown_right(candidate: Candidate, question: LabelledQuestion, kb: KnowledgeBase) -> bool:
@@ -126,13 +127,14 @@ def train(training_dir: Path, eval_dir: Path, seeds_dir: Path, embedder: Embedde
     answer = _standardised_fit(model(), StandardScaler(), features[~branch], correct[~branch])
     answer_sides = _standardised_fit(model(), StandardScaler(), features[branch], correct[branch])
     judgement = dataclasses.replace(judgement, answer=answer, answer_sides=answer_sides)
-    threshold, context_threshold = _dev_thresholds(eval_dir, seeds_dir, judgement, embedder, log)
+    threshold, sides_answer_threshold, context_threshold = _dev_thresholds(eval_dir, seeds_dir, judgement, embedder, log)
     weights = {
         "bullet_rank": {"features": BULLET_FEATURES, "coefficients": ranker.coefficients.tolist(), "intercept": ranker.intercept},
         "sides": {"features": "the question's embedding", "coefficients": sides.coef_[0].tolist(), "intercept": float(sides.intercept_[0])},
         "answer": {"features": ANSWER_FEATURES, "coefficients": answer.coefficients.tolist(), "intercept": answer.intercept},
         "answer_sides": {"features": ANSWER_FEATURES, "coefficients": answer_sides.coefficients.tolist(), "intercept": answer_sides.intercept},
-        "answer_threshold": threshold, "context_threshold": context_threshold, "sides_threshold": SIDES_THRESHOLD,
+        "answer_threshold": threshold, "sides_answer_threshold": sides_answer_threshold, "context_threshold": context_threshold,
+        "sides_threshold": SIDES_THRESHOLD,
         "extra_bullet_margin": extra_margin,
         "trained_on": f"{training_dir}: {len(labelled.splits)} stories, {len(questions)} questions; {len(correct)} answer rows "
                       f"(whole corpus, +{DISTRACTORS} distractors, single stories); seed {SEED}",
@@ -142,7 +144,7 @@ def train(training_dir: Path, eval_dir: Path, seeds_dir: Path, embedder: Embedde
     }
     out.write_text(json.dumps(weights, indent=1) + "\n", encoding="utf-8")
     log(f"wrote {out} ({out.stat().st_size:,} bytes) in {time.perf_counter() - started:.0f} s: answer threshold {threshold:.2f}, "
-        f"context threshold {context_threshold:.2f}, "
+        f"sides answer threshold {sides_answer_threshold:.2f}, context threshold {context_threshold:.2f}, "
         f"extra bullet margin {extra_margin:.2f}")
     return weights
 
@@ -170,25 +172,30 @@ def _gap_to_right_bullet(scores: np.ndarray, right: np.ndarray) -> float:
     return float(scores.max() - scores[right].max()) if right.any() else -1.0
 
 
-def _dev_thresholds(eval_dir: Path, seeds_dir: Path, judgement: Judgement, embedder: Embedder, log) -> tuple[float, float]:
-    """The answer threshold, then the context threshold, that do best on the evaluation's *dev* stories: each right
-    answer counts 1, each wrong one -WRONG_COSTS, a refusal 0. No test story's question is read."""
+def _dev_thresholds(eval_dir: Path, seeds_dir: Path, judgement: Judgement, embedder: Embedder, log) -> tuple[float, float, float]:
+    """The answer thresholds (other questions', then those about the sides), then the context threshold, that do best
+    on the evaluation's *dev* stories: each right answer counts 1, each wrong one -WRONG_COSTS, a refusal 0. No test
+    story's question is read."""
     labelled = read_labelled_set(eval_dir, seeds_dir)  # with the seeds, so the seed is a test story as in every report
     dev = [q for q in labelled.questions if q.kind != "two_story" and labelled.split_of(q) == "dev"]
     with tempfile.TemporaryDirectory() as scratch:
         build([eval_dir / "stories"], Path(scratch), embedder=embedder)
         kb = load(Path(scratch), embedder=embedder, judgement=judgement)
-        rows = [(c.probability, shown_right(c, q, kb)) for q in dev if (c := kb.retrieve(q.text).best) is not None]
-        probability, right = np.array([p for p, _ in rows]), np.array([r for _, r in rows])
-        gains = [(right & (probability >= cut)).sum() - WRONG_COSTS * (~right & (probability >= cut)).sum() for cut in CUTS]
-        threshold = float(CUTS[int(np.argmax(gains))])
-        answered = probability >= threshold
-        log(f"threshold {threshold:.2f} on {len(dev)} dev questions: answers {answered.mean():.2f}, wrong when answered "
-            f"{1 - right[answered].mean():.3f}, right answers refused {(right & ~answered).sum() / max(right.sum(), 1):.3f}")
+        rows = [(c.probability, shown_right(c, q, kb), c.about_the_sides) for q in dev if (c := kb.retrieve(q.text).best) is not None]
+        probability, right, sides = (np.array(column) for column in zip(*rows, strict=True))
+        thresholds = {}
+        for about_the_sides, name in ((False, "answer"), (True, "sides answer")):
+            p, r = probability[sides == about_the_sides], right[sides == about_the_sides]
+            gains = [(r & (p >= cut)).sum() - WRONG_COSTS * (~r & (p >= cut)).sum() for cut in CUTS]
+            thresholds[about_the_sides] = cut = float(CUTS[int(np.argmax(gains))])
+            answered = p >= cut
+            log(f"{name} threshold {cut:.2f} on {len(p)} dev questions: answers {answered.mean():.2f}, wrong when answered "
+                f"{1 - r[answered].mean() if answered.any() else 0:.3f}, right answers refused {(r & ~answered).sum() / max(r.sum(), 1):.3f}")
+        threshold, sides_threshold = thresholds[False], thresholds[True]
 
         # A follow-up: answered from its conversation's story when that clears the cut (retrieval.keeps_to_the_conversation),
         # else asked of everything.
-        kb.judgement = judgement = dataclasses.replace(judgement, answer_threshold=threshold)
+        kb.judgement = judgement = dataclasses.replace(judgement, answer_threshold=threshold, sides_answer_threshold=sides_threshold)
         steps = []
         for pair in labelled.followups:
             if labelled.split_of(pair.followup) != "dev" or not (first := kb.ask(pair.first)).answered:
@@ -212,4 +219,4 @@ def _dev_thresholds(eval_dir: Path, seeds_dir: Path, judgement: Judgement, embed
     kept = np.mean([keeps_to_the_conversation(s[0], s[1], dataclasses.replace(judgement, context_threshold=context_threshold)) for s in steps])
     log(f"context threshold {context_threshold:.2f} on {len(steps)} dev follow-ups: answered from their story {kept:.2f}, "
         f"right answers minus wrong {max(gains):.0f}")
-    return threshold, context_threshold
+    return threshold, sides_threshold, context_threshold

@@ -94,7 +94,7 @@ def evaluate(
             if judgement is not None:
                 kb.judgement = judgement
             if answer_everything:
-                kb.judgement = dataclasses.replace(kb.judgement, answer_threshold=0.0)
+                kb.judgement = dataclasses.replace(kb.judgement, answer_threshold=0.0, sides_answer_threshold=0.0)
             results[corpus] = ask_all(kb, questions_for(corpus, labelled, set(kb.titles())), labelled)
             if corpus == "eval" and labelled.followups:
                 followups = ask_followups(kb, labelled)

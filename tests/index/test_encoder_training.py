@@ -12,8 +12,8 @@ from peft import PeftModel
 
 from index.embedder import TUNING_DIR, TUNING_WEIGHTS, TorchEmbedder, encoder_identity, load_sentence_transformer
 from index.encoder_training import train_encoder, training_triples
-from index.settings import BASE_MODEL, DEFAULT_MODEL
 from index.reader_training import read_stories
+from index.settings import BASE_MODEL, DEFAULT_MODEL
 from tests.index.test_reader_training import _small_training_set
 
 

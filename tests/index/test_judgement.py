@@ -1,5 +1,7 @@
 """The learned parts of answering: shipped, small, and fed signals that mean the same at any corpus size."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -19,8 +21,18 @@ def test_the_weights_ship_small_and_load(embedder):
     assert judgement.bullet_rank.coefficients.shape == (len(BULLET_FEATURES),)
     assert judgement.answer.coefficients.shape == judgement.answer_sides.coefficients.shape == (len(ANSWER_FEATURES),)
     assert judgement.sides.coefficients.shape == (embedder.dimension,)
-    assert 0 < judgement.answer_threshold < 1
+    assert 0 < judgement.answer_threshold < 1 and 0 < judgement.sides_answer_threshold < 1
     assert 0 < judgement.context_threshold < 1
+
+
+def test_a_question_about_the_sides_is_answered_by_its_own_threshold(seed_kb):
+    """Two answer models, two thresholds: a question about the sides clears the sides one, any other the answer one."""
+    sides = seed_kb.retrieve("what are the arguments for and against this?").best
+    facts = seed_kb.retrieve("Why are London police stopping mental health calls?").best
+    assert sides.about_the_sides and not facts.about_the_sides
+    for candidate, own, other in ((sides, "sides_answer_threshold", "answer_threshold"), (facts, "answer_threshold", "sides_answer_threshold")):
+        assert candidate.answers(dataclasses.replace(seed_kb.judgement, **{own: candidate.probability, other: 1.0}))
+        assert not candidate.answers(dataclasses.replace(seed_kb.judgement, **{own: candidate.probability + 1e-6, other: 0.0}))
 
 
 def test_damaged_weights_name_the_file_and_the_fix(tmp_path):
