@@ -168,3 +168,15 @@ def test_a_follow_up_off_the_topic_of_the_conversation_is_still_refused(eval_kb)
     """The looser cut for a question asked of the conversation's story alone still turns away what it cannot answer."""
     for question in ("what is the capital of peru?", "who won the world cup in 2018?"):
         assert not eval_kb.ask(question, about=eval_kb.story(SEED_TITLE).id).answered, question
+
+
+@pytest.mark.parametrize("question", ["what are the arguments for and against pineapple on pizza?", "is the new stadium a good idea?"])
+def test_a_question_about_the_sides_of_something_no_story_covers_is_refused(seed_kb, question):
+    """With the seed alone (the default set-up), the seed's narratives are not an answer about anything at all."""
+    assert seed_kb.retrieve(question).best.about_the_sides
+    assert not seed_kb.ask(question).answered
+
+
+def test_a_question_about_the_sides_of_the_story_is_answered_with_its_narratives(seed_kb):
+    answer = seed_kb.ask("what are the two sides of the police mental health story?")
+    assert answer.answered and [n.label for n in answer.stories[0].narratives] == ["Narrative A", "Narrative B"]
