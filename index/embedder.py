@@ -83,11 +83,16 @@ def load_sentence_transformer(model: str):
         return SentenceTransformer(model, device="cpu", local_files_only=True)
     loaded = SentenceTransformer(bundled_model_path(), device="cpu", local_files_only=True)
     if model == DEFAULT_MODEL:
-        from peft import PeftModel
-
-        transformer = loaded[0]  # its `model` is the Hugging Face BertModel (`auto_model` only reads it)
-        transformer.model = PeftModel.from_pretrained(transformer.model, str(TUNING_DIR)).merge_and_unload()
+        merge_tuning(loaded, TUNING_DIR)
     return loaded.eval()
+
+
+def merge_tuning(model, adapter: Path) -> None:
+    """Merge the LoRA adapter in `adapter` (peft's format, as `train-encoder` writes it) into `model`'s weights."""
+    from peft import PeftModel
+
+    transformer = model[0]  # its `model` is the Hugging Face BertModel (`auto_model` only reads it)
+    transformer.model = PeftModel.from_pretrained(transformer.model, str(adapter)).merge_and_unload()
 
 
 class Embedder:
