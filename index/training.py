@@ -188,27 +188,24 @@ def _dev_thresholds(eval_dir: Path, seeds_dir: Path, judgement: Judgement, embed
         # (The other cut has the dev questions no story answers for that.)
         dev_stories = [number for number, title in enumerate(kb.titles()) if labelled.splits.get(title) == "dev"]
         rng = random.Random(SEED)
-        elsewhere = []
         for q in dev:
             candidate = kb.retrieve(q.text, story=rng.choice([n for n in dev_stories if kb.titles()[n] not in q.stories])).best
             if candidate.about_the_sides:
-                elsewhere.append((candidate.probability, shown_right(candidate, q, kb), True))
+                rows.append((candidate.probability, shown_right(candidate, q, kb), True))
         probability, right, sides = (np.array(column) for column in zip(*rows, strict=True))
         thresholds = {}
         for about_the_sides, name in ((False, "answer"), (True, "sides answer")):
             p, r = probability[sides == about_the_sides], right[sides == about_the_sides]
-            if about_the_sides:
-                p, r = np.r_[p, [row[0] for row in elsewhere]], np.r_[r, [row[1] for row in elsewhere]].astype(bool)
             gains = [(r & (p >= cut)).sum() - WRONG_COSTS * (~r & (p >= cut)).sum() for cut in CUTS]
             thresholds[about_the_sides] = cut = float(CUTS[int(np.argmax(gains))])
             answered = p >= cut
             log(f"{name} threshold {cut:.2f} on {len(p)} dev questions: answers {answered.mean():.2f}, wrong when answered "
                 f"{1 - r[answered].mean() if answered.any() else 0:.3f}, right answers refused {(r & ~answered).sum() / max(r.sum(), 1):.3f}")
-        threshold, sides_threshold = thresholds[False], thresholds[True]
+        threshold, sides_answer_threshold = thresholds[False], thresholds[True]
 
         # A follow-up: answered from its conversation's story when that clears the cut (retrieval.keeps_to_the_conversation),
         # else asked of everything.
-        kb.judgement = judgement = dataclasses.replace(judgement, answer_threshold=threshold, sides_answer_threshold=sides_threshold)
+        kb.judgement = judgement = dataclasses.replace(judgement, answer_threshold=threshold, sides_answer_threshold=sides_answer_threshold)
         steps = []
         for pair in labelled.followups:
             if labelled.split_of(pair.followup) != "dev" or not (first := kb.ask(pair.first)).answered:
@@ -232,4 +229,4 @@ def _dev_thresholds(eval_dir: Path, seeds_dir: Path, judgement: Judgement, embed
     kept = np.mean([keeps_to_the_conversation(s[0], s[1], dataclasses.replace(judgement, context_threshold=context_threshold)) for s in steps])
     log(f"context threshold {context_threshold:.2f} on {len(steps)} dev follow-ups: answered from their story {kept:.2f}, "
         f"right answers minus wrong {max(gains):.0f}")
-    return threshold, sides_threshold, context_threshold
+    return threshold, sides_answer_threshold, context_threshold
