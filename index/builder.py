@@ -147,6 +147,7 @@ def build(
         old_hashes = {s.id: _previous_hash(previous, s.id) for s in corpus.stories}
         report.added = [s.title for s in corpus.stories if old_hashes[s.id] is None]
         report.updated = [s.title for s in corpus.stories if old_hashes[s.id] not in (None, hashes[s.id])]
+        unchanged = {story_id for story_id, old in old_hashes.items() if old == hashes[story_id]}  # whose vectors are reused
         report.removed = [previous.stories.titles[n] for n in _gone(previous, corpus)]
 
         if not (report.added or report.updated or report.removed) and _same_files(previous, corpus):
@@ -156,7 +157,7 @@ def build(
             report.seconds = time.perf_counter() - started
             return report
 
-        if _write_delta(out, previous, corpus, hashes, identity, encoder, progress, report):
+        if _write_delta(out, previous, corpus, hashes, unchanged, identity, encoder, progress, report):
             report.stories = len(corpus.carried) + len(corpus.stories)
             record_stats(out, folder, corpus.problems, identity, _counts_of(report), **files)
             report.seconds = time.perf_counter() - started
@@ -167,8 +168,7 @@ def build(
         parsed_items, texts, lexical_texts = index_items([(numbers[s.id], s) for s in corpus.stories])
         old_rows, old_numbers = _carried_rows(previous, carried_stories, numbers)
         items, place = _interleaved(previous, old_rows, old_numbers, parsed_items)
-        parsed_vectors, report.embedded, reused = _parsed_vectors(previous, corpus.stories, numbers, hashes, parsed_items, texts,
-                                                                  encoder, progress)
+        parsed_vectors, report.embedded, reused = _parsed_vectors(previous, unchanged, numbers, parsed_items, texts, encoder, progress)
         report.reused = reused + len(old_rows)
         vectors = _placed_vectors(previous, old_rows, place, parsed_vectors)
 
@@ -280,8 +280,8 @@ def _unshelved(to_parse: list[str], folder: StoryFolder, carried: CarriedStories
     return sorted(file for file in files if file is not None)
 
 
-def _write_delta(out: Path, previous: Generation | None, corpus, hashes: dict[str, str], identity: str, encoder: Embedder,
-                 progress: bool, report: BuildReport) -> bool:
+def _write_delta(out: Path, previous: Generation | None, corpus, hashes: dict[str, str], unchanged: set[str], identity: str,
+                 encoder: Embedder, progress: bool, report: BuildReport) -> bool:
     """Write the change as a new delta beside the previous generation's base, if it has one of this model and the
     delta stays small (see DELTA_SHARE); whether it did. Costs the changed stories and the delta, not the base."""
     if previous is None or not corpus.carried:
@@ -302,7 +302,7 @@ def _write_delta(out: Path, previous: Generation | None, corpus, hashes: dict[st
     if hidden_rows + len(old_rows) + len(parsed_items) > max(DELTA_FLOOR, DELTA_SHARE * len(base.items)):
         return False
     items, place = _interleaved(previous, old_rows, old_numbers, parsed_items)
-    parsed_vectors, report.embedded, reused = _parsed_vectors(previous, corpus.stories, numbers, hashes, parsed_items, texts, encoder, progress)
+    parsed_vectors, report.embedded, reused = _parsed_vectors(previous, unchanged, numbers, parsed_items, texts, encoder, progress)
     report.reused = reused + len(old_rows) + len(base.items) - hidden_rows
     vectors = _placed_vectors(previous, old_rows, place, parsed_vectors)
 
@@ -360,12 +360,12 @@ def _placed_vectors(previous: Generation | None, old_rows: np.ndarray, place: np
     return vectors
 
 
-def _parsed_vectors(previous: Generation | None, parsed: list[Story], numbers: dict[str, int], hashes: dict[str, str], items: np.ndarray,
+def _parsed_vectors(previous: Generation | None, unchanged: set[str], numbers: dict[str, int], items: np.ndarray,
                     texts: list[str], encoder: Embedder, progress: bool) -> tuple[np.ndarray, int, int]:
-    """Vectors for the parsed stories' items: the previous generation's for a story whose content hash is as before
-    (a file touched or renamed, or a build without a record of the files), else embedded."""
-    unchanged = np.array([numbers[s.id] for s in parsed if _previous_hash(previous, s.id) == hashes[s.id]], dtype=np.int64)
-    rows = np.flatnonzero(np.isin(items["story"], unchanged)) if previous is not None else np.array([], dtype=np.int64)
+    """Vectors for the parsed stories' items: the previous generation's for the stories `unchanged` (ids whose content
+    hash is as before: a file touched or renamed, or a build without a record of the files), else embedded."""
+    same = np.array([numbers[story_id] for story_id in unchanged], dtype=np.int64)
+    rows = np.flatnonzero(np.isin(items["story"], same)) if previous is not None else np.array([], dtype=np.int64)
     if len(rows):
         old_rows = previous.rows_of_ids(items["id"][rows])
         present = previous.items["id"][old_rows] == items["id"][rows]
