@@ -282,7 +282,9 @@ class Library:
         files = {title: self.relative(after.source_file(title)) for title in [*report.added, *report.updated]}
         files |= {title: self.relative(before.source_file(title)) for title in report.removed}
         self._knowledge_base = after  # questions already running keep the one they started with
-        self._signature = report.signature  # as the build found the files: an edit made since is picked up next
+        # As the build found or recorded the files (None: read from the record when next checked): an edit made since,
+        # or during a change told its files (which scans nothing), is picked up by the next check.
+        self._signature = report.signature
         return Change(report, file, files)
 
     def _restore(self, backups: dict[Path, bytes], *, rebuild: bool = True) -> None:
@@ -304,7 +306,7 @@ class Library:
         return True
 
     def _build(self, touched: list[Path] | None = None) -> BuildReport:
-        """`touched`: the story files this change wrote or deleted (the build checks that nothing else changed)."""
+        """`touched`: the story files this change wrote or deleted (the build stats and parses those alone)."""
         return build([self.stories_dir], self.index_dir, embedder=self._embedder, model=self._model,
                      encoder_dir=self._encoder_dir, skip_invalid=True, touched=touched)
 

@@ -9,6 +9,7 @@
                          words.json (words beyond the base's vocabulary) and hidden.npy (base stories it replaces
                          or removes)
     DIR/.building-…/     a build in progress; never read, removed by the next build
+    DIR/story_files.jsonl, DIR/listing-…   the story files the current generation was built from (listing.py)
 
 A build writes a whole new generation beside the old one and only then swaps CURRENT, so a crash, kill
 or error at any moment leaves the previous index exactly as it was, and a reader never sees half a build.
@@ -36,11 +37,12 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from .corpus import StoryFolder, record_of_stats, record_signature
+from .corpus import record_of_stats, record_signature
 from .dense import build_dense, describe, searched, tune
 from .errors import IndexFormatError, Problem
 from .files import fsync_dir, write_atomically
 from .lexical import Lexical, LexicalPart, Postings, TermCounts
+from .listing import LISTING_NAME, Listing, prune_listings, read_patch
 from .models import Story
 from .shelf import CombinedShelf, ShelvedStory, StoryShelf, picked, write_shelf
 
@@ -508,52 +510,78 @@ def unchanged_counts(root: Path, signature: str, model: str) -> tuple[dict, list
     Nothing changed means: the story files' signature (`corpus.StoryFolder`) is the one recorded then, CURRENT
     names the same generation, built with `model` in this storybot's format, and every file of that generation has the size and time it
     had when written (a truncated or replaced file fails this). Reads the first line of one small file and
-    stats the generation's dozen files: nothing is loaded, and the recorded per-file stats are not even read.
+    stats the generation's dozen files: nothing is loaded, and the recorded listing is not even read unless a
+    change since its base left its digest unknown (`listing.Listing.signature`).
     """
     try:
         with open(root / STATS, encoding="utf-8") as record:
             recorded = json.loads(record.readline())
-        path = current_path(root)
-        if (recorded["generation"], recorded["model"], recorded["signature"], recorded.get("format")) != (
-                path.name, model, signature, FORMAT_VERSION):  # an index another format version wrote is rebuilt
-            return None
+            path = current_path(root)
+            if (recorded["generation"], recorded["model"], recorded.get("format")) != (path.name, model, FORMAT_VERSION):
+                return None  # an index another format version wrote is rebuilt
+            if _recorded_signature(root, recorded, record) != signature:
+                return None
         if _generation_file_stats(path) != recorded["generation_files"]:
             return None
         return recorded["counts"], [Problem(Path(name), int(line), str(message)) for name, line, message in recorded["problems"]]
-    except (OSError, ValueError, KeyError, TypeError, IndexFormatError):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, IndexFormatError):
         return None
 
 
 def recorded_signature(root: Path) -> str | None:
-    """The story files' signature as the last build of the current generation found them, or None."""
+    """The story files' signature as the last build of the current generation recorded them, or None."""
     try:
         with open(root / STATS, encoding="utf-8") as record:
             recorded = json.loads(record.readline())
-        return recorded["signature"] if recorded["generation"] == current_path(root).name else None
-    except (OSError, ValueError, KeyError, TypeError, IndexFormatError):
+            if recorded["generation"] != current_path(root).name:
+                return None
+            return _recorded_signature(root, recorded, record)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, IndexFormatError):
         return None
+
+
+def _recorded_signature(root: Path, recorded: dict, record) -> str:
+    """The signature line 1 records, or (a change since the base left it unknown) the digest of the listing the
+    record holds: line 2 laid over its base. `record` is the open file, past line 1."""
+    if isinstance(signature := recorded.get("signature"), str):
+        return signature
+    return _listing(root, recorded, record).signature
+
+
+def _listing(root: Path, recorded: dict, record) -> Listing:
+    """The listing the record holds (`listing.Listing`); a record written before (line 1 naming no base, line 2 the
+    whole listing: one string, or one entry per file) is read too. `record` is the open file, past line 1."""
+    files = json.loads(record.readline())  # parsed in C, at any number of files
+    base = recorded.get("listing")
+    if base is None:  # written before the listing had a base
+        listing = files if isinstance(files, str) else record_of_stats(files)
+        if record_signature(listing) != recorded["signature"]:
+            raise ValueError("the recorded listing is not the one its signature says")
+        return Listing(root, None, {}, listing, recorded["signature"])
+    if not (isinstance(base, str) and LISTING_NAME.fullmatch(base)):  # a name inside the folder, never a path
+        raise ValueError(f"the record names {base!r} as its listing")
+    signature = recorded.get("signature")
+    return Listing(root, base, read_patch(files), None, signature if isinstance(signature, str) else None)
 
 
 @dataclass(frozen=True)
 class RecordedFiles:
     """The story files as the last build of a generation found them: what an incremental build compares."""
 
-    listing: str  # `StoryFolder.record`: every file's absolute name, size and time
+    listing: Listing  # every file's absolute name, size and time: a base and the entries changed since
     paths: list[str] | None  # the paths that build was given, as spelled (None: not recorded)
     unshelved: list[str] | None  # the files it found but holds no story of (invalid ones; None: not recorded)
 
 
 def recorded_files(root: Path, generation: Path) -> RecordedFiles | None:
-    """The story files as the last build of `generation` found them; None if no build of it was recorded."""
+    """The story files as the last build of `generation` found them; None if no build of it was recorded. Reads the
+    record's two lines, not the base listing (read when first asked for, `Listing.text`)."""
     try:
         with open(root / STATS, encoding="utf-8") as record:
             recorded = json.loads(record.readline())
-            files = json.loads(record.readline())  # one JSON string: parsed in C, at any number of files
-        if recorded["generation"] != generation.name:
-            return None
-        listing = files if isinstance(files, str) else record_of_stats(files)  # a dict: as recorded before
-        if record_signature(listing) != recorded["signature"]:
-            return None
+            if recorded["generation"] != generation.name:
+                return None
+            listing = _listing(root, recorded, record)
         paths, unshelved = recorded.get("paths"), recorded.get("unshelved")
         if not (_strings(paths) and _strings(unshelved)):
             paths = unshelved = None
@@ -566,23 +594,28 @@ def _strings(value) -> bool:
     return isinstance(value, list) and all(isinstance(entry, str) for entry in value)
 
 
-def record_stats(root: Path, folder: StoryFolder, problems: list[Problem], model: str, counts: dict, *,
+def record_stats(root: Path, listing: Listing, problems: list[Problem], model: str, counts: dict, *,
                  paths: list[Path], unshelved: list[str]) -> None:
     """Beside the generations, not in one: a touched but unchanged file must not cost a new generation.
 
     Line 1 is what the no-op check reads, with the fatal problems of the files the build left out (reported
-    again by every build, the no-op one included, without reading them); line 2, the per-file stats, is read
-    only by a build with work to do: the listing as one string (`StoryFolder.record`), written and read in C.
+    again by every build, the no-op one included, without reading them), and the name of the base listing; line 2 is
+    the listing's patch, read only by a build with work to do (`listing.py`). A change told its files writes the
+    base listing it started from again only when the patch grows past `listing.PATCH_MOST`.
     `model` and `counts` are the current generation's, as the build that wrote it (or found it current) knows them:
     its manifest is not read again. `paths` (as given) and `unshelved` (the files found that the generation holds no
-    story of) let the next change, told which files it touched, skip comparing the two listings whole
-    (`builder._carry_over`)."""
+    story of) let the next change, told which files it touched, skip the scan (`builder._told_change`)."""
     path = current_path(root)
+    listing = listing.kept()
     record = {"generation": path.name, "model": model, "format": FORMAT_VERSION, "counts": counts,
-              "generation_files": _generation_file_stats(path), "signature": folder.signature,
+              "generation_files": _generation_file_stats(path), "listing": listing.base,
               "problems": [[str(p.path), p.line, p.message] for p in problems if p.fatal],
               "paths": [str(path) for path in paths], "unshelved": unshelved}
-    write_atomically(root / STATS, (json.dumps(record) + "\n" + json.dumps(folder.record) + "\n").encode("utf-8"))
+    if not listing.patch:  # else the digest of base and patch together is left to whoever compares it with a scan
+        record["signature"] = listing.signature
+    patch = {name: list(stat) if stat is not None else None for name, stat in listing.patch.items()}
+    write_atomically(root / STATS, (json.dumps(record) + "\n" + json.dumps(patch) + "\n").encode("utf-8"))
+    prune_listings(root, keep=listing.base)
 
 
 def _generation_file_stats(path: Path, *, inodes: bool = False) -> dict[str, list[int]]:
