@@ -21,6 +21,7 @@ changed stories, not the library. Past a share of the base (builder.DELTA_SHARE)
 import bisect
 import fcntl
 import hashlib
+import itertools
 import json
 import os
 import re
@@ -379,14 +380,22 @@ def write_delta_generation(
         delta = scratch / DELTA
         delta.mkdir()
         _write_part(delta, stories, hashes, items, vectors, terms, len(terms.vocab))
-        known = len(previous.base.terms.vocab)
-        words = sorted((word for word, number in terms.vocab.items() if number >= known), key=terms.vocab.__getitem__)
+        words = _words_beyond(terms.vocab, len(previous.base.terms.vocab))
         (delta / "words.json").write_text(json.dumps(words), encoding="utf-8")
         np.save(delta / "hidden.npy", np.asarray(hidden, dtype=np.int64))
         return {"base": previous.manifest["base"], "dense_index": previous.manifest["dense_index"],
                 "delta": {"stories": len(stories), "items": len(items), "hidden_stories": len(hidden)}}
 
     return _write(root, model, int(vectors.shape[1]), counts, fill)
+
+
+def _words_beyond(vocab: dict[str, int], known: int) -> list[str]:
+    """The words numbered `known` and up, in number order. A vocabulary grows by appending (`TermCounts.of_texts`), so
+    they are its last entries: taken from the end, not by a walk over every word of the base (100,000s)."""
+    words = list(itertools.islice(reversed(vocab), len(vocab) - known))[::-1]
+    if [vocab[word] for word in words] != list(range(known, len(vocab))):  # not in number order after all: walk them
+        words = sorted((word for word, number in vocab.items() if number >= known), key=vocab.__getitem__)
+    return words
 
 
 def _write_part(directory: Path, stories: list[Story | ShelvedStory], hashes: dict[str, str], items: np.ndarray, vectors: np.ndarray,

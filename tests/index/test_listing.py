@@ -143,3 +143,11 @@ def test_a_record_naming_a_base_outside_the_folder_is_not_trusted(stories, tmp_p
     assert index.store.recorded_files(out, index.store.current_path(out)) is None
     os.utime(next(stories.glob("*.txt")))  # touched: the build compares the files, with no record to compare them with
     assert index.build([stories], out, embedder=embedder).stories == 4
+
+
+def test_the_words_a_delta_adds_are_taken_from_the_end_of_the_vocabulary_in_number_order():
+    from index.store import _words_beyond
+
+    grown = {"harbour": 0, "ferry": 1, "fares": 2, "pier": 3, "reopened": 4}
+    assert _words_beyond(grown, 3) == ["pier", "reopened"] and _words_beyond(grown, 5) == []
+    assert _words_beyond({"pier": 4, "harbour": 0, "reopened": 3, "ferry": 1, "fares": 2}, 3) == ["reopened", "pier"]
