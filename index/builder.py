@@ -69,7 +69,7 @@ class BuildReport:
     problems: list[Problem] = field(default_factory=list)
     # The story files' signature as this build found them before reading any (`corpus.StoryFolder`): a file
     # changed after that differs from it, so whoever watches the folder knows to build again. None when the build was
-    # told its files and scanned none: the record's, computed when asked (`store.recorded_signature`).
+    # told its files and scanned none: the watcher then compares the folder with the record (`store.files_as_recorded`).
     signature: str | None = ""
 
     def summary(self) -> str:
@@ -123,7 +123,7 @@ def build(
     # touched since the last clean build it stops there: no parsing, no loading, and no lock either, since nothing will
     # be written (so an up-to-date index on a read-only disk loads).
     folder = None if touched is not None else scan_story_files(paths)
-    if folder is not None and (unchanged := unchanged_counts(out, folder.signature, identity)):
+    if folder is not None and (unchanged := unchanged_counts(out, folder, identity)):
         return _unchanged(out, *unchanged, folder.signature, started, skip_invalid)
     with build_lock(out):
         # Scanned again under the lock if another build finished while this one waited for it: that process may have
@@ -131,7 +131,7 @@ def build(
         # since the scan is picked up by the next build, as one saved just after it would be.)
         if folder is not None and current_name(out) != scanned_at:
             folder = scan_story_files(paths)
-            if unchanged := unchanged_counts(out, folder.signature, identity):  # nothing left to do
+            if unchanged := unchanged_counts(out, folder, identity):  # nothing left to do
                 return _unchanged(out, *unchanged, folder.signature, started, skip_invalid)
         # The encoder that will embed decides which vectors can be reused: only its own (another variant, or torch
         # where the ONNX export failed, rebuilds everything rather than mixing vectors).
@@ -146,7 +146,7 @@ def build(
         else:
             if folder is None:  # told its files, but the record cannot simply be patched with them
                 folder = scan_story_files(paths)
-                if unchanged := unchanged_counts(out, folder.signature, identity):
+                if unchanged := unchanged_counts(out, folder, identity):
                     return _unchanged(out, *unchanged, folder.signature, started, skip_invalid)
             carried, to_parse = _carry_over(previous, recorded, folder)
             listing, missing, signature = Listing.of_scan(out, folder), folder.missing, folder.signature

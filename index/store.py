@@ -38,7 +38,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from .corpus import record_of_stats, record_signature
+from .corpus import StoryFolder, record_of_stats, record_signature
 from .dense import build_dense, describe, searched, tune
 from .errors import IndexFormatError, Problem
 from .files import fsync_dir, write_atomically
@@ -512,15 +512,15 @@ def read_generation(root: Path, *, model: str | None = None) -> Generation:
     return generation
 
 
-def unchanged_counts(root: Path, signature: str, model: str) -> tuple[dict, list[Problem]] | None:
+def unchanged_counts(root: Path, folder: StoryFolder, model: str) -> tuple[dict, list[Problem]] | None:
     """The current generation's counts, and the fatal problems of the files it left out, when nothing changed
     since the last build; else None.
 
-    Nothing changed means: the story files' signature (`corpus.StoryFolder`) is the one recorded then, CURRENT
+    Nothing changed means: the story files (`folder`, as a scan found them) are the ones recorded then, CURRENT
     names the same generation, built with `model` in this storybot's format, and every file of that generation has the size and time it
     had when written (a truncated or replaced file fails this). Reads the first line of one small file and
     stats the generation's dozen files: nothing is loaded, and the recorded listing is not even read unless a
-    change since its base left its digest unknown (`listing.Listing.signature`).
+    change since its base left its digest out of the record (`files_as_recorded`).
     """
     try:
         with open(root / STATS, encoding="utf-8") as record:
@@ -528,7 +528,7 @@ def unchanged_counts(root: Path, signature: str, model: str) -> tuple[dict, list
             path = current_path(root)
             if (recorded["generation"], recorded["model"], recorded.get("format")) != (path.name, model, FORMAT_VERSION):
                 return None  # an index another format version wrote is rebuilt
-            if _recorded_signature(root, recorded, record) != signature:
+            if not _lists(root, recorded, record, folder):
                 return None
         if _generation_file_stats(path) != recorded["generation_files"]:
             return None
@@ -537,24 +537,23 @@ def unchanged_counts(root: Path, signature: str, model: str) -> tuple[dict, list
         return None
 
 
-def recorded_signature(root: Path) -> str | None:
-    """The story files' signature as the last build of the current generation recorded them, or None."""
+def files_as_recorded(root: Path, folder: StoryFolder) -> bool:
+    """Whether the story files (`folder`, as a scan found them) are the ones the last build of the current generation
+    recorded; False if there is no such record."""
     try:
         with open(root / STATS, encoding="utf-8") as record:
             recorded = json.loads(record.readline())
-            if recorded["generation"] != current_path(root).name:
-                return None
-            return _recorded_signature(root, recorded, record)
+            return recorded["generation"] == current_path(root).name and _lists(root, recorded, record, folder)
     except (OSError, ValueError, KeyError, TypeError, AttributeError, IndexFormatError):
-        return None
+        return False
 
 
-def _recorded_signature(root: Path, recorded: dict, record) -> str:
-    """The signature line 1 records, or (a change since the base left it unknown) the digest of the listing the
-    record holds: line 2 laid over its base. `record` is the open file, past line 1."""
+def _lists(root: Path, recorded: dict, record, folder: StoryFolder) -> bool:
+    """Whether the record lists `folder`'s files: by the signature line 1 holds, or (a change since the base left it
+    out) by the listing itself, line 2 laid over its base (`Listing.lists`). `record` is the open file, past line 1."""
     if isinstance(signature := recorded.get("signature"), str):
-        return signature
-    return _listing(root, recorded, record).signature
+        return signature == folder.signature
+    return _listing(root, recorded, record).lists(folder.record)
 
 
 def _listing(root: Path, recorded: dict, record) -> Listing:

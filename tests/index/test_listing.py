@@ -128,7 +128,7 @@ def test_a_record_whose_patch_is_not_one_is_not_trusted(stories, tmp_path, embed
     first = json.loads(record.read_text(encoding="utf-8").split("\n")[0])
     del first["signature"]  # so that the patch is read to tell whether anything changed
     record.write_text(json.dumps(first) + "\n" + json.dumps(patch) + "\n", encoding="utf-8")
-    assert index.store.recorded_signature(out) is None
+    assert not index.store.files_as_recorded(out, scan_story_files([stories]))
     assert index.store.recorded_files(out, index.store.current_path(out)) is None
     assert index.build([stories], out, embedder=embedder).stories == 4
 
