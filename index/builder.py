@@ -142,7 +142,7 @@ def build(
         told = _told_change(recorded, previous, paths, touched) if folder is None else None
         if told is not None:
             carried, to_parse, listing = told
-            missing, signature = [], None  # the signature of the files as recorded: computed by whoever compares it
+            missing, signature = [], None  # unknown without a scan: the next check compares the folder with the record
         else:
             if folder is None:  # told its files, but the record cannot simply be patched with them
                 folder = scan_story_files(paths)
