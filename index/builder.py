@@ -33,6 +33,7 @@ from .store import (
     read_generation,
     record_stats,
     recorded_files,
+    rows_between,
     unchanged_counts,
     write_delta_generation,
     write_generation,
@@ -325,8 +326,7 @@ def _write_delta(out: Path, previous: Generation | None, corpus, hashes: dict[st
         carried_terms = TermCounts(np.asarray(old.rows), np.asarray(old.terms), np.asarray(old.counts), terms.vocab)
         terms = carried_terms.moved(new_row_of_previous[previous.row_maps[1]]).joined(terms)
 
-    hidden_kinds = np.bincount(base.items["kind"][~visible[base.items["story"]]], minlength=2)
-    kinds = np.bincount(base.items["kind"], minlength=2) - hidden_kinds + np.bincount(items["kind"], minlength=2)
+    kinds = base.kinds - base.kinds_of(hidden) + np.bincount(items["kind"], minlength=2)  # the hidden stories' rows only
     counts = {"stories": len(corpus.carried) + len(corpus.stories), "facts": int(kinds[FACT]), "narratives": int(kinds[NARRATIVE])}
     write_delta_generation(out, previous, model=identity, stories=stories, items=items, vectors=vectors, terms=terms,
                            hidden=hidden, hashes=hashes,
@@ -336,15 +336,15 @@ def _write_delta(out: Path, previous: Generation | None, corpus, hashes: dict[st
 
 
 def _carried_rows(previous: Generation | None, carried: list[ShelvedStory], numbers: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
-    """The previous generation's rows of the carried stories, in order, and those stories' new numbers."""
+    """The previous generation's rows of the carried stories, in order, and each row's story's new number: from the
+    stories' first rows (a delta's few stories cost a few rows, not a pass over the million)."""
     if previous is None or not carried:
         return np.array([], dtype=np.int64), np.array([], dtype=np.int32)
-    new_number = np.full(len(previous.stories), -1, dtype=np.int64)
-    for story in carried:
-        new_number[story.number] = numbers[story.id]
-    by_row = new_number[previous.items["story"]]
-    rows = np.flatnonzero(by_row >= 0)
-    return rows, by_row[rows].astype(np.int32)
+    old_number = np.fromiter((story.number for story in carried), dtype=np.int64, count=len(carried))
+    new_number = np.fromiter((numbers[story.id] for story in carried), dtype=np.int32, count=len(carried))
+    order = np.argsort(old_number, kind="stable")
+    first, last = previous.rows_of(old_number[order])
+    return rows_between(first, last), np.repeat(new_number[order], last - first)
 
 
 def _interleaved(previous: Generation | None, old_rows: np.ndarray, old_numbers: np.ndarray, parsed_items: np.ndarray

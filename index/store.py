@@ -20,6 +20,7 @@ changed stories, not the library. Past a share of the base (builder.DELTA_SHARE)
 
 import bisect
 import fcntl
+import functools
 import hashlib
 import itertools
 import json
@@ -89,6 +90,15 @@ class Part:
     def rows_of(self, stories: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Each of these stories' first row and the row after its last."""
         return self.starts[stories], self.starts[stories + 1]
+
+    @functools.cached_property
+    def kinds(self) -> np.ndarray:
+        """How many facts and narratives it holds: counted once, and shared by every generation over it in the process."""
+        return np.bincount(self.items["kind"], minlength=2)
+
+    def kinds_of(self, stories: np.ndarray) -> np.ndarray:
+        """How many facts and narratives these stories hold, from their rows alone."""
+        return np.bincount(self.items["kind"][rows_between(*self.rows_of(stories))], minlength=2)
 
 
 class Base(Part):
@@ -210,6 +220,10 @@ class Generation:
     def story_rows(self, story: int) -> slice:
         return slice(int(self._starts[story]), int(self._starts[story + 1]))
 
+    def rows_of(self, stories: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each of these stories' first row and the row after its last."""
+        return self._starts[stories], self._starts[stories + 1]
+
     def nearest_rows(self, query: np.ndarray, count: int) -> np.ndarray:
         """Rows of the `count` items whose vectors are nearest `query` (inner product), best first. An index with
         approximate distances is asked for more (`dense.searched`), re-ranked by their exact inner products with the
@@ -306,7 +320,7 @@ def assemble(path: Path, manifest: dict, base: Base, delta: Delta | None) -> Gen
     breaks = np.flatnonzero((first[1:] != last[:-1]) | (part[1:] != part[:-1])) + 1
     run_starts, run_ends = np.concatenate([[0], breaks]).astype(np.int64), np.concatenate([breaks, [count]]).astype(np.int64)
     run_first, run_last = first[run_starts], last[run_ends - 1]
-    row_map = _ranges(run_first, run_last)
+    row_map = rows_between(run_first, run_last)
     split = len(base.items)
     base_map, delta_map = np.full(split, -1, dtype=np.int64), np.full(len(delta.items), -1, dtype=np.int64)
     pieces = [base.items[:0]]
@@ -320,7 +334,7 @@ def assemble(path: Path, manifest: dict, base: Base, delta: Delta | None) -> Gen
     # The hidden stories' rows, one slice each: their word counts and ids come out of the whole's (a few rows, not a
     # mask over a million).
     hidden_first, hidden_last = base.rows_of(np.asarray(delta.hidden, dtype=np.int64))
-    hidden_rows = _ranges(hidden_first, hidden_last)
+    hidden_rows = rows_between(hidden_first, hidden_last)
     frequencies = np.zeros(len(base.terms.vocab) + len(delta.words), dtype=np.int64)
     frequencies[: len(base.postings.indptr) - 1] = base.postings.frequencies()
     frequencies[: len(delta.postings.indptr) - 1] += delta.postings.frequencies()
@@ -335,7 +349,7 @@ def assemble(path: Path, manifest: dict, base: Base, delta: Delta | None) -> Gen
                       part, local, (base_map, delta_map), starts)
 
 
-def _ranges(first: np.ndarray, last: np.ndarray) -> np.ndarray:
+def rows_between(first: np.ndarray, last: np.ndarray) -> np.ndarray:
     """The rows [first[i], last[i]) of each i, one after the other."""
     sizes = last - first
     offsets = np.concatenate([np.zeros(1, dtype=np.int64), np.cumsum(sizes, dtype=np.int64)[:-1]])
