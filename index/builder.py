@@ -12,11 +12,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .corpus import StoryFolder, read_corpus, scan_story_files
+from .corpus import GONE, StoryFolder, read_corpus, scan_story_files, scanned_entry
 from .dense import updated_dense
 from .embedder import Embedder, embedder_for, encoder_identity
 from .errors import IndexFormatError, Problem, StoryFileError
 from .lexical import TermCounts
+from .listing import Listing
 from .models import Story
 from .settings import DEFAULT_MODEL
 from .shelf import CarriedStories, ShelvedStory
@@ -32,6 +33,7 @@ from .store import (
     read_generation,
     record_stats,
     recorded_files,
+    rows_between,
     unchanged_counts,
     write_delta_generation,
     write_generation,
@@ -67,8 +69,9 @@ class BuildReport:
     seconds: float = 0.0
     problems: list[Problem] = field(default_factory=list)
     # The story files' signature as this build found them before reading any (`corpus.StoryFolder`): a file
-    # changed after that differs from it, so whoever watches the folder knows to build again.
-    signature: str = ""
+    # changed after that differs from it, so whoever watches the folder knows to build again. None when the build was
+    # told its files and scanned none: the watcher then compares the folder with the record (`store.files_as_recorded`).
+    signature: str | None = ""
 
     def summary(self) -> str:
         if not self.changed:
@@ -105,8 +108,9 @@ def build(
 
     Only files changed since the last clean build are parsed; the stories of the others are carried over from
     the current generation unparsed, with their vectors and word counts (see `_carry_over`). `touched`, the story
-    files the caller wrote or deleted since (spelled as under `paths`), spares comparing every file's record when
-    the scan confirms that no other file changed; any other change found makes it compare them all.
+    files the caller wrote or deleted since (spelled as under `paths`), spares the scan of the folder: only those
+    files are stat'ed and parsed, and the record of the files is the last one with theirs replaced (`_told_change`);
+    a file changed by hand meanwhile is left to the next check of the folder against that record.
 
     Raises `StoryFileError` listing every invalid file unless `skip_invalid`; either way the index
     already at `out` is left exactly as it was until a complete new one replaces it.
@@ -116,33 +120,45 @@ def build(
     # What the index records and compares: the model and its encoder variant, so another variant rebuilds it.
     identity = embedder.identity if embedder else encoder_identity(model)
     scanned_at = current_name(out)
-    folder = scan_story_files(paths)
-    # Nothing touched since the last clean build: no parsing, no loading, and no lock either, since nothing
-    # will be written (so an up-to-date index on a read-only disk loads).
-    if unchanged := unchanged_counts(out, folder.signature, identity):
-        return _unchanged(out, *unchanged, folder, started, skip_invalid)
+    # A change told its files scans nothing (`_told_change`); any other build scans the folder once, and with nothing
+    # touched since the last clean build it stops there: no parsing, no loading, and no lock either, since nothing will
+    # be written (so an up-to-date index on a read-only disk loads).
+    folder = None if touched is not None else scan_story_files(paths)
+    if folder is not None and (unchanged := unchanged_counts(out, folder, identity)):
+        return _unchanged(out, *unchanged, folder.signature, started, skip_invalid)
     with build_lock(out):
         # Scanned again under the lock if another build finished while this one waited for it: that process may have
         # changed the files, and a build from the older scan would drop what it just indexed. (A file saved by hand
         # since the scan is picked up by the next build, as one saved just after it would be.)
-        if current_name(out) != scanned_at:
+        if folder is not None and current_name(out) != scanned_at:
             folder = scan_story_files(paths)
-            if unchanged := unchanged_counts(out, folder.signature, identity):  # nothing left to do
-                return _unchanged(out, *unchanged, folder, started, skip_invalid)
+            if unchanged := unchanged_counts(out, folder, identity):  # nothing left to do
+                return _unchanged(out, *unchanged, folder.signature, started, skip_invalid)
         # The encoder that will embed decides which vectors can be reused: only its own (another variant, or torch
         # where the ONNX export failed, rebuilds everything rather than mixing vectors).
         encoder = embedder or embedder_for(model, out, encoder_dir)
         identity = encoder.identity
         previous = _current_generation(out, identity)
-        carried, to_parse = _carry_over(out, previous, folder, paths, touched)
+        recorded = recorded_files(out, previous.path) if previous is not None else None
+        told = _told_change(recorded, previous, paths, touched) if folder is None else None
+        if told is not None:
+            carried, to_parse, listing = told
+            missing, signature = [], None  # unknown without a scan: the next check compares the folder with the record
+        else:
+            if folder is None:  # told its files, but the record cannot simply be patched with them
+                folder = scan_story_files(paths)
+                if unchanged := unchanged_counts(out, folder, identity):
+                    return _unchanged(out, *unchanged, folder.signature, started, skip_invalid)
+            carried, to_parse = _carry_over(previous, recorded, folder)
+            listing, missing, signature = Listing.of_scan(out, folder), folder.missing, folder.signature
         corpus = read_corpus([Path(name) for name in to_parse], carried=carried)
         if corpus.errors and not skip_invalid:
             raise StoryFileError(corpus.errors)
         if not corpus.stories and not corpus.carried:
             where = ", ".join(str(p) for p in paths)
             raise StoryFileError(corpus.errors or [Problem(Path(where), 0, "no story files (.txt or .json) found")])
-        report = BuildReport(out, problems=corpus.problems, signature=folder.signature)
-        files = {"paths": paths, "unshelved": _unshelved(to_parse, folder, carried, corpus)}
+        report = BuildReport(out, problems=corpus.problems, signature=signature)
+        files = {"paths": paths, "unshelved": _unshelved(to_parse, missing, carried, corpus)}
         hashes = {s.id: s.content_hash() for s in corpus.stories}  # the parsed stories'; the carried ones' are on their shelf
         old_hashes = {s.id: _previous_hash(previous, s.id) for s in corpus.stories}
         report.added = [s.title for s in corpus.stories if old_hashes[s.id] is None]
@@ -151,7 +167,7 @@ def build(
         report.removed = [previous.stories.titles[n] for n in _gone(previous, corpus)]
 
         if not (report.added or report.updated or report.removed) and _same_files(previous, corpus):
-            record_stats(out, folder, corpus.problems, identity, previous.manifest["counts"], **files)
+            record_stats(out, listing, corpus.problems, identity, previous.manifest["counts"], **files)
             _count(report, previous.manifest["counts"])
             report.changed = False
             report.seconds = time.perf_counter() - started
@@ -159,7 +175,7 @@ def build(
 
         if _write_delta(out, previous, corpus, hashes, unchanged, identity, encoder, progress, report):
             report.stories = len(corpus.carried) + len(corpus.stories)
-            record_stats(out, folder, corpus.problems, identity, _counts_of(report), **files)
+            record_stats(out, listing, corpus.problems, identity, _counts_of(report), **files)
             report.seconds = time.perf_counter() - started
             return report
         carried_stories = corpus.carried.stories()  # a new base holds every story: one object each is its cost anyway
@@ -184,7 +200,7 @@ def build(
             dense = updated_dense(previous.dense_copy(), dropped, parsed_vectors, parsed_items["id"])
         write_generation(out, model=identity, stories=stories, hashes=hashes, items=items, vectors=vectors, terms=terms, dense=dense)
         _count(report, _counts(items, len(stories)))
-        record_stats(out, folder, corpus.problems, identity, _counts_of(report), **files)
+        record_stats(out, listing, corpus.problems, identity, _counts_of(report), **files)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -215,29 +231,24 @@ def _same_files(previous: Generation | None, corpus) -> bool:
     return all(shelf.source_files[shelf.number_of_id[s.id]] == s.source_file for s in corpus.stories)
 
 
-def _carry_over(out: Path, previous: Generation | None, folder: StoryFolder, paths: list[Path], touched: list[Path] | None
-                ) -> tuple[CarriedStories, list[str]]:
+def _carry_over(previous: Generation | None, recorded: RecordedFiles | None, folder: StoryFolder) -> tuple[CarriedStories, list[str]]:
     """The current generation's stories whose files have the name, size and time the last clean build of it
     recorded (they need no parsing; nothing if there is no such record), and the files to parse: every file found
-    (or named and missing) but the carried stories'.
-
-    With `touched` files whose change the scan confirms to be the only one (`_touched_only`), those are the files
-    left out; else they are found with set operations over the two listings (`StoryFolder.changed_since`) and the
-    shelf's file names: either way only the changed files are looked at one by one.
+    (or named and missing) but the carried stories'. The changed files are found with set operations over the two
+    listings (`StoryFolder.changed_since`) and the shelf's file names: only they are looked at one by one.
 
     Checked together with the parsed ones by `read_corpus`, so a changed file that now takes a carried story's
     title is still caught."""
-    recorded = recorded_files(out, previous.path) if previous is not None else None
-    if not recorded:
+    try:
+        changed = folder.changed_since(recorded.listing.text) if recorded is not None else None
+    except (OSError, ValueError):  # the record's base listing is gone or damaged: as if there were no record
+        changed = None
+    if changed is None:
         return CarriedStories(), sorted(folder.given_names | set(folder.missing))
     shelf = previous.stories
     numbers = shelf.number_of_file
-    if (change := _touched_only(recorded, folder, paths, touched, numbers)) is not None:
-        present, gone = change
-        carried = CarriedStories(shelf, [numbers[name] for name in (*present, *gone) if name in numbers])
-        return carried, sorted({*recorded.unshelved, *present}.difference(gone).union(folder.missing))
     # Files gone (or no longer under the name they were read from), and files new or changed since the record.
-    left_out = set(shelf.source_files).difference(folder.given_names) | folder.changed_since(recorded.listing)
+    left_out = set(shelf.source_files).difference(folder.given_names) | changed
     dropped = [numbers[name] for name in left_out if name in numbers]
     if None in left_out:  # stories without a file (none a build makes): never carried
         dropped += [number for number, name in enumerate(shelf.source_files) if name is None]
@@ -245,36 +256,36 @@ def _carry_over(out: Path, previous: Generation | None, folder: StoryFolder, pat
     return carried, sorted((folder.given_names | set(folder.missing)) - carried.source_files())
 
 
-def _touched_only(recorded: RecordedFiles, folder: StoryFolder, paths: list[Path], touched: list[Path] | None, numbers
-                  ) -> tuple[list[str], list[str]] | None:
-    """The `touched` files the scan found and those it did not, if they are the only change since the record: the
-    scan's listing is the recorded one but for their entries (`StoryFolder.same_but`), with the same paths spelled the
-    same way, and each touched file is spelled as the shelf and the scan spell it. Else None: compare them all."""
-    if touched is None or recorded.unshelved is None or recorded.paths != [str(path) for path in paths]:
+def _told_change(recorded: RecordedFiles | None, previous: Generation | None, paths: list[Path], touched: list[Path]
+                 ) -> tuple[CarriedStories, list[str], Listing] | None:
+    """Without scanning the folder: the carried stories, the files to parse and the listing to record, when the
+    build is told the files a change wrote or deleted (`touched`) and the last build of the current generation left a
+    record for the same folder. Only those files and the ones that build could not index (`unshelved`, parsed by every
+    build) are stat'ed, as a scan would list them (`corpus.scanned_entry`); the record is the last one with their
+    entries replaced (`Listing.patched`). Else None: scan and compare every file.
+
+    A file saved or deleted by hand meanwhile is not in the record, so the next check of the folder against it (the
+    watcher's, `Library.changed_on_disk`, or the next start's) finds it and builds again."""
+    if (recorded is None or recorded.unshelved is None or len(paths) != 1 or recorded.paths != [str(paths[0])]
+            or not os.path.isdir(paths[0])):
         return None
-    names = [str(path) for path in touched]
-    absolute = [os.path.abspath(name) for name in names]
-    present, gone = [], []
-    for name, full in zip(names, absolute, strict=True):
-        given = folder.given_name(full)
-        if given is not None:
-            if given != name:
-                return None
-            present.append(name)
-        elif name in numbers or name in recorded.unshelved or "\0" + full + "\0" not in "\0" + recorded.listing:
-            gone.append(name)  # deleted: its story (if any) is found under this name, or it was never recorded
-        else:
-            return None  # recorded, but not under this spelling
-    # The record is read from disk, so no name in it is trusted: each file to parse again must be one the scan found.
-    if any(folder.given_name(os.path.abspath(name)) != name for name in set(recorded.unshelved).difference(gone)):
-        return None
-    return (present, gone) if folder.same_but(recorded.listing, absolute) else None
+    entries = {}
+    # The record is read from disk, so no name in it is trusted: each file to parse again must be one a scan would find.
+    for name in dict.fromkeys([*map(str, touched), *recorded.unshelved]):
+        if (found := scanned_entry(paths[0], name)) is None:
+            return None  # not where or as a scan lists a story file: spelled otherwise, or a name not to be read
+        entries[name] = found
+    numbers = previous.stories.number_of_file
+    carried = CarriedStories(previous.stories, [numbers[name] for name in entries if name in numbers])
+    to_parse = sorted(name for name, (_, found) in entries.items() if found != GONE)
+    listing = recorded.listing.patched({absolute: None if found == GONE else found for absolute, found in entries.values()})
+    return carried, to_parse, listing
 
 
-def _unshelved(to_parse: list[str], folder: StoryFolder, carried: CarriedStories, corpus) -> list[str]:
+def _unshelved(to_parse: list[str], missing: list[str], carried: CarriedStories, corpus) -> list[str]:
     """The files found that the new generation holds no story of (invalid, or clashing with another story): the
     parsed ones not indexed, and the carried ones `read_corpus` dropped. Every build parses them again."""
-    files = set(to_parse).difference(folder.missing, (story.source_file for story in corpus.stories))
+    files = set(to_parse).difference(missing, (story.source_file for story in corpus.stories))
     if carried.shelf is not None:
         files.update(carried.shelf.source_files[n] for n in np.setdiff1d(corpus.carried.dropped, carried.dropped).tolist())
     return sorted(file for file in files if file is not None)
@@ -315,8 +326,7 @@ def _write_delta(out: Path, previous: Generation | None, corpus, hashes: dict[st
         carried_terms = TermCounts(np.asarray(old.rows), np.asarray(old.terms), np.asarray(old.counts), terms.vocab)
         terms = carried_terms.moved(new_row_of_previous[previous.row_maps[1]]).joined(terms)
 
-    hidden_kinds = np.bincount(base.items["kind"][~visible[base.items["story"]]], minlength=2)
-    kinds = np.bincount(base.items["kind"], minlength=2) - hidden_kinds + np.bincount(items["kind"], minlength=2)
+    kinds = base.kinds - base.kinds_of(hidden) + np.bincount(items["kind"], minlength=2)  # the hidden stories' rows only
     counts = {"stories": len(corpus.carried) + len(corpus.stories), "facts": int(kinds[FACT]), "narratives": int(kinds[NARRATIVE])}
     write_delta_generation(out, previous, model=identity, stories=stories, items=items, vectors=vectors, terms=terms,
                            hidden=hidden, hashes=hashes,
@@ -326,15 +336,15 @@ def _write_delta(out: Path, previous: Generation | None, corpus, hashes: dict[st
 
 
 def _carried_rows(previous: Generation | None, carried: list[ShelvedStory], numbers: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
-    """The previous generation's rows of the carried stories, in order, and those stories' new numbers."""
+    """The previous generation's rows of the carried stories, in order, and each row's story's new number: from the
+    stories' first rows (a delta's few stories cost a few rows, not a pass over the million)."""
     if previous is None or not carried:
         return np.array([], dtype=np.int64), np.array([], dtype=np.int32)
-    new_number = np.full(len(previous.stories), -1, dtype=np.int64)
-    for story in carried:
-        new_number[story.number] = numbers[story.id]
-    by_row = new_number[previous.items["story"]]
-    rows = np.flatnonzero(by_row >= 0)
-    return rows, by_row[rows].astype(np.int32)
+    old_number = np.fromiter((story.number for story in carried), dtype=np.int64, count=len(carried))
+    new_number = np.fromiter((numbers[story.id] for story in carried), dtype=np.int32, count=len(carried))
+    order = np.argsort(old_number, kind="stable")
+    first, last = previous.rows_of(old_number[order])
+    return rows_between(first, last), np.repeat(new_number[order], last - first)
 
 
 def _interleaved(previous: Generation | None, old_rows: np.ndarray, old_numbers: np.ndarray, parsed_items: np.ndarray
@@ -394,12 +404,12 @@ def _current_generation(out: Path, identity: str) -> Generation | None:
         return None
 
 
-def _unchanged(out: Path, counts: dict, problems: list[Problem], folder: StoryFolder, started: float, skip_invalid: bool) -> BuildReport:
+def _unchanged(out: Path, counts: dict, problems: list[Problem], signature: str, started: float, skip_invalid: bool) -> BuildReport:
     """Nothing changed: the recorded counts, and the invalid files the last build left out (read from its record)."""
     if problems and not skip_invalid:
         raise StoryFileError(problems)
     return BuildReport(out, stories=counts["stories"], facts=counts["facts"], narratives=counts["narratives"], changed=False,
-                       seconds=time.perf_counter() - started, problems=problems, signature=folder.signature)
+                       seconds=time.perf_counter() - started, problems=problems, signature=signature)
 
 
 def _counts(items: np.ndarray, stories: int) -> dict:

@@ -26,14 +26,14 @@ from pathlib import Path
 
 from .answer import Answer, AnswerStory
 from .builder import BuildReport, build
-from .corpus import stories_signature
+from .corpus import scan_story_files, stories_signature
 from .embedder import Embedder
 from .errors import IndexFormatError, Problem, StoryFileError
 from .files import write_atomically
 from .models import Story
 from .parser import MAX_FILE_BYTES, STORY_SUFFIXES, ParseResult, parse_bytes
 from .retrieval import KnowledgeBase, load
-from .store import change_lock, current_path, recorded_signature
+from .store import change_lock, current_path, files_as_recorded
 
 log = logging.getLogger(__name__)
 
@@ -168,9 +168,12 @@ class Library:
 
     def changed_on_disk(self) -> bool:
         """Whether the story files (names, sizes, modification times) differ from what was last indexed."""
-        if self._signature is None:  # what the index was built from, so a file saved since is picked up
-            self._signature = recorded_signature(self.index_dir)
-        return stories_signature([self.stories_dir]) != self._signature
+        folder = scan_story_files([self.stories_dir])
+        if self._signature is None:  # compared with what the index was built from, so a file saved since is picked up
+            if not files_as_recorded(self.index_dir, folder):
+                return True
+            self._signature = folder.signature
+        return folder.signature != self._signature
 
     def relative(self, path: Path | str | None) -> str | None:
         """A story file's name as shown to people: relative to the stories folder."""
@@ -282,7 +285,9 @@ class Library:
         files = {title: self.relative(after.source_file(title)) for title in [*report.added, *report.updated]}
         files |= {title: self.relative(before.source_file(title)) for title in report.removed}
         self._knowledge_base = after  # questions already running keep the one they started with
-        self._signature = report.signature  # as the build found the files: an edit made since is picked up next
+        # As the build found or recorded the files (None: read from the record when next checked): an edit made since,
+        # or during a change told its files (which scans nothing), is picked up by the next check.
+        self._signature = report.signature
         return Change(report, file, files)
 
     def _restore(self, backups: dict[Path, bytes], *, rebuild: bool = True) -> None:
@@ -304,7 +309,7 @@ class Library:
         return True
 
     def _build(self, touched: list[Path] | None = None) -> BuildReport:
-        """`touched`: the story files this change wrote or deleted (the build checks that nothing else changed)."""
+        """`touched`: the story files this change wrote or deleted (the build stats and parses those alone)."""
         return build([self.stories_dir], self.index_dir, embedder=self._embedder, model=self._model,
                      encoder_dir=self._encoder_dir, skip_invalid=True, touched=touched)
 

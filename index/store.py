@@ -9,6 +9,7 @@
                          words.json (words beyond the base's vocabulary) and hidden.npy (base stories it replaces
                          or removes)
     DIR/.building-…/     a build in progress; never read, removed by the next build
+    DIR/story_files.jsonl, DIR/listing-…   the story files the current generation was built from (listing.py)
 
 A build writes a whole new generation beside the old one and only then swaps CURRENT, so a crash, kill
 or error at any moment leaves the previous index exactly as it was, and a reader never sees half a build.
@@ -19,7 +20,9 @@ changed stories, not the library. Past a share of the base (builder.DELTA_SHARE)
 
 import bisect
 import fcntl
+import functools
 import hashlib
+import itertools
 import json
 import os
 import re
@@ -41,6 +44,7 @@ from .dense import build_dense, describe, searched, tune
 from .errors import IndexFormatError, Problem
 from .files import fsync_dir, write_atomically
 from .lexical import Lexical, LexicalPart, Postings, TermCounts
+from .listing import LISTING_NAME, Listing, prune_listings, read_patch
 from .models import Story
 from .shelf import CombinedShelf, ShelvedStory, StoryShelf, picked, write_shelf
 
@@ -86,6 +90,15 @@ class Part:
     def rows_of(self, stories: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Each of these stories' first row and the row after its last."""
         return self.starts[stories], self.starts[stories + 1]
+
+    @functools.cached_property
+    def kinds(self) -> np.ndarray:
+        """How many facts and narratives it holds: counted once, and shared by every generation over it in the process."""
+        return np.bincount(self.items["kind"], minlength=2)
+
+    def kinds_of(self, stories: np.ndarray) -> np.ndarray:
+        """How many facts and narratives these stories hold, from their rows alone."""
+        return np.bincount(self.items["kind"][rows_between(*self.rows_of(stories))], minlength=2)
 
 
 class Base(Part):
@@ -207,6 +220,10 @@ class Generation:
     def story_rows(self, story: int) -> slice:
         return slice(int(self._starts[story]), int(self._starts[story + 1]))
 
+    def rows_of(self, stories: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each of these stories' first row and the row after its last."""
+        return self._starts[stories], self._starts[stories + 1]
+
     def nearest_rows(self, query: np.ndarray, count: int) -> np.ndarray:
         """Rows of the `count` items whose vectors are nearest `query` (inner product), best first. An index with
         approximate distances is asked for more (`dense.searched`), re-ranked by their exact inner products with the
@@ -303,7 +320,7 @@ def assemble(path: Path, manifest: dict, base: Base, delta: Delta | None) -> Gen
     breaks = np.flatnonzero((first[1:] != last[:-1]) | (part[1:] != part[:-1])) + 1
     run_starts, run_ends = np.concatenate([[0], breaks]).astype(np.int64), np.concatenate([breaks, [count]]).astype(np.int64)
     run_first, run_last = first[run_starts], last[run_ends - 1]
-    row_map = _ranges(run_first, run_last)
+    row_map = rows_between(run_first, run_last)
     split = len(base.items)
     base_map, delta_map = np.full(split, -1, dtype=np.int64), np.full(len(delta.items), -1, dtype=np.int64)
     pieces = [base.items[:0]]
@@ -317,7 +334,7 @@ def assemble(path: Path, manifest: dict, base: Base, delta: Delta | None) -> Gen
     # The hidden stories' rows, one slice each: their word counts and ids come out of the whole's (a few rows, not a
     # mask over a million).
     hidden_first, hidden_last = base.rows_of(np.asarray(delta.hidden, dtype=np.int64))
-    hidden_rows = _ranges(hidden_first, hidden_last)
+    hidden_rows = rows_between(hidden_first, hidden_last)
     frequencies = np.zeros(len(base.terms.vocab) + len(delta.words), dtype=np.int64)
     frequencies[: len(base.postings.indptr) - 1] = base.postings.frequencies()
     frequencies[: len(delta.postings.indptr) - 1] += delta.postings.frequencies()
@@ -332,7 +349,7 @@ def assemble(path: Path, manifest: dict, base: Base, delta: Delta | None) -> Gen
                       part, local, (base_map, delta_map), starts)
 
 
-def _ranges(first: np.ndarray, last: np.ndarray) -> np.ndarray:
+def rows_between(first: np.ndarray, last: np.ndarray) -> np.ndarray:
     """The rows [first[i], last[i]) of each i, one after the other."""
     sizes = last - first
     offsets = np.concatenate([np.zeros(1, dtype=np.int64), np.cumsum(sizes, dtype=np.int64)[:-1]])
@@ -377,14 +394,22 @@ def write_delta_generation(
         delta = scratch / DELTA
         delta.mkdir()
         _write_part(delta, stories, hashes, items, vectors, terms, len(terms.vocab))
-        known = len(previous.base.terms.vocab)
-        words = sorted((word for word, number in terms.vocab.items() if number >= known), key=terms.vocab.__getitem__)
+        words = _words_beyond(terms.vocab, len(previous.base.terms.vocab))
         (delta / "words.json").write_text(json.dumps(words), encoding="utf-8")
         np.save(delta / "hidden.npy", np.asarray(hidden, dtype=np.int64))
         return {"base": previous.manifest["base"], "dense_index": previous.manifest["dense_index"],
                 "delta": {"stories": len(stories), "items": len(items), "hidden_stories": len(hidden)}}
 
     return _write(root, model, int(vectors.shape[1]), counts, fill)
+
+
+def _words_beyond(vocab: dict[str, int], known: int) -> list[str]:
+    """The words numbered `known` and up, in number order. A vocabulary grows by appending (`TermCounts.of_texts`), so
+    they are its last entries: taken from the end, not by a walk over every word of the base (100,000s)."""
+    words = list(itertools.islice(reversed(vocab), len(vocab) - known))[::-1]
+    if [vocab[word] for word in words] != list(range(known, len(vocab))):  # not in number order after all: walk them
+        words = sorted((word for word, number in vocab.items() if number >= known), key=vocab.__getitem__)
+    return words
 
 
 def _write_part(directory: Path, stories: list[Story | ShelvedStory], hashes: dict[str, str], items: np.ndarray, vectors: np.ndarray,
@@ -501,59 +526,84 @@ def read_generation(root: Path, *, model: str | None = None) -> Generation:
     return generation
 
 
-def unchanged_counts(root: Path, signature: str, model: str) -> tuple[dict, list[Problem]] | None:
+def unchanged_counts(root: Path, folder: StoryFolder, model: str) -> tuple[dict, list[Problem]] | None:
     """The current generation's counts, and the fatal problems of the files it left out, when nothing changed
     since the last build; else None.
 
-    Nothing changed means: the story files' signature (`corpus.StoryFolder`) is the one recorded then, CURRENT
+    Nothing changed means: the story files (`folder`, as a scan found them) are the ones recorded then, CURRENT
     names the same generation, built with `model` in this storybot's format, and every file of that generation has the size and time it
     had when written (a truncated or replaced file fails this). Reads the first line of one small file and
-    stats the generation's dozen files: nothing is loaded, and the recorded per-file stats are not even read.
+    stats the generation's dozen files: nothing is loaded, and the recorded listing is not even read unless a
+    change since its base left its digest out of the record (`files_as_recorded`).
     """
     try:
         with open(root / STATS, encoding="utf-8") as record:
             recorded = json.loads(record.readline())
-        path = current_path(root)
-        if (recorded["generation"], recorded["model"], recorded["signature"], recorded.get("format")) != (
-                path.name, model, signature, FORMAT_VERSION):  # an index another format version wrote is rebuilt
-            return None
+            path = current_path(root)
+            if (recorded["generation"], recorded["model"], recorded.get("format")) != (path.name, model, FORMAT_VERSION):
+                return None  # an index another format version wrote is rebuilt
+            if not _lists(root, recorded, record, folder):
+                return None
         if _generation_file_stats(path) != recorded["generation_files"]:
             return None
         return recorded["counts"], [Problem(Path(name), int(line), str(message)) for name, line, message in recorded["problems"]]
-    except (OSError, ValueError, KeyError, TypeError, IndexFormatError):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, IndexFormatError):
         return None
 
 
-def recorded_signature(root: Path) -> str | None:
-    """The story files' signature as the last build of the current generation found them, or None."""
+def files_as_recorded(root: Path, folder: StoryFolder) -> bool:
+    """Whether the story files (`folder`, as a scan found them) are the ones the last build of the current generation
+    recorded; False if there is no such record."""
     try:
         with open(root / STATS, encoding="utf-8") as record:
             recorded = json.loads(record.readline())
-        return recorded["signature"] if recorded["generation"] == current_path(root).name else None
-    except (OSError, ValueError, KeyError, TypeError, IndexFormatError):
-        return None
+            return recorded["generation"] == current_path(root).name and _lists(root, recorded, record, folder)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, IndexFormatError):
+        return False
+
+
+def _lists(root: Path, recorded: dict, record, folder: StoryFolder) -> bool:
+    """Whether the record lists `folder`'s files: by the signature line 1 holds, or (a change since the base left it
+    out) by the listing itself, line 2 laid over its base (`Listing.lists`). `record` is the open file, past line 1."""
+    if isinstance(signature := recorded.get("signature"), str):
+        return signature == folder.signature
+    return _listing(root, recorded, record).lists(folder.record)
+
+
+def _listing(root: Path, recorded: dict, record) -> Listing:
+    """The listing the record holds (`listing.Listing`); a record written before (line 1 naming no base, line 2 the
+    whole listing: one string, or one entry per file) is read too. `record` is the open file, past line 1."""
+    files = json.loads(record.readline())  # parsed in C, at any number of files
+    base = recorded.get("listing")
+    if base is None:  # written before the listing had a base
+        listing = files if isinstance(files, str) else record_of_stats(files)
+        if record_signature(listing) != recorded["signature"]:
+            raise ValueError("the recorded listing is not the one its signature says")
+        return Listing(root, None, {}, listing, recorded["signature"])
+    if not (isinstance(base, str) and LISTING_NAME.fullmatch(base)):  # a name inside the folder, never a path
+        raise ValueError(f"the record names {base!r} as its listing")
+    signature = recorded.get("signature")
+    return Listing(root, base, read_patch(files), None, signature if isinstance(signature, str) else None)
 
 
 @dataclass(frozen=True)
 class RecordedFiles:
     """The story files as the last build of a generation found them: what an incremental build compares."""
 
-    listing: str  # `StoryFolder.record`: every file's absolute name, size and time
+    listing: Listing  # every file's absolute name, size and time: a base and the entries changed since
     paths: list[str] | None  # the paths that build was given, as spelled (None: not recorded)
     unshelved: list[str] | None  # the files it found but holds no story of (invalid ones; None: not recorded)
 
 
 def recorded_files(root: Path, generation: Path) -> RecordedFiles | None:
-    """The story files as the last build of `generation` found them; None if no build of it was recorded."""
+    """The story files as the last build of `generation` found them; None if no build of it was recorded. Reads the
+    record's two lines, not the base listing (read when first asked for, `Listing.text`)."""
     try:
         with open(root / STATS, encoding="utf-8") as record:
             recorded = json.loads(record.readline())
-            files = json.loads(record.readline())  # one JSON string: parsed in C, at any number of files
-        if recorded["generation"] != generation.name:
-            return None
-        listing = files if isinstance(files, str) else record_of_stats(files)  # a dict: as recorded before
-        if record_signature(listing) != recorded["signature"]:
-            return None
+            if recorded["generation"] != generation.name:
+                return None
+            listing = _listing(root, recorded, record)
         paths, unshelved = recorded.get("paths"), recorded.get("unshelved")
         if not (_strings(paths) and _strings(unshelved)):
             paths = unshelved = None
@@ -566,23 +616,28 @@ def _strings(value) -> bool:
     return isinstance(value, list) and all(isinstance(entry, str) for entry in value)
 
 
-def record_stats(root: Path, folder: StoryFolder, problems: list[Problem], model: str, counts: dict, *,
+def record_stats(root: Path, listing: Listing, problems: list[Problem], model: str, counts: dict, *,
                  paths: list[Path], unshelved: list[str]) -> None:
     """Beside the generations, not in one: a touched but unchanged file must not cost a new generation.
 
     Line 1 is what the no-op check reads, with the fatal problems of the files the build left out (reported
-    again by every build, the no-op one included, without reading them); line 2, the per-file stats, is read
-    only by a build with work to do: the listing as one string (`StoryFolder.record`), written and read in C.
+    again by every build, the no-op one included, without reading them), and the name of the base listing; line 2 is
+    the listing's patch, read only by a build with work to do (`listing.py`). A change told its files writes the
+    base listing it started from again only when the patch grows past `listing.PATCH_MOST`.
     `model` and `counts` are the current generation's, as the build that wrote it (or found it current) knows them:
     its manifest is not read again. `paths` (as given) and `unshelved` (the files found that the generation holds no
-    story of) let the next change, told which files it touched, skip comparing the two listings whole
-    (`builder._carry_over`)."""
+    story of) let the next change, told which files it touched, skip the scan (`builder._told_change`)."""
     path = current_path(root)
+    listing = listing.kept()
     record = {"generation": path.name, "model": model, "format": FORMAT_VERSION, "counts": counts,
-              "generation_files": _generation_file_stats(path), "signature": folder.signature,
+              "generation_files": _generation_file_stats(path), "listing": listing.base,
               "problems": [[str(p.path), p.line, p.message] for p in problems if p.fatal],
               "paths": [str(path) for path in paths], "unshelved": unshelved}
-    write_atomically(root / STATS, (json.dumps(record) + "\n" + json.dumps(folder.record) + "\n").encode("utf-8"))
+    if not listing.patch:  # else the digest of base and patch together is left to whoever compares it with a scan
+        record["signature"] = listing.signature
+    patch = {name: list(stat) if stat is not None else None for name, stat in listing.patch.items()}
+    write_atomically(root / STATS, (json.dumps(record) + "\n" + json.dumps(patch) + "\n").encode("utf-8"))
+    prune_listings(root, keep=listing.base)
 
 
 def _generation_file_stats(path: Path, *, inodes: bool = False) -> dict[str, list[int]]:

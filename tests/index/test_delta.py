@@ -13,7 +13,7 @@ import pytest
 
 import index
 from index.store import BASE, DELTA, current_path
-from tests.index.test_build import same_index
+from tests.index.test_build import recording_opens, same_index
 from tests.support import EVAL, write_story
 
 QUESTIONS = [
@@ -159,22 +159,30 @@ def test_a_change_walks_its_own_stories_not_every_carried_one(folder, tmp_path, 
     library.remove("Gull Point Pier Reopens")
     assert len(made) == 1  # the quay
     stats = (tmp_path / "index" / index.store.STATS).read_text(encoding="utf-8").split("\n")
-    assert isinstance(json.loads(stats[1]), str)  # the files' listing: one string, parsed in C, not 81 entries
+    patch = {Path(name).name: entry for name, entry in json.loads(stats[1]).items()}  # the changes' files, not 81 entries
+    assert patch.keys() == {"gull-point-pier-reopens-b5018724.txt", "gull-point-quay-closes-92c193bc.txt"}
+    assert patch["gull-point-pier-reopens-b5018724.txt"] is None  # removed
     monkeypatch.undo()
     assert_answers_as_a_fresh_build(library, tmp_path, embedder)
 
 
-def test_a_record_of_the_files_written_before_as_one_entry_each_is_still_compared(stories, tmp_path, embedder, monkeypatch):
-    """An index built by the previous version keeps its per-file record: the next change parses only what changed
-    (a whole parse of 100,000 files would take minutes) and records the files in the new form."""
+@pytest.mark.parametrize("form", ["one entry per file", "one string"])
+def test_a_record_of_the_files_written_before_is_still_compared(stories, tmp_path, embedder, monkeypatch, form):
+    """An index built by an earlier version keeps its record of the files (the whole listing on line 2, one entry per
+    file or one string): the next change parses only what changed (a whole parse of 100,000 files would take minutes)
+    and records the files in the current form, a base listing and a patch."""
     out = tmp_path / "idx"
     index.build([stories], out, embedder=embedder)
     record = out / index.store.STATS
-    first, listing = record.read_text(encoding="utf-8").split("\n")[:2]
-    entries = re.findall(r"([^\0]*)\0([^\0]*)\0([^\0]*)\0", json.loads(listing))
-    assert len(entries) == 4
-    old = {name: [int(size), int(mtime)] for name, size, mtime in entries}
-    record.write_text(first + "\n" + json.dumps(old) + "\n", encoding="utf-8")
+    first = json.loads(record.read_text(encoding="utf-8").split("\n")[0])
+    listing = (out / first.pop("listing")).read_text(encoding="utf-8")
+    entries = re.findall(r"([^\0]*)\0([^\0]*)\0([^\0]*)\0", listing)
+    assert len(entries) == 4 and index.corpus.record_signature(listing) == first["signature"]
+    old = {name: [int(size), int(mtime)] for name, size, mtime in entries} if form == "one entry per file" else listing
+    record.write_text(json.dumps(first) + "\n" + json.dumps(old) + "\n", encoding="utf-8")
+    for path in out.glob("listing-*"):
+        path.unlink()
+    assert index.build([stories], out, embedder=embedder).changed is False  # read as it was written
     parsed: list[str] = []
     real = index.corpus.parse_file
     monkeypatch.setattr("index.corpus.parse_file", lambda path: parsed.append(path.name) or real(path))
@@ -183,11 +191,32 @@ def test_a_record_of_the_files_written_before_as_one_entry_each_is_still_compare
     report = index.build([stories], out, embedder=embedder)
     assert parsed == ["pier.txt"]
     assert report.added == ["Gull Point Pier Reopens"] and len(report.removed) == 1 and report.stories == 4
-    assert isinstance(json.loads(record.read_text(encoding="utf-8").split("\n")[1]), str)
+    first, patch = record.read_text(encoding="utf-8").split("\n")[:2]
+    assert json.loads(patch) == {} and (out / json.loads(first)["listing"]).is_file()
     parsed.clear()
     (stories / "pier.txt").write_text("Gull Point Pier Reopens\n- The pier reopened on Tuesday.[1]\n", encoding="utf-8")
     report = index.build([stories], out, embedder=embedder)
     assert parsed == ["pier.txt"] and report.updated == ["Gull Point Pier Reopens"]
+
+
+def test_a_change_told_its_files_after_a_record_written_before_writes_the_base_listing_once(stories, tmp_path, embedder):
+    """The record written before holds no base listing file: the first change told its files writes the listing it
+    read, with its own file's entry, as one (the whole library, once)."""
+    out = tmp_path / "idx"
+    library = index.Library(stories, out, embedder=embedder)
+    library.open()
+    record = out / index.store.STATS
+    first = json.loads(record.read_text(encoding="utf-8").split("\n")[0])
+    listing = (out / first.pop("listing")).read_text(encoding="utf-8")
+    record.write_text(json.dumps(first) + "\n" + json.dumps(listing) + "\n", encoding="utf-8")
+    for path in out.glob("listing-*"):
+        path.unlink()
+    change = library.add(b"Gull Point Pier Reopens\n- The pier reopened on Monday.[1]\n", "pier.txt")
+    assert change.report.added == ["Gull Point Pier Reopens"]
+    first, patch = record.read_text(encoding="utf-8").split("\n")[:2]
+    assert json.loads(patch) == {} and (out / json.loads(first)["listing"]).read_text(encoding="utf-8") == index.corpus.scan_story_files([stories]).record
+    assert not library.changed_on_disk()
+    assert index.build([stories], out, embedder=embedder).changed is False
 
 
 def test_a_delta_over_an_approximate_base_answers_as_a_build_from_scratch(folder, tmp_path, embedder, monkeypatch):
@@ -217,25 +246,9 @@ def test_a_delta_over_an_approximate_base_answers_as_a_build_from_scratch(folder
         assert ids.tolist() == scratch.generation.items["id"][scratch.generation.nearest_rows(query, 20)].tolist()
 
 
-def test_a_listing_is_the_recorded_one_but_for_named_files_only_when_nothing_else_changed(tmp_path):
-    """What lets a change skip comparing every file's record: exact, for the first entry, a middle one, and names that
-    end like another file's."""
-    for name in ("a.txt", "ba.txt", "b", "b/a.txt", "c.txt"):
-        write_story(tmp_path / "s", name, "Title\n- Bullet.[1]\n") if name != "b" else (tmp_path / "s" / "b").mkdir()
-    before = index.corpus.scan_story_files([tmp_path / "s"]).record
-    absolute = {name: str((tmp_path / "s" / name).absolute()) for name in ("a.txt", "ba.txt", "b/a.txt", "c.txt", "new.txt")}
-    write_story(tmp_path / "s", "a.txt", "Title\n- A longer bullet.[1]\n")
-    (tmp_path / "s" / "c.txt").unlink()
-    write_story(tmp_path / "s", "new.txt", "New\n- Bullet.[1]\n")
-    after = index.corpus.scan_story_files([tmp_path / "s"])
-    assert after.same_but(before, [absolute["a.txt"], absolute["c.txt"], absolute["new.txt"]])
-    assert not after.same_but(before, [absolute["a.txt"], absolute["c.txt"]])  # new.txt is a change too
-    assert not after.same_but(before, [absolute["c.txt"], absolute["new.txt"]])  # and a.txt
-    assert not after.same_but(before, [absolute["ba.txt"], absolute["b/a.txt"], absolute["c.txt"], absolute["new.txt"]])
-
-
-def test_a_change_compares_no_listing_and_makes_no_lookup_over_the_base(folder, tmp_path, embedder, monkeypatch):
-    """Told the files it wrote or deleted, a change neither sets the scan's 81 files against the record's nor makes a
+def test_a_change_scans_nothing_stats_only_its_files_and_makes_no_lookup_over_the_base(folder, tmp_path, embedder, monkeypatch):
+    """Told the files it wrote or deleted, a change neither scans the folder (81 files) nor reads its base listing, and
+    stats its own file alone, records only that file beside the listing, and makes no
     lookup by id, title or file over the base's 81 stories (made once per base); and it writes its own stories'
     content hashes, not every story's."""
     library = index.Library(folder, tmp_path / "index", embedder=embedder)
@@ -247,9 +260,18 @@ def test_a_change_compares_no_listing_and_makes_no_lookup_over_the_base(folder, 
         made = index.shelf.Numbered.__dict__[name]
         monkeypatch.setattr(made, "func", lambda shelf, real=made.func: lookups.append(len(shelf.ids)) or real(shelf))
     monkeypatch.setattr("index.corpus.StoryFolder.changed_since", lambda *args: pytest.fail("the listings were compared whole"))
-    listed = index.corpus.StoryFolder.__dict__["given_names"]
-    monkeypatch.setattr(listed, "func", lambda folder: pytest.fail("the scan's file names were gathered"))
-    change = library.add(b"Gull Point Pier Reopens\n- The pier reopened on Monday.[1]\n", "pier.txt")
+    monkeypatch.setattr("index.builder.scan_story_files", lambda *args: pytest.fail("the folder was scanned"))
+    stated: list[str] = []  # the story files looked at, as a scan would list them
+    real_entry = index.builder.scanned_entry
+    monkeypatch.setattr("index.builder.scanned_entry", lambda folder, name: stated.append(Path(name).name) or real_entry(folder, name))
+    record = library.index_dir / index.store.STATS
+    [listing] = library.index_dir.glob("listing-*")
+    listing_stat = listing.stat()
+    opened: list[str] = []
+    with recording_opens(opened):
+        change = library.add(b"Gull Point Pier Reopens\n- The pier reopened on Monday.[1]\n", "pier.txt")
+    assert stated == [change.file.name] and not [name for name in opened if "listing-" in name]  # the base listing: not read
+    assert [Path(name).name for name in json.loads(record.read_text(encoding="utf-8").split("\n")[1])] == [change.file.name]
     assert change.report.added == ["Gull Point Pier Reopens"] and library.find_title("gull point pier reopens") == "Gull Point Pier Reopens"
     generation = current_path(library.index_dir)
     assert "stories" not in json.loads((generation / "manifest.json").read_text())
@@ -259,12 +281,15 @@ def test_a_change_compares_no_listing_and_makes_no_lookup_over_the_base(folder, 
     assert library.remove("Gull Point Pier Reopens").report.removed == ["Gull Point Pier Reopens"]
     assert library.find_title("Gull Point Pier Reopens") is None and library.story_model(library.titles()[5]).title == library.titles()[5]
     assert lookups and max(lookups) <= 1  # only the deltas' (none or one story each)
+    assert stated == [change.file.name] * 3  # added, updated, removed: no other file stat'ed
+    assert listing.stat().st_mtime_ns == listing_stat.st_mtime_ns and list(library.index_dir.glob("listing-*")) == [listing]
     monkeypatch.undo()
     assert_answers_as_a_fresh_build(library, tmp_path, embedder)
 
 
-def test_a_file_edited_by_hand_before_a_change_is_indexed_by_that_change(folder, tmp_path, embedder, monkeypatch):
-    """The scan shows more changed than the files the change wrote: every file is compared, as without being told."""
+def test_a_file_edited_by_hand_before_a_change_is_indexed_by_the_next_check_of_the_folder(folder, tmp_path, embedder, monkeypatch):
+    """A change told its files scans nothing, so a file saved or deleted by hand before it is not in its record: the
+    watcher's next check finds the folder differs from the record, and the rebuild it runs indexes the edits."""
     library = index.Library(folder, tmp_path / "index", embedder=embedder)
     library.open()
     edited = sorted(folder.glob("*.txt"))[3]
@@ -272,13 +297,31 @@ def test_a_file_edited_by_hand_before_a_change_is_indexed_by_that_change(folder,
     deleted = Path(library.knowledge_base.source_file(title))
     edited.write_text(edited.read_text(encoding="utf-8").replace("* ", "* Edited by hand. ", 1), encoding="utf-8")
     deleted.unlink()
-    compared: list[int] = []
-    real = index.corpus.StoryFolder.changed_since
-    monkeypatch.setattr("index.corpus.StoryFolder.changed_since", lambda self, record: compared.append(1) or real(self, record))
     change = library.add(b"Gull Point Pier Reopens\n- The pier reopened on Monday.[1]\n", "pier.txt")
-    assert compared == [1]
-    assert change.report.added == ["Gull Point Pier Reopens"] and change.report.removed == [title]
-    assert [library.knowledge_base.source_file(t).name for t in change.report.updated] == [edited.name]
+    assert change.report.added == ["Gull Point Pier Reopens"] and change.report.updated == change.report.removed == []
+    assert library.changed_on_disk()
+    picked_up = library.reindex()
+    assert picked_up.report.removed == [title] and picked_up.report.added == []
+    assert [library.knowledge_base.source_file(t).name for t in picked_up.report.updated] == [edited.name]
     assert not library.changed_on_disk()
+    assert_answers_as_a_fresh_build(library, tmp_path, embedder)
+
+
+def test_a_file_saved_by_hand_while_a_change_runs_is_indexed_by_the_next_check_of_the_folder(folder, tmp_path, embedder, monkeypatch):
+    """Issue #12 item 8: an editor's file saved while a moderator's change is being built is not lost."""
+    library = index.Library(folder, tmp_path / "index", embedder=embedder)
+    library.open()
+    real = index.corpus.parse_file
+
+    def parse_while_an_editor_saves(path):
+        write_story(folder, "lighthouse.txt", "Gull Point Lighthouse Relit\n- The lighthouse was relit on Friday.[1]\n")
+        return real(path)
+
+    monkeypatch.setattr("index.corpus.parse_file", parse_while_an_editor_saves)
+    change = library.add(b"Gull Point Pier Reopens\n- The pier reopened on Monday.[1]\n", "pier.txt")
     monkeypatch.undo()
+    assert change.report.added == ["Gull Point Pier Reopens"] and library.find_title("Gull Point Lighthouse Relit") is None
+    assert library.changed_on_disk()
+    assert library.reindex().report.added == ["Gull Point Lighthouse Relit"]
+    assert not library.changed_on_disk()
     assert_answers_as_a_fresh_build(library, tmp_path, embedder)
