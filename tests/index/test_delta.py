@@ -214,7 +214,8 @@ def test_a_change_told_its_files_after_a_record_written_before_writes_the_base_l
     change = library.add(b"Gull Point Pier Reopens\n- The pier reopened on Monday.[1]\n", "pier.txt")
     assert change.report.added == ["Gull Point Pier Reopens"]
     first, patch = record.read_text(encoding="utf-8").split("\n")[:2]
-    assert json.loads(patch) == {} and (out / json.loads(first)["listing"]).read_text(encoding="utf-8") == index.corpus.scan_story_files([stories]).record
+    assert json.loads(patch) == {}
+    assert (out / json.loads(first)["listing"]).read_text(encoding="utf-8") == index.corpus.scan_story_files([stories]).record
     assert not library.changed_on_disk()
     assert index.build([stories], out, embedder=embedder).changed is False
 

@@ -3,6 +3,7 @@ questions are, so the softmax is taught the right bullet, or "none" when no bull
 
 import json
 import random
+import re
 import shutil
 
 import numpy as np
@@ -14,16 +15,16 @@ TRAINING = ROOT / "training"
 
 
 def _small_training_set(tmp_path):
-    """Two stories of one country and a few of their questions, copied from training/."""
+    """Two Drevland stories (101-130) and a few of their questions, copied from training/ under their file's name."""
     (tmp_path / "stories").mkdir()
     (tmp_path / "questions").mkdir()
-    names = sorted(p.name for p in (TRAINING / "stories").iterdir() if p.name.startswith("1"))[:2]
+    names = sorted(p.name for p in (TRAINING / "stories").iterdir() if re.match(r"1\d\d_", p.name))[:2]
     for name in names:
         shutil.copy(TRAINING / "stories" / name, tmp_path / "stories" / name)
     titles = {(tmp_path / "stories" / name).read_text(encoding="utf-8").splitlines()[0].strip() for name in names}
     rows = [json.loads(line) for line in (TRAINING / "questions" / "drevland.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
     kept = [row for row in rows if row.get("story") in titles and row["kind"] in ("answerable", "unanswerable")][:40]
-    (tmp_path / "questions" / "small.jsonl").write_text("".join(json.dumps(row) + "\n" for row in kept), encoding="utf-8")
+    (tmp_path / "questions" / "drevland.jsonl").write_text("".join(json.dumps(row) + "\n" for row in kept), encoding="utf-8")
     return kept
 
 
