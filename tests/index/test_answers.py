@@ -170,11 +170,19 @@ def test_a_follow_up_off_the_topic_of_the_conversation_is_still_refused(eval_kb)
         assert not eval_kb.ask(question, about=eval_kb.story(SEED_TITLE).id).answered, question
 
 
-@pytest.mark.parametrize("question", ["what are the arguments for and against pineapple on pizza?", "is the new stadium a good idea?"])
+@pytest.mark.parametrize("question", [
+    "what are the arguments for and against pineapple on pizza?", "should the council build more bike lanes, for and against?",
+    "is the new stadium a good idea?",
+])
 def test_a_question_about_the_sides_of_something_no_story_covers_is_refused(seed_kb, question):
     """With the seed alone (the default set-up), the seed's narratives are not an answer about anything at all."""
-    assert seed_kb.retrieve(question).best.about_the_sides
     assert not seed_kb.ask(question).answered
+
+
+def test_the_sides_answer_cut_refuses_what_the_sides_detector_lets_through(seed_kb):
+    """Taken to be about the sides, as it is, such a question is refused by the sides answer model's own cut."""
+    candidate = seed_kb.retrieve("what are the arguments for and against pineapple on pizza?").best
+    assert candidate.about_the_sides and not candidate.answers(seed_kb.judgement)
 
 
 def test_a_question_about_the_sides_of_the_story_is_answered_with_its_narratives(seed_kb):
