@@ -41,7 +41,7 @@ def training_triples(training_dir: Path, rng: random.Random) -> list[tuple[str, 
     bullets = read_stories(training_dir / "stories")
     triples = []
     for question in read_labelled_set(training_dir).questions:
-        if question.kind != "answerable" or Path(question.where.rsplit(":", 1)[0]).stem not in QUESTION_FILES:
+        if question.kind != "answerable" or question.file.stem not in QUESTION_FILES:
             continue
         facts = bullets[question.stories[0]]
         others = [text for number, text in enumerate(facts, 1) if number not in question.facts]

@@ -38,6 +38,11 @@ class LabelledQuestion:
     def should_answer(self) -> bool:
         return self.kind in ANSWER_KINDS
 
+    @property
+    def file(self) -> Path:
+        """The questions file it was read from (the file of `where`)."""
+        return Path(self.where.rsplit(":", 1)[0])
+
 
 @dataclass(frozen=True)
 class FollowUp:
