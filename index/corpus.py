@@ -72,6 +72,12 @@ class StoryFolder:
         return set(map(itemgetter(1), self.found))
 
 
+def listing_entry(name: str, size: int, time: int) -> str:
+    """One file's entry in a listing (`StoryFolder.record`): its absolute name, size and modification time (ns), each
+    ended by "\0", which is in no file name."""
+    return f"{name}\0{size}\0{time}\0"
+
+
 _ENTRY = re.compile(r"[^\0]*\0[^\0]*\0[^\0]*\0")  # one file of a listing: name, size and time, each ended by "\0"
 
 
@@ -94,7 +100,7 @@ def scan_story_files(paths: list[Path]) -> StoryFolder:
     if len(paths) > 1:  # paths that overlap name some files twice
         found = list({entry[0]: entry for entry in found}.values())
     found.sort(key=itemgetter(0))
-    listing = [f"{name}\0{size}\0{mtime}\0" for name, _, size, mtime in found]  # "\0" is in no file name
+    listing = [listing_entry(name, size, mtime) for name, _, size, mtime in found]
     return StoryFolder(record_signature("".join(listing)), found, missing, listing)
 
 
@@ -136,7 +142,7 @@ def record_signature(record: str) -> str:
 
 def record_of_stats(stats: dict[str, list[int]]) -> str:
     """A listing from per-file stats (absolute name -> [size, time]), as an earlier version recorded them."""
-    return "".join([f"{name}\0{size}\0{mtime}\0" for name, (size, mtime) in sorted(stats.items())])
+    return "".join([listing_entry(name, size, mtime) for name, (size, mtime) in sorted(stats.items())])
 
 
 def stories_signature(paths: list[Path]) -> str:

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .corpus import StoryFolder, record_signature
+from .corpus import StoryFolder, listing_entry, record_signature
 from .files import write_atomically
 
 LISTING_PREFIX = "listing-"
@@ -136,7 +136,7 @@ def patched_text(text: str, patch: dict[str, tuple[int, int] | None]) -> str:
         if start < len(text) and _name_at(text, start) == name:
             at = text.index("\0", text.index("\0", start + len(name) + 1) + 1) + 1  # past the size and the time
         if (stat := patch[name]) is not None:
-            pieces.append(f"{name}\0{stat[0]}\0{stat[1]}\0")
+            pieces.append(listing_entry(name, *stat))
     pieces.append(text[at:])
     return "".join(pieces)
 
