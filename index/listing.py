@@ -51,15 +51,13 @@ class Listing:
     @functools.cached_property
     def text(self) -> str:
         """The whole listing, as a scan of the same files would make it (`StoryFolder.record`)."""
-        return patched_text(self.base_text, self.patch) if self.patch else self.base_text
+        return self._laid_over(self.base_text)
 
     @functools.cached_property
     def base_text(self) -> str:
         """The base listing; `ValueError` if its file is not the one its name's digest says (damaged or replaced)."""
-        if self.inline is not None:
-            return self.inline
-        text = (self.root / self.base).read_bytes().decode("utf-8", "surrogateescape")
-        if record_signature(text) != self.base[len(LISTING_PREFIX):]:
+        text = self._unchecked_base()
+        if self.inline is None and record_signature(text) != self.base[len(LISTING_PREFIX):]:
             raise ValueError(f"{self.base} is not the listing its name says")
         return text
 
@@ -75,8 +73,13 @@ class Listing:
     def lists(self, record: str) -> bool:
         """Whether this listing is `record` (a scan's `StoryFolder.record`): laid over its base and compared whole. No
         digest is made, nor the base's checked: equal to what the scan found is the answer, whatever the base holds."""
-        base = self.inline if self.inline is not None else (self.root / self.base).read_bytes().decode("utf-8", "surrogateescape")
-        return (patched_text(base, self.patch) if self.patch else base) == record
+        return self._laid_over(self._unchecked_base()) == record
+
+    def _unchecked_base(self) -> str:
+        return self.inline if self.inline is not None else (self.root / self.base).read_bytes().decode("utf-8", "surrogateescape")
+
+    def _laid_over(self, base: str) -> str:
+        return patched_text(base, self.patch) if self.patch else base
 
     def patched(self, entries: dict[str, tuple[int, int] | None]) -> "Listing":
         """This listing with these files' entries (absolute name -> (size, time), or None: not there) replaced."""
