@@ -10,6 +10,7 @@ from .embedder import ENCODER_VARIANT, ENCODER_VARIANTS, TUNING_DIR
 from .encoder_training import EPOCHS
 from .errors import IndexFormatError, QuestionError, StoryFileError
 from .process import configure_process
+from .reader import WEIGHTS_FILE as READER_WEIGHTS
 from .settings import IndexSettings
 from .store import read_manifest
 
@@ -65,10 +66,11 @@ def main(argv: list[str] | None = None) -> int:
     encoder_cmd.add_argument("--epochs", type=int, default=EPOCHS, help=f"passes over the training triples (default: {EPOCHS})")
     encoder_cmd.add_argument("--out", type=Path, default=TUNING_DIR, help="the adapter's folder (default: index/tuning, the shipped one)")
 
-    reader_cmd = commands.add_parser("train-reader", help="experiment: fine-tune a cross-encoder reader on training/, report it on dev (20 min)")
+    reader_cmd = commands.add_parser("train-reader",
+                                     help="fine-tune the reader on training/ into index/reader.safetensors (40 min); run train after it")
     reader_cmd.add_argument("--training", type=Path, default=Path("training"), help="training stories and questions (default: training)")
     reader_cmd.add_argument("--eval", type=Path, default=Path("tests/eval"), help="labelled set whose dev stories it is measured on")
-    reader_cmd.add_argument("--out", type=Path, default=Path("reader.safetensors"), help="the weights (default: reader.safetensors)")
+    reader_cmd.add_argument("--out", type=Path, default=READER_WEIGHTS, help="the weights (default: index/reader.safetensors, the shipped ones)")
 
     bench_cmd = commands.add_parser("bench", help="measure build rate, latency, start-up and memory (minutes)")
     bench_cmd.add_argument("--sizes", default="10000,100000", help="claims per corpus, comma-separated (1000000 builds for long)")

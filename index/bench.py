@@ -304,15 +304,15 @@ def stage_costs(eval_dir: Path, seeds_dir: Path, model: str = DEFAULT_MODEL, enc
     """What answering costs per question on the evaluation corpus, stage by stage, one question at a time.
 
     Stages are timed by wrapping them in place: the per-bullet and per-answer signals alone, and ranking one
-    story's bullets and deciding as a whole (`KnowledgeBase._candidate`: cosines, signals, the learned ranker,
-    the sides detector and the answer decision). Two-story parts and follow-up context are the extra time of
+    story's bullets and deciding as a whole (`KnowledgeBase._candidate`: cosines, signals, the reader, the learned
+    ranker, the sides detector and the answer decision), and the reader within it. Two-story parts and follow-up context are the extra time of
     the questions that pay for them.
     """
     from . import retrieval
     from .evaluation import build_corpus, read_labelled_set
 
     labelled = read_labelled_set(eval_dir, seeds_dir)
-    clock = {"signals": 0.0, "candidate": 0.0}
+    clock = {"signals": 0.0, "candidate": 0.0, "reader": 0.0}
     originals = {"bullet_features": retrieval.bullet_features, "answer_features": retrieval.answer_features}
     candidate = retrieval.KnowledgeBase._candidate
 
@@ -331,6 +331,7 @@ def stage_costs(eval_dir: Path, seeds_dir: Path, model: str = DEFAULT_MODEL, enc
         return (time.perf_counter() - tick) * 1000
 
     rows: dict[str, list[float]] = {"whole answer (`ask`)": [], "signals (bullet and answer features)": [],
+                                    "the reader (the bullet to be shown)": [],
                                     "ranking and deciding (`_candidate`, all of it)": [], "two-story parts, extra": [],
                                     "follow-up with context (`ask(about=…)`)": [], "the same follow-up without": []}
     with tempfile.TemporaryDirectory() as scratch:
@@ -338,11 +339,13 @@ def stage_costs(eval_dir: Path, seeds_dir: Path, model: str = DEFAULT_MODEL, enc
         retrieval.bullet_features = timed(originals["bullet_features"], "signals")
         retrieval.answer_features = timed(originals["answer_features"], "signals")
         retrieval.KnowledgeBase._candidate = timed(candidate, "candidate")
+        kb.reader.scores = timed(kb.reader.scores, "reader")  # on this (shared) instance only; removed below
         try:
             for question in (q.text for q in labelled.questions):
-                clock.update(signals=0.0, candidate=0.0)
+                clock.update(signals=0.0, candidate=0.0, reader=0.0)
                 rows["whole answer (`ask`)"].append(ms(kb.ask, question))
                 rows["signals (bullet and answer features)"].append(clock["signals"] * 1000)
+                rows["the reader (the bullet to be shown)"].append(clock["reader"] * 1000)
                 rows["ranking and deciding (`_candidate`, all of it)"].append(clock["candidate"] * 1000)
                 if retrieval.question_parts(question):
                     rows["two-story parts, extra"].append(max(0.0, ms(kb.ask, question) - ms(kb.retrieve, question)))
@@ -354,6 +357,7 @@ def stage_costs(eval_dir: Path, seeds_dir: Path, model: str = DEFAULT_MODEL, enc
         finally:
             retrieval.bullet_features, retrieval.answer_features = originals["bullet_features"], originals["answer_features"]
             retrieval.KnowledgeBase._candidate = candidate
+            del kb.reader.scores
     lines = ["| stage | questions | mean ms | p50 ms |", "| --- | --- | --- | --- |"]
     lines += [f"| {stage} | {len(times)} | {statistics.mean(times):.2f} | {statistics.median(times):.2f} |" for stage, times in rows.items() if times]
     return "\n".join(lines)

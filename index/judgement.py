@@ -2,8 +2,9 @@
 whether the best answer is good enough to give.
 
 All three are small linear models over signals that mean the same at any corpus size (see signals.py and
-retrieval.py), fitted by `python -m index train` on the project's own training stories (training/), never
-on the evaluation stories. Their weights ship in judgement.json beside this file (a few kilobytes).
+retrieval.py; the answer models also read the reader's score of the bullet shown, reader.py), fitted by
+`python -m index train` on the project's own training stories (training/), never on the evaluation stories.
+Their weights ship in judgement.json beside this file (a few kilobytes).
 """
 
 import json
@@ -21,7 +22,7 @@ BULLET_FEATURES = ("question_cosine", "focus_cosine", "focus_words_in_bullet", "
 ANSWER_FEATURES = (
     "best_bullet_rank_score", "best_bullet_lead_over_second", "best_bullet_question_cosine", "best_bullet_focus_cosine",
     "question_words_in_story", "focus_words_in_best_bullet", "best_bullet_lacks_asked_type", "story_best_item_cosine",
-    "routing_margin", "about_the_sides",
+    "routing_margin", "about_the_sides", "best_bullet_reader_score",
 )
 
 

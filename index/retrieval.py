@@ -11,7 +11,9 @@
    "who").
 3. Decide whether to answer at all with a second learned model that predicts whether what would be shown
    is right. Its signals mean the same with one story indexed or a million (signals.py): no corpus IDF,
-   and the routing margin is capped, a lone story counting as a clear winner.
+   and the routing margin is capped, a lone story counting as a clear winner. One of them is the reader's
+   (reader.py): a cross-encoder that reads the question with the bullet to be shown, which tells "this bullet
+   answers" from "this bullet is on the topic" better than any signal of the two texts apart.
 4. Questions about the sides ("arguments for and against?") are recognised from the question's embedding
    and answered with the story's lead bullet and its narratives, even when no bullet matches.
 """
@@ -24,11 +26,12 @@ from pathlib import Path
 import numpy as np
 
 from .answer import Answer, AnswerStory, answer_fact, clean_question
-from .embedder import TORCH, Embedder, embedder_for, encoder_identity
+from .embedder import ENCODER_DIR, TORCH, Embedder, embedder_for, encoder_identity
 from .errors import IndexFormatError
 from .judgement import BULLET_FEATURES, Judgement
 from .lexical import LexicalIndex, Matches, stems, tokenize_query
 from .models import Story
+from .reader import Reader, shared_reader
 from .settings import DEFAULT_MODEL
 from .signals import asked_type, content_words, coverage, holds_type, stem_set
 from .store import FACT, Generation, read_generation, read_manifest, unusable
@@ -102,10 +105,13 @@ class Retrieval:
 class KnowledgeBase:
     """A loaded index, ready to answer; safe to call from several threads at once."""
 
-    def __init__(self, generation: Generation, embedder: Embedder, judgement: Judgement | None = None):
+    def __init__(self, generation: Generation, embedder: Embedder, judgement: Judgement | None = None, reader: Reader | None = None):
         self.generation = generation
         self.embedder = embedder
         self.judgement = judgement or Judgement.load()
+        # The reader's export is cached beside the encoder's (`<index>/encoder` unless STORYBOT_ENCODER_DIR says).
+        directory = getattr(embedder, "directory", None)
+        self.reader = reader or shared_reader((directory.parent if directory else generation.path.parent / ENCODER_DIR).resolve())
         self.lexical = LexicalIndex(generation.lexical)
         self._vectors = generation.row_vectors
         self._stories = generation.stories
@@ -233,8 +239,9 @@ class KnowledgeBase:
         sides = self.judgement.about_the_sides(query)
         about_the_sides = sides >= self.judgement.sides_threshold
         lead = float(scores[order[0]] - scores[order[1]]) if len(order) > 1 else 0.0  # a lone bullet has beaten nothing
+        reading = float(self.reader.scores(question, [texts[order[0]]])[0])
         features = answer_features(question, bullets[order[0]], float(scores[order[0]]), lead, story_text,
-                                   float((self._vectors[span] @ query).max()), margin, sides)
+                                   float((self._vectors[span] @ query).max()), margin, sides, reading)
         return Candidate(story, score, facts[order], scores[order], bullets, features,
                          self.judgement.answer_probability(features, about_the_sides), about_the_sides)
 
@@ -256,12 +263,11 @@ class KnowledgeBase:
 def keeps_to_the_conversation(in_story: Candidate, everywhere: Candidate | None, judgement: Judgement) -> bool:
     """Whether a follow-up is answered from its conversation's story (`in_story`, asked of that story alone) rather
     than asked of the whole index (whose best answer is `everywhere`). A question about the sides ("and the other
-    side?") means the conversation's story; otherwise its answer must clear the context threshold, and no other
-    story may answer the question on its own more surely."""
-    if in_story.about_the_sides:
-        return True
+    side?") means the conversation's story; any other must clear the context threshold. Either way, no other story
+    may answer the question on its own more surely ("and the arguments over the rent cap?")."""
     elsewhere = everywhere is not None and everywhere.story != in_story.story and everywhere.answers(judgement)
-    return in_story.answers(judgement, in_context=True) and not (elsewhere and everywhere.probability > in_story.probability)
+    kept = in_story.about_the_sides or in_story.answers(judgement, in_context=True)
+    return kept and not (elsewhere and everywhere.probability > in_story.probability)
 
 
 def bullet_features(
@@ -280,13 +286,14 @@ def bullet_features(
 
 def answer_features(
     question: str, best_bullet: np.ndarray, best_score: float, lead: float, story_text: str, story_best_cosine: float, margin: float,
-    sides: float,
+    sides: float, reading: float,
 ) -> np.ndarray:
-    """judgement.ANSWER_FEATURES: the best story with its best bullet (whose BULLET_FEATURES row is `best_bullet`)."""
+    """judgement.ANSWER_FEATURES: the best story with its best bullet (whose BULLET_FEATURES row is `best_bullet`, and
+    whose reader score is `reading`)."""
     bullet = dict(zip(BULLET_FEATURES, best_bullet, strict=True))
     return np.asarray([best_score, lead, bullet["question_cosine"], bullet["focus_cosine"],
                        coverage(content_words(question), stem_set(story_text)), bullet["focus_words_in_bullet"],
-                       bullet["lacks_asked_type"], story_best_cosine, margin, sides], dtype=np.float32)
+                       bullet["lacks_asked_type"], story_best_cosine, margin, sides, reading], dtype=np.float32)
 
 
 def load(

@@ -16,9 +16,10 @@ writes index/judgement.json (what the product loads). It fits, in order:
 4. its thresholds, on the evaluation's *dev* stories (never its test stories): the probability cut that
    maximises right answers minus WRONG_COSTS times wrong ones, one for questions taken to be about the
    sides (answered by `answer_sides` with the narratives) and one for the rest;
-5. the same for a follow-up asked of its conversation's story alone, on the dev stories' follow-ups: the cut
-   that maximises the same count for the whole conversation step (a follow-up refused in its story is
-   asked of the whole index, as `KnowledgeBase.ask` does).
+5. the same for a follow-up asked of its conversation's story alone, on the dev stories' follow-ups and on each
+   dev question asked in the conversation of another dev story (which must not capture it): the cut that
+   maximises the same count for the whole conversation step (a follow-up refused in its story is asked of the
+   whole index, as `KnowledgeBase.ask` does).
 """
 
 import dataclasses
@@ -32,6 +33,7 @@ import numpy as np
 
 from .builder import build
 from .embedder import Embedder
+from .evaluation import in_other_conversations
 from .evaluation.data import LabelledQuestion, read_labelled_set
 from .evaluation.distractors import write_distractors
 from .judgement import ANSWER_FEATURES, BULLET_FEATURES, WEIGHTS_FILE, Judgement, Linear
@@ -138,7 +140,8 @@ def train(training_dir: Path, eval_dir: Path, seeds_dir: Path, embedder: Embedde
         "extra_bullet_margin": extra_margin,
         "trained_on": f"{training_dir}: {len(labelled.splits)} stories, {len(questions)} questions; {len(correct)} answer rows "
                       f"(whole corpus, +{DISTRACTORS} distractors, single stories); seed {SEED}",
-        "threshold_chosen_on": f"{eval_dir} dev stories only (questions; follow-ups for the context threshold): "
+        "threshold_chosen_on": f"{eval_dir} dev stories only (questions; for the context threshold, follow-ups and questions asked in "
+                               f"another story's conversation): "
                                f"right answers - {WRONG_COSTS:g} x wrong answers, highest",
         "model": embedder.name,
     }
@@ -215,6 +218,15 @@ def _dev_thresholds(eval_dir: Path, seeds_dir: Path, judgement: Judgement, embed
             answered_everywhere = everywhere is not None and everywhere.answers(judgement)
             steps.append((in_story, everywhere, shown_right(in_story, pair.followup, kb),
                           answered_everywhere and shown_right(everywhere, pair.followup, kb), answered_everywhere))
+        # And each dev question asked in the conversation of another dev story, which must not capture it.
+        for question, title in in_other_conversations(labelled, kb.titles()):
+            if labelled.split_of(question) != "dev":
+                continue
+            in_story = kb.retrieve(question.text, story=kb.title_index.find(title)).best
+            everywhere = kb.retrieve(question.text).best
+            answered_everywhere = everywhere is not None and everywhere.answers(judgement)
+            steps.append((in_story, everywhere, shown_right(in_story, question, kb),
+                          answered_everywhere and shown_right(everywhere, question, kb), answered_everywhere))
     gains = []
     for cut in CUTS:
         at_cut = dataclasses.replace(judgement, context_threshold=float(cut))
@@ -227,6 +239,6 @@ def _dev_thresholds(eval_dir: Path, seeds_dir: Path, judgement: Judgement, embed
         gains.append(gain)
     context_threshold = float(CUTS[int(np.argmax(gains))])
     kept = np.mean([keeps_to_the_conversation(s[0], s[1], dataclasses.replace(judgement, context_threshold=context_threshold)) for s in steps])
-    log(f"context threshold {context_threshold:.2f} on {len(steps)} dev follow-ups: answered from their story {kept:.2f}, "
+    log(f"context threshold {context_threshold:.2f} on {len(steps)} dev replies: answered from their story {kept:.2f}, "
         f"right answers minus wrong {max(gains):.0f}")
     return threshold, sides_answer_threshold, context_threshold

@@ -11,6 +11,7 @@ only the questions about its stories and the off-topic ones: nothing else is in 
 
 import dataclasses
 import json
+import random
 import re
 import tempfile
 from collections.abc import Iterable
@@ -29,11 +30,13 @@ CORPORA = ("seed", "eval", "distractors")
 DISTRACTORS = 1000
 FIGURES_FILE = "figures.json"
 FOLLOWUPS_WITH, FOLLOWUPS_WITHOUT = "follow-ups with context", "follow-ups without"  # scored in the eval corpus
+ANOTHER_CONVERSATION = "in another story's conversation"  # scored in the eval corpus too
+CONVERSATION_SEED = 5  # which other story's conversation each question is asked in (fixed)
 
 __all__ = [
-    "CORPORA", "DISTRACTORS", "FIGURES_FILE", "FOLLOWUPS_WITH", "FOLLOWUPS_WITHOUT", "LabelledQuestion", "LabelledSet", "METRICS",
-    "Outcome", "ask_all", "ask_followups", "build_corpus", "counts", "describe_miss", "evaluate", "evaluated_words", "figures", "questions_for",
-    "read_labelled_set", "tables", "write_figures",
+    "ANOTHER_CONVERSATION", "CORPORA", "DISTRACTORS", "FIGURES_FILE", "FOLLOWUPS_WITH", "FOLLOWUPS_WITHOUT", "LabelledQuestion", "LabelledSet",
+    "METRICS", "Outcome", "ask_all", "ask_followups", "ask_in_another_conversation", "build_corpus", "counts", "describe_miss", "evaluate",
+    "evaluated_words", "figures", "in_other_conversations", "questions_for", "read_labelled_set", "tables", "write_figures",
 ]
 
 
@@ -77,6 +80,27 @@ def ask_followups(kb: KnowledgeBase, labelled: LabelledSet) -> dict[str, list[Ou
     return {FOLLOWUPS_WITH: with_context, FOLLOWUPS_WITHOUT: without}
 
 
+def in_other_conversations(labelled: LabelledSet, titles: Iterable[str]) -> list[tuple[LabelledQuestion, str]]:
+    """(question, title of the story whose conversation it is asked in): each question about one story, and each
+    off-topic one, with another story of its split (a seeded choice), as when a member turns to something else
+    mid-thread."""
+    rng = random.Random(CONVERSATION_SEED)
+    indexed = set(titles)
+    pairs = []
+    for question in labelled.questions:
+        if question.kind != "two_story":
+            others = [title for title in labelled.story_titles(labelled.split_of(question)) if title not in question.stories and title in indexed]
+            pairs.append((question, rng.choice(others)))
+    return pairs
+
+
+def ask_in_another_conversation(kb: KnowledgeBase, labelled: LabelledSet) -> list[Outcome]:
+    """Each of `in_other_conversations` asked as a reply in that conversation: its story must not capture a question
+    that is not about it."""
+    return [outcome_of(question, labelled.split_of(question), kb.ask(question.text, about=kb.story(title).id))
+            for question, title in in_other_conversations(labelled, kb.titles())]
+
+
 def evaluate(
     eval_dir: Path, seeds_dir: Path, corpora: Iterable[str] = CORPORA, *, distractors: int = DISTRACTORS,
     embedder: Embedder | None = None, model: str | None = None, encoder_dir: Path | None = None, answer_everything: bool = False,
@@ -96,8 +120,8 @@ def evaluate(
             if answer_everything:
                 kb.judgement = dataclasses.replace(kb.judgement, answer_threshold=0.0, sides_answer_threshold=0.0)
             results[corpus] = ask_all(kb, questions_for(corpus, labelled, set(kb.titles())), labelled)
-            if corpus == "eval" and labelled.followups:
-                followups = ask_followups(kb, labelled)
+            if corpus == "eval":
+                followups = ask_followups(kb, labelled) | {ANOTHER_CONVERSATION: ask_in_another_conversation(kb, labelled)}
     return results | followups
 
 

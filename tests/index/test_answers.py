@@ -164,6 +164,17 @@ def test_a_follow_up_the_story_does_not_answer_is_asked_of_the_whole_index(eval_
     assert about_the_seed.stories[0].title == "Eastmere Council Approves Two-Year Rent Cap"
 
 
+def test_a_question_about_the_sides_of_another_story_leaves_the_conversation(eval_kb):
+    """Mid-conversation about the seed, the sides of the rent cap are the rent cap's narratives, not the seed's; a
+    reply naming nothing ("and the other side?") still means the conversation's story."""
+    seed = eval_kb.story(SEED_TITLE).id
+    rent_cap = eval_kb.ask("what are the arguments for and against the eastmere rent cap?", about=seed)
+    assert rent_cap.answered and [s.title for s in rent_cap.stories] == ["Eastmere Council Approves Two-Year Rent Cap"]
+    assert len(rent_cap.stories[0].narratives) == 2
+    other_side = eval_kb.ask("and the other side?", about=seed)
+    assert other_side.answered and [s.title for s in other_side.stories] == [SEED_TITLE]
+
+
 def test_a_follow_up_off_the_topic_of_the_conversation_is_still_refused(eval_kb):
     """The looser cut for a question asked of the conversation's story alone still turns away what it cannot answer."""
     for question in ("what is the capital of peru?", "who won the world cup in 2018?"):

@@ -1,4 +1,4 @@
-"""The reader experiment's training data (`python -m index train-reader`): every group is labelled as the
+"""The reader's training data (`python -m index train-reader`): every group is labelled as the
 questions are, so the softmax is taught the right bullet, or "none" when no bullet answers."""
 
 import json

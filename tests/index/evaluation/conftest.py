@@ -2,7 +2,16 @@
 
 import pytest
 
-from index.evaluation import FOLLOWUPS_WITH, ask_all, ask_followups, build_corpus, questions_for, read_labelled_set
+from index.evaluation import (
+    ANOTHER_CONVERSATION,
+    FOLLOWUPS_WITH,
+    ask_all,
+    ask_followups,
+    ask_in_another_conversation,
+    build_corpus,
+    questions_for,
+    read_labelled_set,
+)
 from tests.support import EVAL, SEEDS
 
 
@@ -20,6 +29,10 @@ def corpus_outcomes(embedder, tmp_path_factory, labelled, eval_kb):
         if corpus.startswith(FOLLOWUPS_WITH[:10]):  # both follow-up columns come from one pass over the eval corpus
             if corpus not in built:
                 built.update(ask_followups(eval_kb, labelled))
+            return built[corpus]
+        if corpus == ANOTHER_CONVERSATION:
+            if corpus not in built:
+                built[corpus] = ask_in_another_conversation(eval_kb, labelled)
             return built[corpus]
         if corpus not in built:
             kb = eval_kb if corpus == "eval" else build_corpus(corpus, EVAL, SEEDS, tmp_path_factory.mktemp(corpus) / "index", embedder)

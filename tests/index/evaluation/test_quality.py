@@ -9,14 +9,14 @@ import json
 
 import pytest
 
-from index.evaluation import CORPORA, FIGURES_FILE, FOLLOWUPS_WITH, FOLLOWUPS_WITHOUT, METRICS, counts
+from index.evaluation import ANOTHER_CONVERSATION, CORPORA, FIGURES_FILE, FOLLOWUPS_WITH, FOLLOWUPS_WITHOUT, METRICS, counts
 from tests.support import EVAL
 
 SLACK = 3  # questions a figure may lose before the test fails
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("corpus", [*CORPORA, FOLLOWUPS_WITH, FOLLOWUPS_WITHOUT])
+@pytest.mark.parametrize("corpus", [*CORPORA, FOLLOWUPS_WITH, FOLLOWUPS_WITHOUT, ANOTHER_CONVERSATION])
 def test_quality_holds_the_measured_figures(corpus, corpus_outcomes):
     expected = json.loads((EVAL / FIGURES_FILE).read_text(encoding="utf-8"))[corpus]
     outcomes = corpus_outcomes(corpus)

@@ -1,0 +1,118 @@
+"""The reader: a small cross-encoder that reads a question together with one bullet and scores how well that bullet
+answers it, against the *null candidate* (the question with no bullet at all): a score above 0 reads as a better
+answer than none.
+
+It is the bundled MiniLM's six layers with a linear head over the mean of their token states, fine-tuned by
+`python -m index train-reader` on training/ only (reader_training.py); its weights ship in reader.safetensors
+beside this file (the token embeddings are the bundled model's and are not repeated there). At first use it is
+exported to ONNX, fused as the encoder is (embedder.py), and cached beside the encoder's export
+(`<index>/encoder/reader-<digest>/`), so answering never imports torch.
+"""
+
+import functools
+import hashlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+import threading
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+WEIGHTS_FILE = Path(__file__).with_name("reader.safetensors")
+MAX_TOKENS = 96  # question and bullet together; the longer one is cut first
+FILES = ("reader.onnx", "tokenizer.json", "reader.json")
+
+
+def weights_digest(weights: Path = WEIGHTS_FILE) -> str:
+    return hashlib.sha256(weights.read_bytes()).hexdigest()[:12]
+
+
+class Reader:
+    """The exported reader on ONNX Runtime; safe to call from several threads at once."""
+
+    def __init__(self, directory: Path, weights: Path = WEIGHTS_FILE):
+        import onnxruntime
+        from tokenizers import Tokenizer
+
+        config = json.loads((directory / "reader.json").read_text(encoding="utf-8"))
+        if config.get("weights") != weights_digest(weights):
+            raise ValueError(f"{directory} holds a reader of weights {config.get('weights')!r}, not {weights_digest(weights)!r}")
+        tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
+        tokenizer.enable_truncation(MAX_TOKENS, strategy="longest_first")
+        tokenizer.enable_padding(pad_id=int(config["pad_id"]), pad_token=config["pad_token"])
+        self._tokenizer = tokenizer
+        self._lock = threading.Lock()  # the tokenizer's padding and truncation settings are shared state
+        options = onnxruntime.SessionOptions()
+        options.log_severity_level = 3
+        self._session = onnxruntime.InferenceSession(str(directory / "reader.onnx"), options, providers=["CPUExecutionProvider"])
+
+    def scores(self, question: str, bullets: list[str]) -> np.ndarray:
+        """Each bullet's score minus the null candidate's, in the order given."""
+        with self._lock:
+            encodings = self._tokenizer.encode_batch([(question, bullet) for bullet in [*bullets, ""]])
+        feed = {
+            "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
+            "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
+            "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
+        }
+        raw = self._session.run(None, feed)[0]
+        return (raw[:-1] - raw[-1]).astype(np.float32)
+
+
+def reader_folder(encoder_dir: Path, weights: Path = WEIGHTS_FILE) -> Path:
+    return encoder_dir / f"reader-{weights_digest(weights)}"
+
+
+@functools.cache
+def shared_reader(encoder_dir: Path, weights: Path = WEIGHTS_FILE) -> Reader:
+    """One loaded reader per process and weights, exported into `encoder_dir` first if it is not there yet."""
+    folder = reader_folder(encoder_dir, weights)
+    if all((folder / name).is_file() for name in FILES):
+        try:
+            return Reader(folder, weights)
+        except Exception as exc:  # a damaged cache is exported again, never fatal
+            log.warning("cached reader at %s unusable (%s); exporting it again", folder, exc)
+    export_reader(folder, weights)
+    return Reader(folder, weights)
+
+
+def export_reader(directory: Path, weights: Path = WEIGHTS_FILE) -> None:
+    """Export the fine-tuned reader to `directory`, atomically: traced with eager attention, then fused."""
+    import torch
+    from onnxruntime.transformers.optimizer import optimize_model
+
+    from .reader_training import torch_reader
+
+    model, tokenizer = torch_reader(weights)
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=f".{directory.name}-", dir=directory.parent))
+    try:
+        sample = tokenizer(["a question", "another"], ["a bullet", ""], return_tensors="pt", padding=True)
+        axes = {0: "pairs", 1: "tokens"}
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the tracer's advice is for other models' control flow, not BERT's
+            torch.onnx.export(
+                model, (sample["input_ids"], sample["attention_mask"], sample["token_type_ids"]), str(scratch / "exported.onnx"),
+                input_names=["input_ids", "attention_mask", "token_type_ids"], output_names=["score"],
+                dynamic_axes={"input_ids": axes, "attention_mask": axes, "token_type_ids": axes, "score": {0: "pairs"}},
+                opset_version=17, dynamo=False,
+            )
+        config = model.bert.config
+        optimize_model(str(scratch / "exported.onnx"), model_type="bert", num_heads=config.num_attention_heads,
+                       hidden_size=config.hidden_size).save_model_to_file(str(scratch / "reader.onnx"))
+        (scratch / "exported.onnx").unlink()
+        tokenizer.backend_tokenizer.save(str(scratch / "tokenizer.json"))
+        (scratch / "reader.json").write_text(json.dumps({
+            "weights": weights_digest(weights), "pad_id": int(tokenizer.pad_token_id or 0), "pad_token": tokenizer.pad_token or "[PAD]",
+        }, indent=2), encoding="utf-8")
+        shutil.rmtree(directory, ignore_errors=True)
+        os.rename(scratch, directory)
+    except BaseException:
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise
