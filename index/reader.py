@@ -55,14 +55,18 @@ class Reader:
     def scores(self, question: str, bullets: list[str]) -> np.ndarray:
         """Each bullet's score minus the null candidate's, in the order given."""
         with self._lock:
-            encodings = self._tokenizer.encode_batch([(question, bullet) for bullet in [*bullets, ""]])
+            pairs = self._tokenizer.encode_batch([(question, bullet) for bullet in bullets])
+            null = self._tokenizer.encode_batch([(question, "")])
+        # The null candidate is read on its own: padded to a bullet's length it would cost as much as one.
+        return (self._read(pairs) - self._read(null)[0]).astype(np.float32)
+
+    def _read(self, encodings) -> np.ndarray:
         feed = {
             "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
             "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
             "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
         }
-        raw = self._session.run(None, feed)[0]
-        return (raw[:-1] - raw[-1]).astype(np.float32)
+        return self._session.run(None, feed)[0]
 
 
 def reader_folder(encoder_dir: Path, weights: Path = WEIGHTS_FILE) -> Path:

@@ -6,6 +6,7 @@ import pytest
 
 from index.embedder import ENCODER_DIR, Embedder, embedder_for
 from index.process import configure_process
+from index.reader import shared_reader
 from index.settings import DEFAULT_MODEL
 
 
@@ -25,5 +26,8 @@ def encoder_dir(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def embedder(encoder_dir) -> Embedder:
-    """The bundled all-MiniLM-L6-v2 on ONNX Runtime, the instance `index.build`/`index.load` use by default."""
-    return embedder_for(DEFAULT_MODEL, encoder_dir.parent, encoder_dir)
+    """The bundled all-MiniLM-L6-v2 on ONNX Runtime, the instance `index.build`/`index.load` use by default; the
+    reader is exported beside it here too, as the first load would, so no subprocess pays for that export."""
+    embedder = embedder_for(DEFAULT_MODEL, encoder_dir.parent, encoder_dir)
+    shared_reader(encoder_dir.resolve())
+    return embedder

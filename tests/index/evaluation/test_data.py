@@ -6,7 +6,7 @@ from collections import Counter
 
 import pytest
 
-from index.evaluation import read_labelled_set
+from index.evaluation import in_other_conversations, read_labelled_set
 from index.evaluation.data import DEV, TEST, hashed_split
 from tests.support import EVAL, SEED, SEEDS
 
@@ -34,6 +34,17 @@ def test_the_seed_is_a_test_story_with_at_least_thirty_questions(labelled):
     about_seed = [q for q in labelled.questions if q.stories == (seed_title,)]
     assert len(about_seed) >= 30
     assert {"answerable", "unanswerable"} <= {q.kind for q in about_seed} | {"unanswerable" for q in about_seed if q.kind == "false_premise"}
+
+
+def test_each_question_is_asked_in_the_conversation_of_another_story_of_its_split(labelled):
+    """The 'in another story's conversation' column: never the question's own story, never across the split, the
+    same choice every run."""
+    pairs = in_other_conversations(labelled, labelled.splits)
+    assert len(pairs) == sum(q.kind != "two_story" for q in labelled.questions)
+    for question, title in pairs:
+        assert title not in question.stories and labelled.splits[title] == labelled.split_of(question), question.text
+    assert len({title for _, title in pairs}) > 40  # spread over the stories, not one conversation for all
+    assert pairs == in_other_conversations(labelled, labelled.splits)
 
 
 def test_the_split_is_a_seeded_hash_of_the_title_that_adding_stories_cannot_move(labelled):
