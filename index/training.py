@@ -177,6 +177,16 @@ def _gap_to_right_bullet(scores: np.ndarray, right: np.ndarray) -> float:
     return float(scores.max() - scores[right].max()) if right.any() else -1.0
 
 
+def _conversation_step(kb: KnowledgeBase, question: LabelledQuestion, story: int) -> tuple:
+    """A reply asked in the conversation of `story`: (its answer from that story, the whole index's best answer,
+    whether the first would be right, whether the second is given and right, whether the second is given)."""
+    in_story = kb.retrieve(question.text, story=story).best
+    everywhere = kb.retrieve(question.text).best
+    answered_everywhere = everywhere is not None and everywhere.answers(kb.judgement)
+    return (in_story, everywhere, shown_right(in_story, question, kb),
+            answered_everywhere and shown_right(everywhere, question, kb), answered_everywhere)
+
+
 def _dev_thresholds(eval_dir: Path, seeds_dir: Path, judgement: Judgement, embedder: Embedder, log) -> tuple[float, float, float]:
     """The answer thresholds (other questions', then those about the sides), then the context threshold, that do best
     on the evaluation's *dev* stories: each right answer counts 1, each wrong one -WRONG_COSTS, a refusal 0. No test
@@ -211,24 +221,13 @@ def _dev_thresholds(eval_dir: Path, seeds_dir: Path, judgement: Judgement, embed
         # A follow-up: answered from its conversation's story when that clears the cut (retrieval.keeps_to_the_conversation),
         # else asked of everything.
         kb.judgement = judgement = dataclasses.replace(judgement, answer_threshold=threshold, sides_answer_threshold=sides_answer_threshold)
-        steps = []
-        for pair in labelled.followups:
-            if labelled.split_of(pair.followup) != "dev" or not (first := kb.ask(pair.first)).answered:
-                continue
-            in_story = kb.retrieve(pair.followup.text, story=kb.title_index.find(first.stories[0].id)).best
-            everywhere = kb.retrieve(pair.followup.text).best
-            answered_everywhere = everywhere is not None and everywhere.answers(judgement)
-            steps.append((in_story, everywhere, shown_right(in_story, pair.followup, kb),
-                          answered_everywhere and shown_right(everywhere, pair.followup, kb), answered_everywhere))
-        # And each dev question asked in the conversation of another dev story, which must not capture it.
-        for question, title in in_other_conversations(labelled, kb.titles()):
-            if labelled.split_of(question) != "dev":
-                continue
-            in_story = kb.retrieve(question.text, story=kb.title_index.find(title)).best
-            everywhere = kb.retrieve(question.text).best
-            answered_everywhere = everywhere is not None and everywhere.answers(judgement)
-            steps.append((in_story, everywhere, shown_right(in_story, question, kb),
-                          answered_everywhere and shown_right(everywhere, question, kb), answered_everywhere))
+        # Each dev follow-up in its first answer's conversation, and each dev question in another dev story's
+        # conversation, which must not capture it.
+        replies = [(pair.followup, kb.title_index.find(first.stories[0].id)) for pair in labelled.followups
+                   if labelled.split_of(pair.followup) == "dev" and (first := kb.ask(pair.first)).answered]
+        replies += [(question, kb.title_index.find(title)) for question, title in in_other_conversations(labelled, kb.titles())
+                    if labelled.split_of(question) == "dev"]
+        steps = [_conversation_step(kb, question, story) for question, story in replies]
     gains = []
     for cut in CUTS:
         at_cut = dataclasses.replace(judgement, context_threshold=float(cut))
