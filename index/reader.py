@@ -29,7 +29,9 @@ MAX_TOKENS = 96  # question and bullet together; the longer one is cut first
 FILES = ("reader.onnx", "tokenizer.json", "reader.json")
 
 
+@functools.cache
 def weights_digest(weights: Path = WEIGHTS_FILE) -> str:
+    """The first 12 hex digits of the weights' sha256 (35 ms for 21 MB: once per process, as embedder.model_revision)."""
     return hashlib.sha256(weights.read_bytes()).hexdigest()[:12]
 
 
