@@ -230,7 +230,7 @@ def export_onnx(source: TorchEmbedder, directory: Path, variant: str = ENCODER_V
                 )
         finally:
             auto_model.set_attn_implementation(attention)  # the torch model keeps serving as it was loaded
-        _optimise(scratch / "exported.onnx", scratch / "model.onnx", variant, auto_model.config)
+        optimise_export(scratch / "exported.onnx", scratch / "model.onnx", variant, auto_model.config)
         (scratch / "exported.onnx").unlink()
         hf_tokenizer.backend_tokenizer.save(str(scratch / "tokenizer.json"))
         config = {
@@ -251,8 +251,9 @@ def export_onnx(source: TorchEmbedder, directory: Path, variant: str = ENCODER_V
         raise
 
 
-def _optimise(exported: Path, out: Path, variant: str, config) -> None:
-    """Fuse the exported graph (onnxruntime's transformer optimizer) and, for `int8`, quantise its weights."""
+def optimise_export(exported: Path, out: Path, variant: str, config) -> None:
+    """Fuse an exported BERT graph (onnxruntime's transformer optimizer) and, for `int8`, quantise its weights: the
+    encoder's export, and the reader's (reader.py)."""
     from onnx import TensorProto
     from onnxruntime.quantization import QuantType, quantize_dynamic
     from onnxruntime.transformers.optimizer import optimize_model

@@ -91,8 +91,8 @@ def shared_reader(encoder_dir: Path, weights: Path = WEIGHTS_FILE) -> Reader:
 def export_reader(directory: Path, weights: Path = WEIGHTS_FILE) -> None:
     """Export the fine-tuned reader to `directory`, atomically: traced with eager attention, then fused."""
     import torch
-    from onnxruntime.transformers.optimizer import optimize_model
 
+    from .embedder import optimise_export
     from .reader_training import torch_reader
 
     model, tokenizer = torch_reader(weights)
@@ -109,9 +109,7 @@ def export_reader(directory: Path, weights: Path = WEIGHTS_FILE) -> None:
                 dynamic_axes={"input_ids": axes, "attention_mask": axes, "token_type_ids": axes, "score": {0: "pairs"}},
                 opset_version=17, dynamo=False,
             )
-        config = model.bert.config
-        optimize_model(str(scratch / "exported.onnx"), model_type="bert", num_heads=config.num_attention_heads,
-                       hidden_size=config.hidden_size).save_model_to_file(str(scratch / "reader.onnx"))
+        optimise_export(scratch / "exported.onnx", scratch / "reader.onnx", "fused", model.bert.config)
         (scratch / "exported.onnx").unlink()
         tokenizer.backend_tokenizer.save(str(scratch / "tokenizer.json"))
         (scratch / "reader.json").write_text(json.dumps({
