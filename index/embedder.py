@@ -22,16 +22,14 @@ import functools
 import hashlib
 import json
 import logging
-import os
 import re
-import shutil
-import tempfile
 import threading
 import warnings
 from pathlib import Path
 
 import numpy as np
 
+from .files import folder_written_whole
 from .settings import BASE_MODEL, DEFAULT_MODEL
 
 log = logging.getLogger(__name__)
@@ -205,9 +203,7 @@ def export_onnx(source: TorchEmbedder, directory: Path, variant: str = ENCODER_V
         def forward(self, input_ids, attention_mask, token_type_ids):
             return self.model(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids).last_hidden_state
 
-    directory.parent.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=f".{directory.name}-", dir=directory.parent))
-    try:
+    with folder_written_whole(directory) as scratch:
         sample = hf_tokenizer(["an example sentence", "two"], return_tensors="pt", padding=True)
         token_type_ids = sample.get("token_type_ids", torch.zeros_like(sample["input_ids"]))
         axes = {0: "batch", 1: "tokens"}
@@ -244,11 +240,6 @@ def export_onnx(source: TorchEmbedder, directory: Path, variant: str = ENCODER_V
             "pad_token": hf_tokenizer.pad_token or "[PAD]",
         }
         (scratch / "encoder.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
-        shutil.rmtree(directory, ignore_errors=True)
-        os.rename(scratch, directory)
-    except BaseException:
-        shutil.rmtree(scratch, ignore_errors=True)
-        raise
 
 
 def optimise_export(exported: Path, out: Path, variant: str, config) -> None:

@@ -13,13 +13,12 @@ because the answer models are fitted to the encoder's scores.
 """
 
 import random
-import shutil
-import tempfile
 import time
 from pathlib import Path
 
 from .embedder import TUNING_DIR, bundled_model_path
 from .evaluation.data import read_labelled_set
+from .files import folder_written_whole
 from .reader_training import read_stories
 from .settings import BASE_MODEL
 
@@ -80,19 +79,11 @@ def train_encoder(training_dir: Path, out: Path = TUNING_DIR, epochs: int = EPOC
             if start // BATCH % 20 == 0:
                 log(f"epoch {epoch + 1}, batch {start // BATCH + 1} of {batches}: loss {value.item():.3f} "
                     f"({time.perf_counter() - started:.0f} s)")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
-    try:
+    with folder_written_whole(out) as scratch:
         adapted.save_pretrained(str(scratch), save_embedding_layers=False)  # LoRA only: the token embeddings are the bundled ones
         (scratch / "README.md").unlink(missing_ok=True)  # peft's blank model card
         for path in scratch.iterdir():
             path.chmod(0o644)
-        scratch.chmod(0o755)  # mkdtemp's 0700 would hide the shipped weights from other users of an install
-        shutil.rmtree(out, ignore_errors=True)
-        scratch.rename(out)
-    except BaseException:
-        shutil.rmtree(scratch, ignore_errors=True)
-        raise
     size = sum(path.stat().st_size for path in out.iterdir())
     log(f"wrote {out} ({size:,} bytes): {len(triples)} training triples, {epochs} epoch(s), in "
         f"{time.perf_counter() - started:.0f} s; now run `python -m index train` to refit the answer models")

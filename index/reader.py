@@ -6,27 +6,28 @@ It is the bundled MiniLM's six layers with a linear head over the mean of their 
 `python -m index train-reader` on training/ only (reader_training.py); its weights ship in reader.safetensors
 beside this file (the token embeddings are the bundled model's and are not repeated there). At first use it is
 exported to ONNX, fused as the encoder is (embedder.py), and cached beside the encoder's export
-(`<index>/encoder/reader-<digest>/`), so answering never imports torch.
+(`<index>/encoder/reader-<digest>-<variant>/`), so answering never imports torch.
 """
 
 import functools
 import hashlib
 import json
 import logging
-import os
-import shutil
-import tempfile
 import threading
 import warnings
 from pathlib import Path
 
 import numpy as np
 
+from .files import folder_written_whole
+
 log = logging.getLogger(__name__)
 
 WEIGHTS_FILE = Path(__file__).with_name("reader.safetensors")
 MAX_TOKENS = 96  # question and bullet together; the longer one is cut first
 FILES = ("reader.onnx", "tokenizer.json", "reader.json")
+# As the encoder's variants (embedder.ENCODER_VARIANTS): "fused" fp32, or "int8" with its weights quantised per channel.
+READER_VARIANT = "fused"
 
 
 @functools.cache
@@ -43,8 +44,9 @@ class Reader:
         from tokenizers import Tokenizer
 
         config = json.loads((directory / "reader.json").read_text(encoding="utf-8"))
-        if config.get("weights") != weights_digest(weights):
-            raise ValueError(f"{directory} holds a reader of weights {config.get('weights')!r}, not {weights_digest(weights)!r}")
+        if config.get("weights") != weights_digest(weights) or config.get("variant") != READER_VARIANT:
+            raise ValueError(f"{directory} holds a reader of weights {config.get('weights')!r} ({config.get('variant')}), "
+                             f"not {weights_digest(weights)!r} ({READER_VARIANT})")
         tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
         tokenizer.enable_truncation(MAX_TOKENS, strategy="longest_first")
         tokenizer.enable_padding(pad_id=int(config["pad_id"]), pad_token=config["pad_token"])
@@ -72,7 +74,7 @@ class Reader:
 
 
 def reader_folder(encoder_dir: Path, weights: Path = WEIGHTS_FILE) -> Path:
-    return encoder_dir / f"reader-{weights_digest(weights)}"
+    return encoder_dir / f"reader-{weights_digest(weights)}-{READER_VARIANT}"
 
 
 @functools.cache
@@ -96,9 +98,7 @@ def export_reader(directory: Path, weights: Path = WEIGHTS_FILE) -> None:
     from .reader_training import torch_reader
 
     model, tokenizer = torch_reader(weights)
-    directory.parent.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=f".{directory.name}-", dir=directory.parent))
-    try:
+    with folder_written_whole(directory) as scratch:
         sample = tokenizer(["a question", "another"], ["a bullet", ""], return_tensors="pt", padding=True)
         axes = {0: "pairs", 1: "tokens"}
         with torch.no_grad(), warnings.catch_warnings():
@@ -109,14 +109,10 @@ def export_reader(directory: Path, weights: Path = WEIGHTS_FILE) -> None:
                 dynamic_axes={"input_ids": axes, "attention_mask": axes, "token_type_ids": axes, "score": {0: "pairs"}},
                 opset_version=17, dynamo=False,
             )
-        optimise_export(scratch / "exported.onnx", scratch / "reader.onnx", "fused", model.bert.config)
+        optimise_export(scratch / "exported.onnx", scratch / "reader.onnx", READER_VARIANT, model.bert.config)
         (scratch / "exported.onnx").unlink()
         tokenizer.backend_tokenizer.save(str(scratch / "tokenizer.json"))
         (scratch / "reader.json").write_text(json.dumps({
-            "weights": weights_digest(weights), "pad_id": int(tokenizer.pad_token_id or 0), "pad_token": tokenizer.pad_token or "[PAD]",
+            "weights": weights_digest(weights), "variant": READER_VARIANT,
+            "pad_id": int(tokenizer.pad_token_id or 0), "pad_token": tokenizer.pad_token or "[PAD]",
         }, indent=2), encoding="utf-8")
-        shutil.rmtree(directory, ignore_errors=True)
-        os.rename(scratch, directory)
-    except BaseException:
-        shutil.rmtree(scratch, ignore_errors=True)
-        raise

@@ -72,6 +72,9 @@ def question_parts(question: str) -> list[str]:
     return parts if len(parts) > 1 else []
 
 
+Readings = dict[tuple[str, str], float]  # (question, bullet) -> the reader's score
+
+
 @dataclass
 class Candidate:
     """One story that might answer, with its bullets ranked and the evidence for answering at all."""
@@ -152,9 +155,12 @@ class KnowledgeBase:
         it were the only one indexed, and from the whole index when that story does not answer it (or another
         story answers it more surely: "and the rent cap?")."""
         context = self.title_index.find(about, guess=True) if about else None  # a shown title may be shortened
-        retrieval = self.retrieve(question)
+        # The reader's scores of this question's pairs: a follow-up whose story is also the whole index's best reads
+        # the same bullet in both, and reads it once.
+        readings: Readings = {}
+        retrieval = self.retrieve(question, readings=readings)
         if context is not None:
-            followup = self.retrieve(question, story=context).best
+            followup = self.retrieve(question, story=context, readings=readings).best
             if followup is not None and keeps_to_the_conversation(followup, retrieval.best, self.judgement):
                 return Answer(question=retrieval.question, answered=True, stories=[self._answer_story(followup)])
         shown: dict[int, Candidate] = {}
@@ -170,7 +176,7 @@ class KnowledgeBase:
             wanted = near - shown.keys()
             if not wanted or len(shown) >= MAX_STORIES:
                 break
-            found = self.retrieve(part, wanted=wanted).best
+            found = self.retrieve(part, wanted=wanted, readings=readings).best
             if found and found.answers(self.judgement):
                 shown[found.story] = found
         if not shown:
@@ -179,9 +185,12 @@ class KnowledgeBase:
         stories = [self._answer_story(c) for c in list(shown.values())[:MAX_STORIES]]
         return Answer(question=retrieval.question, answered=True, stories=stories)
 
-    def retrieve(self, question: str, story: int | None = None, *, wanted: set[int] | None = None) -> Retrieval:
+    def retrieve(
+        self, question: str, story: int | None = None, *, wanted: set[int] | None = None, readings: Readings | None = None,
+    ) -> Retrieval:
         """Route the question (or take `story` as if it were the only one indexed) and rank its bullets; with
-        `wanted`, only when its best story is one of those (else `best` is None)."""
+        `wanted`, only when its best story is one of those (else `best` is None). `readings` holds reader scores
+        already read for this question, and keeps the new one."""
         text = clean_question(question)
         tokens = tokenize_query(text)
         with self.lexical.matching(tokens) as lexical:
@@ -205,7 +214,8 @@ class KnowledgeBase:
         margin = min(MARGIN_CAP, score - routed[1][1]) if len(routed) > 1 else MARGIN_CAP
         focus = focus_of(text, self._stories.titles[best])
         focus_vector = query if focus == text else vectors[1] if focus == guess else self.embedder.encode([focus])[0]
-        return Retrieval(text, routed, self._candidate(best, score, margin, text, query, focus, focus_vector))
+        candidate = self._candidate(best, score, margin, text, query, focus, focus_vector, {} if readings is None else readings)
+        return Retrieval(text, routed, candidate)
 
     def _focus(self, text: str, lead: int, *, by_row: bool) -> str:
         story = int(self.generation.items["story"][lead]) if by_row else lead
@@ -224,7 +234,8 @@ class KnowledgeBase:
         return sorted(scored, key=lambda pair: pair[1], reverse=True)
 
     def _candidate(
-        self, story: int, score: float, margin: float, question: str, query: np.ndarray, focus: str, focus_vector: np.ndarray
+        self, story: int, score: float, margin: float, question: str, query: np.ndarray, focus: str, focus_vector: np.ndarray,
+        readings: Readings,
     ) -> Candidate:
         """Rank one story's bullets, and gather the evidence for answering with it."""
         span = self.generation.story_rows(story)
@@ -239,7 +250,10 @@ class KnowledgeBase:
         sides = self.judgement.about_the_sides(query)
         about_the_sides = sides >= self.judgement.sides_threshold
         lead = float(scores[order[0]] - scores[order[1]]) if len(order) > 1 else 0.0  # a lone bullet has beaten nothing
-        reading = float(self.reader.scores(question, [texts[order[0]]])[0])
+        pair = (question, texts[order[0]])
+        if pair not in readings:
+            readings[pair] = float(self.reader.scores(question, [pair[1]])[0])
+        reading = readings[pair]
         features = answer_features(question, bullets[order[0]], float(scores[order[0]]), lead, story_text,
                                    float((self._vectors[span] @ query).max()), margin, sides, reading)
         return Candidate(story, score, facts[order], scores[order], bullets, features,

@@ -180,8 +180,9 @@ def _gap_to_right_bullet(scores: np.ndarray, right: np.ndarray) -> float:
 def _conversation_step(kb: KnowledgeBase, question: LabelledQuestion, story: int) -> tuple:
     """A reply asked in the conversation of `story`: (its answer from that story, the whole index's best answer,
     whether the first would be right, whether the second is given and right, whether the second is given)."""
-    in_story = kb.retrieve(question.text, story=story).best
-    everywhere = kb.retrieve(question.text).best
+    readings = {}  # as `ask` reads them: each pair once
+    in_story = kb.retrieve(question.text, story=story, readings=readings).best
+    everywhere = kb.retrieve(question.text, readings=readings).best
     answered_everywhere = everywhere is not None and everywhere.answers(kb.judgement)
     return (in_story, everywhere, shown_right(in_story, question, kb),
             answered_everywhere and shown_right(everywhere, question, kb), answered_everywhere)

@@ -97,7 +97,7 @@ def in_other_conversations(labelled: LabelledSet, titles: Iterable[str]) -> list
 def ask_in_another_conversation(kb: KnowledgeBase, labelled: LabelledSet) -> list[Outcome]:
     """Each of `in_other_conversations` asked as a reply in that conversation: its story must not capture a question
     that is not about it."""
-    return [outcome_of(question, labelled.split_of(question), kb.ask(question.text, about=kb.story(title).id))
+    return [outcome_of(question, labelled.split_of(question), kb.ask(question.text, about=title))
             for question, title in in_other_conversations(labelled, kb.titles())]
 
 

@@ -9,7 +9,7 @@ import index
 from index.answer import clean_question
 from index.evaluation import read_labelled_set
 from index.parser import parse_file
-from index.retrieval import MAX_STORIES, PART_ROUTED, question_parts
+from index.retrieval import MAX_STORIES, PART_ROUTED, KnowledgeBase, question_parts
 from tests.support import EVAL, SEEDS
 
 SEED_TITLE = "London Police to Stop Responding to Mental Health Calls"
@@ -155,6 +155,24 @@ def test_a_follow_up_is_answered_from_the_story_of_the_conversation_first(eval_k
     assert answer.stories[0].facts[0].index == 2
     assert eval_kb.ask(followup).stories[:1] != answer.stories[:1]  # without the conversation it is not found
     assert eval_kb.ask(followup, about="no-such-story-id") == eval_kb.ask(followup)
+
+
+def test_a_follow_up_in_the_story_the_index_would_choose_reads_its_bullet_once(eval_kb):
+    """Asked of its conversation's story and of the whole index, a follow-up meets the same best bullet twice: the
+    reader, a question's dearest stage, reads that pair once, and the answer is the same as when it read it twice."""
+    read = []
+
+    class CountingReader:
+        def scores(self, question, bullets):
+            read.append((question, *bullets))
+            return eval_kb.reader.scores(question, bullets)
+
+    counted = KnowledgeBase(eval_kb.generation, eval_kb.embedder, eval_kb.judgement, reader=CountingReader())
+    question, seed = "how much time did the Humberside police save?", eval_kb.story(SEED_TITLE).id
+    answer = counted.ask(question, about=seed)
+    assert answer.answered and answer.stories[0].title == SEED_TITLE
+    assert len(read) == 1
+    assert answer == eval_kb.ask(question, about=seed)
 
 
 def test_a_follow_up_the_story_does_not_answer_is_asked_of_the_whole_index(eval_kb):
