@@ -48,6 +48,9 @@ class Judgement:
     answer_threshold: float  # probability at or above which an answer is given (`answer`)
     sides_answer_threshold: float  # the same for a question about the sides (`answer_sides`)
     context_threshold: float  # the same, for a follow-up asked of its conversation's story alone
+    # A reply about the sides keeps to its conversation's story when it names at most this much that the story lacks
+    # (signals.rarity_missing): "and the other side?" does, "…pineapple on pizza?" does not.
+    sides_reply_lacking_cut: float
     sides_threshold: float  # probability at or above which a question is taken to ask about the sides
     extra_bullet_margin: float  # bullets after the first are shown when they rank within this of it
 
@@ -66,7 +69,7 @@ class Judgement:
             data = json.loads(path.read_text(encoding="utf-8"))
             return cls(Linear.from_json(data["bullet_rank"]), Linear.from_json(data["sides"]), Linear.from_json(data["answer"]),
                        Linear.from_json(data["answer_sides"]), float(data["answer_threshold"]), float(data["sides_answer_threshold"]),
-                       float(data["context_threshold"]),
+                       float(data["context_threshold"]), float(data["sides_reply_lacking_cut"]),
                        float(data["sides_threshold"]), float(data["extra_bullet_margin"]))
         except (OSError, ValueError, KeyError) as exc:
             raise RuntimeError(f"{path} is missing or damaged ({exc}): run `python -m index train`") from exc

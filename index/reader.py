@@ -27,6 +27,8 @@ WEIGHTS_FILE = Path(__file__).with_name("reader.safetensors")
 MAX_TOKENS = 96  # question and bullet together; the longer one is cut first
 FILES = ("reader.onnx", "tokenizer.json", "reader.json")
 # As the encoder's variants (embedder.ENCODER_VARIANTS): "fused" fp32, or "int8" with its weights quantised per channel.
+# int8 halves a read, but with the answer models refitted for it eight fewer dev questions got their answer (README,
+# Performance), so the shipped reader is fp32.
 READER_VARIANT = "fused"
 
 

@@ -33,7 +33,7 @@ from .lexical import LexicalIndex, Matches, stems, tokenize_query
 from .models import Story
 from .reader import Reader, shared_reader
 from .settings import DEFAULT_MODEL
-from .signals import asked_type, content_words, coverage, holds_type, stem_set
+from .signals import asked_type, content_words, coverage, holds_type, rarity_missing, stem_set
 from .store import FACT, Generation, read_generation, read_manifest, unusable
 from .titles import Titles
 
@@ -87,6 +87,7 @@ class Candidate:
     features: np.ndarray  # judgement.ANSWER_FEATURES
     probability: float  # that the answer shown would be right
     about_the_sides: bool
+    lacking: float  # how much the question names that the story lacks (signals.rarity_missing)
 
     def answers(self, judgement: Judgement, *, in_context: bool = False) -> bool:
         """Whether this answer is good enough to give: asked of the whole index, or (`in_context`) of the story
@@ -254,10 +255,11 @@ class KnowledgeBase:
         if pair not in readings:
             readings[pair] = float(self.reader.scores(question, [pair[1]])[0])
         reading = readings[pair]
-        features = answer_features(question, bullets[order[0]], float(scores[order[0]]), lead, story_text,
+        words, story_stems = content_words(question), stem_set(story_text)
+        features = answer_features(bullets[order[0]], float(scores[order[0]]), lead, coverage(words, story_stems),
                                    float((self._vectors[span] @ query).max()), margin, sides, reading)
         return Candidate(story, score, facts[order], scores[order], bullets, features,
-                         self.judgement.answer_probability(features, about_the_sides), about_the_sides)
+                         self.judgement.answer_probability(features, about_the_sides), about_the_sides, rarity_missing(words, story_stems))
 
     def _answer_story(self, candidate: Candidate) -> AnswerStory:
         """The story's best bullets (the first, and up to two more close to it) or, for a question about the
@@ -276,11 +278,13 @@ class KnowledgeBase:
 
 def keeps_to_the_conversation(in_story: Candidate, everywhere: Candidate | None, judgement: Judgement) -> bool:
     """Whether a follow-up is answered from its conversation's story (`in_story`, asked of that story alone) rather
-    than asked of the whole index (whose best answer is `everywhere`). A question about the sides ("and the other
-    side?") means the conversation's story; any other must clear the context threshold. Either way, no other story
-    may answer the question on its own more surely ("and the arguments over the rent cap?")."""
+    than asked of the whole index (whose best answer is `everywhere`). A question about the sides that names little
+    the story lacks ("and the other side?", not "…pineapple on pizza?") means the conversation's story; any other
+    must clear the context threshold. Either way, no other story may answer the question on its own more surely
+    ("and the arguments over the rent cap?")."""
     elsewhere = everywhere is not None and everywhere.story != in_story.story and everywhere.answers(judgement)
-    kept = in_story.about_the_sides or in_story.answers(judgement, in_context=True)
+    about_these_sides = in_story.about_the_sides and in_story.lacking <= judgement.sides_reply_lacking_cut
+    kept = about_these_sides or in_story.answers(judgement, in_context=True)
     return kept and not (elsewhere and everywhere.probability > in_story.probability)
 
 
@@ -299,14 +303,14 @@ def bullet_features(
 
 
 def answer_features(
-    question: str, best_bullet: np.ndarray, best_score: float, lead: float, story_text: str, story_best_cosine: float, margin: float,
+    best_bullet: np.ndarray, best_score: float, lead: float, question_words_in_story: float, story_best_cosine: float, margin: float,
     sides: float, reading: float,
 ) -> np.ndarray:
     """judgement.ANSWER_FEATURES: the best story with its best bullet (whose BULLET_FEATURES row is `best_bullet`, and
     whose reader score is `reading`)."""
     bullet = dict(zip(BULLET_FEATURES, best_bullet, strict=True))
     return np.asarray([best_score, lead, bullet["question_cosine"], bullet["focus_cosine"],
-                       coverage(content_words(question), stem_set(story_text)), bullet["focus_words_in_bullet"],
+                       question_words_in_story, bullet["focus_words_in_bullet"],
                        bullet["lacks_asked_type"], story_best_cosine, margin, sides, reading], dtype=np.float32)
 
 

@@ -53,6 +53,13 @@ def coverage(words: list[tuple[str, float]], stems: frozenset[str]) -> float:
     return sum(weight for stem, weight in words if stem in stems) / total if total else 0.0
 
 
+def rarity_missing(words: list[tuple[str, float]], stems: frozenset[str]) -> float:
+    """The English rarity of `words` whose stem is *not* in `stems`, summed: how much a question names that a text
+    lacks. "and the other side?" lacks little of any story (1.5 of the seed); "…pineapple on pizza?" lacks two rare
+    words of a story about the police (10.0). Unlike `coverage`, a share, it grows with what is missing."""
+    return sum(weight for stem, weight in words if stem not in stems)
+
+
 def asked_type(question: str) -> str | None:
     """What kind of thing the question asks for: a number, a date, a person or body, or None."""
     if ASKS_NUMBER.search(question):

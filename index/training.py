@@ -21,11 +21,14 @@ index/judgement.json (what the product loads). It fits, in order:
 5. the same for a follow-up asked of its conversation's story alone, on the dev stories' follow-ups and on each
    dev question asked in the conversation of another dev story (which must not capture it): the cut that
    maximises the same count for the whole conversation step (a follow-up refused in its story is asked of the
-   whole index, as `KnowledgeBase.ask` does).
+   whole index, as `KnowledgeBase.ask` does);
+6. on the same replies, those about the sides: how much such a reply may name that its story lacks
+   (signals.rarity_missing) and still keep to that story, the cut that maximises the same count.
 """
 
 import dataclasses
 import json
+import math
 import random
 import tempfile
 import time
@@ -50,6 +53,7 @@ WRONG_COSTS = 1.0
 # Before training: today's hand-set weights rank bullets, nothing is about the sides, everything is answered.
 SIDES_THRESHOLD = 0.5  # the sides classifier's even odds (fixed, not fitted)
 CUTS = np.round(np.arange(0.05, 0.96, 0.01), 2)  # the probability cuts the thresholds are chosen from
+LACKING_CUTS = np.arange(0.0, 30.01, 0.5)  # the cuts on what a reply about the sides names that its story lacks
 
 
 def provisional(dimension: int) -> Judgement:
@@ -58,7 +62,8 @@ def provisional(dimension: int) -> Judgement:
     always = Linear(np.zeros(len(ANSWER_FEATURES), np.float32), 10.0)
     rank = np.zeros(len(BULLET_FEATURES), np.float32)
     rank[[BULLET_FEATURES.index("question_cosine"), BULLET_FEATURES.index("focus_cosine")]] = 0.5
-    return Judgement(Linear(rank, 0.0), Linear(np.zeros(dimension, np.float32), -10.0), always, always, 0.5, 0.5, 0.5, SIDES_THRESHOLD, 0.25)
+    return Judgement(Linear(rank, 0.0), Linear(np.zeros(dimension, np.float32), -10.0), always, always, 0.5, 0.5, 0.5, math.inf,
+                     SIDES_THRESHOLD, 0.25)
 
 
 def shown_right(candidate: Candidate, question: LabelledQuestion, kb: KnowledgeBase) -> bool:
@@ -131,13 +136,14 @@ def train(training_dir: Path, eval_dir: Path, seeds_dir: Path, embedder: Embedde
     answer = _standardised_fit(model(), StandardScaler(), features[~branch], correct[~branch])
     answer_sides = _standardised_fit(model(), StandardScaler(), features[branch], correct[branch])
     judgement = dataclasses.replace(judgement, answer=answer, answer_sides=answer_sides)
-    threshold, sides_answer_threshold, context_threshold = _dev_thresholds(eval_dir, seeds_dir, judgement, embedder, log)
+    threshold, sides_answer_threshold, context_threshold, lacking_cut = _dev_thresholds(eval_dir, seeds_dir, judgement, embedder, log)
     weights = {
         "bullet_rank": {"features": BULLET_FEATURES, "coefficients": ranker.coefficients.tolist(), "intercept": ranker.intercept},
         "sides": {"features": "the question's embedding", "coefficients": sides.coef_[0].tolist(), "intercept": float(sides.intercept_[0])},
         "answer": {"features": ANSWER_FEATURES, "coefficients": answer.coefficients.tolist(), "intercept": answer.intercept},
         "answer_sides": {"features": ANSWER_FEATURES, "coefficients": answer_sides.coefficients.tolist(), "intercept": answer_sides.intercept},
         "answer_threshold": threshold, "sides_answer_threshold": sides_answer_threshold, "context_threshold": context_threshold,
+        "sides_reply_lacking_cut": lacking_cut,
         "sides_threshold": SIDES_THRESHOLD,
         "extra_bullet_margin": extra_margin,
         "trained_on": f"{training_dir}: {len(labelled.splits)} stories, {len(questions)} questions; {len(correct)} answer rows "
@@ -150,6 +156,7 @@ def train(training_dir: Path, eval_dir: Path, seeds_dir: Path, embedder: Embedde
     out.write_text(json.dumps(weights, indent=1) + "\n", encoding="utf-8")
     log(f"wrote {out} ({out.stat().st_size:,} bytes) in {time.perf_counter() - started:.0f} s: answer threshold {threshold:.2f}, "
         f"sides answer threshold {sides_answer_threshold:.2f}, context threshold {context_threshold:.2f}, "
+        f"sides reply lacking cut {lacking_cut:.1f}, "
         f"extra bullet margin {extra_margin:.2f}")
     return weights
 
@@ -188,8 +195,9 @@ def _conversation_step(kb: KnowledgeBase, question: LabelledQuestion, story: int
             answered_everywhere and shown_right(everywhere, question, kb), answered_everywhere)
 
 
-def _dev_thresholds(eval_dir: Path, seeds_dir: Path, judgement: Judgement, embedder: Embedder, log) -> tuple[float, float, float]:
-    """The answer thresholds (other questions', then those about the sides), then the context threshold, that do best
+def _dev_thresholds(eval_dir: Path, seeds_dir: Path, judgement: Judgement, embedder: Embedder, log) -> tuple[float, float, float, float]:
+    """The answer thresholds (other questions', then those about the sides), the context threshold, then the cut on
+    what a reply about the sides may name that its story lacks, that do best
     on the evaluation's *dev* stories: each right answer counts 1, each wrong one -WRONG_COSTS, a refusal 0. No test
     story's question is read."""
     labelled = read_labelled_set(eval_dir, seeds_dir)  # with the seeds, so the seed is a test story as in every report
@@ -229,18 +237,29 @@ def _dev_thresholds(eval_dir: Path, seeds_dir: Path, judgement: Judgement, embed
         replies += [(question, kb.title_index.find(title)) for question, title in in_other_conversations(labelled, kb.titles())
                     if labelled.split_of(question) == "dev"]
         steps = [_conversation_step(kb, question, story) for question, story in replies]
-    gains = []
-    for cut in CUTS:
-        at_cut = dataclasses.replace(judgement, context_threshold=float(cut))
-        gain = 0.0
-        for in_story, everywhere, right, right_everywhere, answered_everywhere in steps:
-            if keeps_to_the_conversation(in_story, everywhere, at_cut):
-                gain += 1 if right else -WRONG_COSTS
-            elif answered_everywhere:
-                gain += 1 if right_everywhere else -WRONG_COSTS
-        gains.append(gain)
-    context_threshold = float(CUTS[int(np.argmax(gains))])
-    kept = np.mean([keeps_to_the_conversation(s[0], s[1], dataclasses.replace(judgement, context_threshold=context_threshold)) for s in steps])
-    log(f"context threshold {context_threshold:.2f} on {len(steps)} dev replies: answered from their story {kept:.2f}, "
+    # First the context threshold, every reply about the sides kept (as the provisional judgement's infinite cut does);
+    # then, with it, the cut for those replies, on them alone.
+    gains = [_conversation_gain(steps, dataclasses.replace(judgement, context_threshold=float(cut))) for cut in CUTS]
+    judgement = dataclasses.replace(judgement, context_threshold=float(CUTS[int(np.argmax(gains))]))
+    kept = np.mean([keeps_to_the_conversation(s[0], s[1], judgement) for s in steps])
+    log(f"context threshold {judgement.context_threshold:.2f} on {len(steps)} dev replies: answered from their story {kept:.2f}, "
         f"right answers minus wrong {max(gains):.0f}")
-    return threshold, sides_answer_threshold, context_threshold
+    about_the_sides = [step for step in steps if step[0].about_the_sides]
+    gains = [_conversation_gain(about_the_sides, dataclasses.replace(judgement, sides_reply_lacking_cut=float(cut))) for cut in LACKING_CUTS]
+    lacking_cut = float(LACKING_CUTS[int(np.argmax(gains))])  # the lowest of the best: when two cuts tie, refuse more
+    kept = np.mean([keeps_to_the_conversation(s[0], s[1], dataclasses.replace(judgement, sides_reply_lacking_cut=lacking_cut))
+                    for s in about_the_sides])
+    log(f"sides reply lacking cut {lacking_cut:.1f} on {len(about_the_sides)} dev replies about the sides: answered from their "
+        f"story {kept:.2f}, right answers minus wrong {max(gains):.0f} (every one kept: {gains[-1]:.0f})")
+    return threshold, sides_answer_threshold, judgement.context_threshold, lacking_cut
+
+
+def _conversation_gain(steps: list[tuple], judgement: Judgement) -> float:
+    """Right answers minus WRONG_COSTS times wrong ones over `_conversation_step`s, with `judgement`'s cuts."""
+    gain = 0.0
+    for in_story, everywhere, right, right_everywhere, answered_everywhere in steps:
+        if keeps_to_the_conversation(in_story, everywhere, judgement):
+            gain += 1 if right else -WRONG_COSTS
+        elif answered_everywhere:
+            gain += 1 if right_everywhere else -WRONG_COSTS
+    return gain

@@ -193,6 +193,16 @@ def test_a_question_about_the_sides_of_another_story_leaves_the_conversation(eva
     assert other_side.answered and [s.title for s in other_side.stories] == [SEED_TITLE]
 
 
+def test_a_reply_about_the_sides_of_something_the_story_lacks_is_refused_even_with_the_story_alone(seed_kb):
+    """With the seed alone (the default set-up) no other story can take "…pineapple on pizza?" away from the seed's
+    conversation: it is refused because it names what the seed lacks, while "and the other side?" keeps to the seed."""
+    seed = seed_kb.story(SEED_TITLE).id
+    assert not seed_kb.ask("what are the arguments for and against pineapple on pizza?", about=seed).answered
+    other_side = seed_kb.ask("and the other side?", about=seed)
+    assert other_side.answered and [s.title for s in other_side.stories] == [SEED_TITLE]
+    assert len(other_side.stories[0].narratives) == 2
+
+
 def test_a_follow_up_off_the_topic_of_the_conversation_is_still_refused(eval_kb):
     """The looser cut for a question asked of the conversation's story alone still turns away what it cannot answer."""
     for question in ("what is the capital of peru?", "who won the world cup in 2018?"):

@@ -7,7 +7,7 @@ import pytest
 
 from index import build, load
 from index.judgement import ANSWER_FEATURES, BULLET_FEATURES, WEIGHTS_FILE, Judgement
-from index.signals import content_words, coverage, stem_set
+from index.signals import content_words, coverage, rarity_missing, stem_set
 from tests.support import SEED, SEEDS
 
 # Every answer signal but one: the routing margin says how clearly a story beat its rivals, so it depends on the
@@ -23,6 +23,7 @@ def test_the_weights_ship_small_and_load(embedder):
     assert judgement.sides.coefficients.shape == (embedder.dimension,)
     assert 0 < judgement.answer_threshold < 1 and 0 < judgement.sides_answer_threshold < 1
     assert 0 < judgement.context_threshold < 1
+    assert 0 <= judgement.sides_reply_lacking_cut <= 30
 
 
 def test_a_question_about_the_sides_is_answered_by_its_own_threshold(seed_kb):
@@ -55,6 +56,7 @@ def test_the_evidence_about_a_story_is_the_same_alone_and_among_eighty(eval_kb, 
         for name in INVARIANT:
             at = ANSWER_FEATURES.index(name)
             assert one.features[at] == pytest.approx(many.features[at], abs=1e-4), (question, name)
+        assert one.lacking == pytest.approx(many.lacking), question
 
 
 def test_coverage_weighs_words_by_their_rarity_in_english():
@@ -65,3 +67,13 @@ def test_coverage_weighs_words_by_their_rarity_in_english():
     assert rare_found > common_found > 0
     assert coverage(content_words("??"), stem_set("anything")) == 0.0
     assert np.isclose(coverage(words, stem_set("officers in Humberside force")), 1.0)
+
+
+def test_what_a_question_names_that_a_story_lacks_grows_with_each_rare_word_missing():
+    story = stem_set("The Met will stop attending mental health calls; police in Humberside saved 1.1K hours a month.")
+    assert rarity_missing(content_words("and the other side?"), story) < 3
+    assert rarity_missing(content_words("what about humberside police?"), story) == 0.0
+    pizza = rarity_missing(content_words("what are the arguments for and against pineapple on pizza?"), story)
+    pineapple = rarity_missing(content_words("what are the arguments for and against pineapple?"), story)
+    assert pizza > pineapple > 3
+    assert rarity_missing(content_words("??"), story) == 0.0
