@@ -37,17 +37,28 @@ def fsync_dir(path: Path) -> None:
 
 @contextlib.contextmanager
 def folder_written_whole(directory: Path) -> Iterator[Path]:
-    """A scratch folder beside `directory` to write the new files into. When the block ends it replaces `directory`
-    (the old folder removed, then one rename); when the block fails it is removed and `directory` is left as it was.
-    Nothing ever finds some new files beside some old ones, or half a new set (used for the encoder's and the
-    reader's exports and the encoder's adapter)."""
+    """A scratch folder beside `directory` to write the new files into. When the block ends, the old folder is renamed
+    aside, the scratch folder renamed in, and the old one removed; when the block fails, the scratch folder is removed
+    and `directory` is left as it was. Nothing ever finds new files beside old ones or half a new set; for an instant
+    between the two renames `directory` is absent. The files are not flushed one by one: after a crash the encoder's
+    and the reader's exports (a cache) are made again, and a damaged adapter fails to load by name."""
     directory.parent.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=f".{directory.name}-", dir=directory.parent))
     try:
         yield scratch
         scratch.chmod(0o755)  # mkdtemp's 0700 would hide the files from other users of an install
-        shutil.rmtree(directory, ignore_errors=True)
-        os.rename(scratch, directory)
+        old = scratch.with_name(f"{scratch.name}-old")  # as unique as the scratch folder's own name
+        replacing = directory.exists()
+        if replacing:
+            os.rename(directory, old)
+        try:
+            os.rename(scratch, directory)
+        except BaseException:
+            if replacing:
+                os.rename(old, directory)
+            raise
+        fsync_dir(directory.parent)
+        shutil.rmtree(old, ignore_errors=True)
     except BaseException:
         shutil.rmtree(scratch, ignore_errors=True)
         raise

@@ -156,8 +156,8 @@ class KnowledgeBase:
         it were the only one indexed, and from the whole index when that story does not answer it (or another
         story answers it more surely: "and the rent cap?")."""
         context = self.title_index.find(about, guess=True) if about else None  # a shown title may be shortened
-        # The reader's scores of this question's pairs: a follow-up whose story is also the whole index's best reads
-        # the same bullet in both, and reads it once.
+        # The reader's scores of the pairs read for this question (and its parts, keyed by their own text): a follow-up
+        # whose story is also the whole index's best reads the same bullet in both, and reads it once.
         readings: Readings = {}
         retrieval = self.retrieve(question, readings=readings)
         if context is not None:
@@ -283,8 +283,8 @@ def keeps_to_the_conversation(in_story: Candidate, everywhere: Candidate | None,
     must clear the context threshold. Either way, no other story may answer the question on its own more surely
     ("and the arguments over the rent cap?")."""
     elsewhere = everywhere is not None and everywhere.story != in_story.story and everywhere.answers(judgement)
-    about_these_sides = in_story.about_the_sides and in_story.lacking <= judgement.sides_reply_lacking_cut
-    kept = about_these_sides or in_story.answers(judgement, in_context=True)
+    about_its_sides = in_story.about_the_sides and in_story.lacking <= judgement.sides_reply_lacking_cut
+    kept = about_its_sides or in_story.answers(judgement, in_context=True)
     return kept and not (elsewhere and everywhere.probability > in_story.probability)
 
 

@@ -249,8 +249,9 @@ def _dev_thresholds(eval_dir: Path, seeds_dir: Path, judgement: Judgement, embed
     lacking_cut = float(LACKING_CUTS[int(np.argmax(gains))])  # the lowest of the best: when two cuts tie, refuse more
     kept = np.mean([keeps_to_the_conversation(s[0], s[1], dataclasses.replace(judgement, sides_reply_lacking_cut=lacking_cut))
                     for s in about_the_sides])
+    every_one_kept = _conversation_gain(about_the_sides, judgement)  # its cut is still the provisional one's, infinite
     log(f"sides reply lacking cut {lacking_cut:.1f} on {len(about_the_sides)} dev replies about the sides: answered from their "
-        f"story {kept:.2f}, right answers minus wrong {max(gains):.0f} (every one kept: {gains[-1]:.0f})")
+        f"story {kept:.2f}, right answers minus wrong {max(gains):.0f} (every one kept: {every_one_kept:.0f})")
     return threshold, sides_answer_threshold, judgement.context_threshold, lacking_cut
 
 

@@ -159,20 +159,29 @@ def test_a_follow_up_is_answered_from_the_story_of_the_conversation_first(eval_k
 
 def test_a_follow_up_in_the_story_the_index_would_choose_reads_its_bullet_once(eval_kb):
     """Asked of its conversation's story and of the whole index, a follow-up meets the same best bullet twice: the
-    reader, a question's dearest stage, reads that pair once, and the answer is the same as when it read it twice."""
-    read = []
+    reader, a question's dearest stage, reads that pair once, and the answer is the one each reading alone gives."""
+    read, retrieved = [], []
 
     class CountingReader:
         def scores(self, question, bullets):
             read.append((question, *bullets))
             return eval_kb.reader.scores(question, bullets)
 
-    counted = KnowledgeBase(eval_kb.generation, eval_kb.embedder, eval_kb.judgement, reader=CountingReader())
+    class CountingKnowledgeBase(KnowledgeBase):
+        def retrieve(self, question, story=None, **options):
+            retrieved.append(story)
+            return super().retrieve(question, story, **options)
+
+    counted = CountingKnowledgeBase(eval_kb.generation, eval_kb.embedder, eval_kb.judgement, reader=CountingReader())
     question, seed = "how much time did the Humberside police save?", eval_kb.story(SEED_TITLE).id
     answer = counted.ask(question, about=seed)
     assert answer.answered and answer.stories[0].title == SEED_TITLE
+    number = eval_kb.title_index.find(seed)
+    assert retrieved == [None, number]  # the whole index, then the conversation's story
     assert len(read) == 1
-    assert answer == eval_kb.ask(question, about=seed)
+    in_story = eval_kb.retrieve(question, story=number).best  # each read afresh, with no readings shared
+    assert eval_kb.retrieve(question).best.story == number and in_story.facts[0] == eval_kb.retrieve(question).best.facts[0]
+    assert [f.index for f in answer.stories[0].facts] == [f.index for f in eval_kb._answer_story(in_story).facts]
 
 
 def test_a_follow_up_the_story_does_not_answer_is_asked_of_the_whole_index(eval_kb):
@@ -197,7 +206,10 @@ def test_a_reply_about_the_sides_of_something_the_story_lacks_is_refused_even_wi
     """With the seed alone (the default set-up) no other story can take "…pineapple on pizza?" away from the seed's
     conversation: it is refused because it names what the seed lacks, while "and the other side?" keeps to the seed."""
     seed = seed_kb.story(SEED_TITLE).id
-    assert not seed_kb.ask("what are the arguments for and against pineapple on pizza?", about=seed).answered
+    pineapple = "what are the arguments for and against pineapple on pizza?"
+    in_story = seed_kb.retrieve(pineapple, story=0).best
+    assert in_story.about_the_sides and in_story.lacking > seed_kb.judgement.sides_reply_lacking_cut
+    assert not seed_kb.ask(pineapple, about=seed).answered
     other_side = seed_kb.ask("and the other side?", about=seed)
     assert other_side.answered and [s.title for s in other_side.stories] == [SEED_TITLE]
     assert len(other_side.stories[0].narratives) == 2

@@ -26,3 +26,11 @@ def test_a_failed_write_leaves_the_old_folder_and_no_scratch(tmp_path):
         raise RuntimeError("export failed")
     assert [path.name for path in target.iterdir()] == ["old.onnx"]
     assert [path.name for path in tmp_path.iterdir()] == ["export"]
+
+
+def test_a_folder_that_is_not_there_yet_is_written_whole(tmp_path):
+    target = tmp_path / "cache" / "export"
+    with folder_written_whole(target) as scratch:
+        (scratch / "model.onnx").write_text("new")
+    assert (target / "model.onnx").read_text() == "new"
+    assert [path.name for path in target.parent.iterdir()] == ["export"]

@@ -7,6 +7,7 @@ import pytest
 
 from index import build, load
 from index.judgement import ANSWER_FEATURES, BULLET_FEATURES, WEIGHTS_FILE, Judgement
+from index.retrieval import keeps_to_the_conversation
 from index.signals import content_words, coverage, rarity_missing, stem_set
 from tests.support import SEED, SEEDS
 
@@ -67,6 +68,17 @@ def test_coverage_weighs_words_by_their_rarity_in_english():
     assert rare_found > common_found > 0
     assert coverage(content_words("??"), stem_set("anything")) == 0.0
     assert np.isclose(coverage(words, stem_set("officers in Humberside force")), 1.0)
+
+
+def test_a_reply_about_the_sides_keeps_to_its_story_up_to_the_cut_and_not_beyond(seed_kb):
+    """At the cut a reply about the sides still keeps to its conversation's story; a hair over it, it must clear the
+    context threshold like any other reply."""
+    reply = seed_kb.retrieve("and the other side?", story=0).best
+    assert reply.about_the_sides
+    judgement = dataclasses.replace(seed_kb.judgement, context_threshold=1.0)  # no reply clears it
+    at_cut = dataclasses.replace(reply, lacking=judgement.sides_reply_lacking_cut)
+    assert keeps_to_the_conversation(at_cut, None, judgement)
+    assert not keeps_to_the_conversation(dataclasses.replace(at_cut, lacking=at_cut.lacking + 0.01), None, judgement)
 
 
 def test_what_a_question_names_that_a_story_lacks_grows_with_each_rare_word_missing():
