@@ -187,8 +187,6 @@ def export_onnx(source: TorchEmbedder, directory: Path, variant: str = ENCODER_V
     traced with eager attention, fused, and for `int8` quantised (see the module's docstring)."""
     import torch
 
-    if variant not in ENCODER_VARIANTS:
-        raise ValueError(f"encoder variant {variant!r} is not one of {ENCODER_VARIANTS}")
     transformer, pooling = source.model[0], source.model[1]
     mode = getattr(pooling, "pooling_mode", None)
     if mode not in EXPORTABLE_POOLING:
@@ -244,7 +242,9 @@ def export_onnx(source: TorchEmbedder, directory: Path, variant: str = ENCODER_V
 
 def optimise_export(exported: Path, out: Path, variant: str, config) -> None:
     """Fuse an exported BERT graph (onnxruntime's transformer optimizer) and, for `int8`, quantise its weights: the
-    encoder's export, and the reader's (reader.py)."""
+    encoder's export, and the reader's (reader.py). Any variant but ENCODER_VARIANTS' is refused."""
+    if variant not in ENCODER_VARIANTS:
+        raise ValueError(f"encoder variant {variant!r} is not one of {ENCODER_VARIANTS}")
     from onnx import TensorProto
     from onnxruntime.quantization import QuantType, quantize_dynamic
     from onnxruntime.transformers.optimizer import optimize_model

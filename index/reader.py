@@ -96,11 +96,9 @@ def export_reader(directory: Path, weights: Path = WEIGHTS_FILE) -> None:
     """Export the fine-tuned reader to `directory`, atomically: traced with eager attention, then fused."""
     import torch
 
-    from .embedder import ENCODER_VARIANTS, optimise_export
+    from .embedder import optimise_export
     from .reader_training import torch_reader
 
-    if READER_VARIANT not in ENCODER_VARIANTS:
-        raise ValueError(f"reader variant {READER_VARIANT!r} is not one of {ENCODER_VARIANTS}")
     model, tokenizer = torch_reader(weights)
     with folder_written_whole(directory) as scratch:
         sample = tokenizer(["a question", "another"], ["a bullet", ""], return_tensors="pt", padding=True)
