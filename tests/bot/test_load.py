@@ -1,24 +1,17 @@
-"""Load: a hundred members asking at once through the fake Discord, and memory across a thousand questions."""
+"""Load: a hundred members asking at once through the fake Discord."""
 
 import asyncio
-import gc
-import os
 import threading
 import time
-import tracemalloc
 
 import pytest
 
+from tests.bot.harness import QUESTIONS
 from tests.bot.message_checks import assert_message_within_limits
 
 pytestmark = pytest.mark.slow
 
 DEFERRED = 5
-QUESTIONS = [
-    "What rent cap did Eastmere City Council approve?", "Why are the Brackwater ferry crews on strike?",
-    "Which Lowmoor branch libraries will close?", "How big is the telescope at Tidewell Observatory?",
-    "Will the Eastmere landlords challenge the rent cap in court?",
-]
 SLOWER_MODEL = 0.03  # seconds added to every answer: a bigger corpus or a busier machine
 
 
@@ -67,39 +60,3 @@ async def test_a_hundred_members_asking_at_once_are_all_acknowledged_within_3s_a
     beats = [beat for beat in fake_discord.heartbeats if burst_start - 1 <= beat <= burst_end + 1]
     gaps = [later - earlier for earlier, later in zip(beats, beats[1:], strict=False)]
     assert len(beats) >= 2 and max(gaps) < 1.0, f"heartbeats {len(beats)}, longest gap {max(gaps, default=0):.2f}s"
-
-
-def resident_bytes() -> int:
-    with open("/proc/self/statm") as statm:
-        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-
-
-def test_memory_does_not_grow_across_a_thousand_questions(knowledge_base):
-    """A thousand questions after a warm-up of two hundred; a hundred distinct questions in turn, so a
-    bounded cache keyed by question is full before measuring and only a leak can grow.
-
-    Bounds: Python objects may grow by 1 MB in all, about 1 KB a question; keeping each Answer (its
-    bullets and both narratives, several KB) or each query vector (1.5 KB) would pass that. Resident
-    memory, which also sees torch, FAISS and numpy buffers, may grow by 48 MB: leaking the activations
-    of each forward pass (hundreds of KB per question) would be hundreds of MB, while allocator noise
-    after warm-up stays within a few MB.
-    """
-    questions = [f"{QUESTIONS[n % len(QUESTIONS)]} ({n} readers asked)" for n in range(100)]
-    for question in questions * 2:
-        knowledge_base.ask(question)
-    gc.collect()
-    rss_before = resident_bytes()
-    tracemalloc.start()
-    try:
-        traced_before, _ = tracemalloc.get_traced_memory()
-        for n in range(1000):
-            answer = knowledge_base.ask(questions[n % len(questions)])
-            assert answer.answered
-        del answer
-        gc.collect()
-        traced_after, _ = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    rss_growth = resident_bytes() - rss_before
-    assert traced_after - traced_before < 1_000_000, f"Python objects grew by {(traced_after - traced_before) / 1e6:.2f} MB"
-    assert rss_growth < 48_000_000, f"resident memory grew by {rss_growth / 1e6:.1f} MB"
