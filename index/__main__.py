@@ -11,6 +11,7 @@ from .encoder_training import EPOCHS
 from .errors import IndexFormatError, QuestionError, StoryFileError
 from .process import configure_process
 from .reader import WEIGHTS_FILE as READER_WEIGHTS
+from .reader_training import EPOCHS as READER_EPOCHS
 from .settings import IndexSettings
 from .store import read_manifest
 
@@ -71,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     reader_cmd.add_argument("--training", type=Path, default=Path("training"), help="training stories and questions (default: training)")
     reader_cmd.add_argument("--eval", type=Path, default=Path("tests/eval"), help="labelled set whose dev stories it is measured on")
     reader_cmd.add_argument("--out", type=Path, default=READER_WEIGHTS, help="the weights (default: index/reader.safetensors, the shipped ones)")
+    reader_cmd.add_argument("--epochs", type=int, default=READER_EPOCHS, help=f"passes over the training groups (default: {READER_EPOCHS})")
 
     bench_cmd = commands.add_parser("bench", help="measure build rate, latency, start-up and memory (minutes)")
     bench_cmd.add_argument("--sizes", default="10000,100000", help="claims per corpus, comma-separated (1000000 builds for long)")
@@ -198,7 +200,7 @@ def run_train_reader(args, settings: IndexSettings) -> int:
     from .reader_training import dev_report, train_reader
 
     with tempfile.TemporaryDirectory() as scratch:
-        train_reader(args.training, embedder_for(settings.model, Path(scratch), settings.encoder_dir), args.out)
+        train_reader(args.training, embedder_for(settings.model, Path(scratch), settings.encoder_dir), args.out, epochs=args.epochs)
     print(dev_report(args.eval, Path("seeds"), args.out))
     return 0
 
