@@ -30,6 +30,7 @@ FILES = ("reader.onnx", "tokenizer.json", "reader.json")
 # int8 halves a read, but with the answer models refitted for it eight fewer dev questions got their answer (README,
 # Performance), so the shipped reader is fp32.
 READER_VARIANT = "fused"
+NULL = ""  # the null candidate's bullet: the question read with no bullet at all
 
 
 @functools.cache
@@ -60,19 +61,19 @@ class Reader:
 
     def scores(self, question: str, bullets: list[str]) -> np.ndarray:
         """Each bullet's score minus the null candidate's, in the order given."""
-        with self._lock:
-            pairs = self._tokenizer.encode_batch([(question, bullet) for bullet in bullets])
-            null = self._tokenizer.encode_batch([(question, "")])
         # The null candidate is read on its own: padded to a bullet's length it would cost as much as one.
-        return (self._read(pairs) - self._read(null)[0]).astype(np.float32)
+        return self.read(question, bullets) - self.read(question, [NULL])[0]
 
-    def _read(self, encodings) -> np.ndarray:
+    def read(self, question: str, bullets: list[str]) -> np.ndarray:
+        """Each (question, bullet) pair's own score, not yet against the null candidate (the bullet NULL)."""
+        with self._lock:
+            encodings = self._tokenizer.encode_batch([(question, bullet) for bullet in bullets])
         feed = {
             "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
             "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
             "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
         }
-        return self._session.run(None, feed)[0]
+        return self._session.run(None, feed)[0].astype(np.float32)
 
 
 def reader_folder(encoder_dir: Path, weights: Path = WEIGHTS_FILE) -> Path:

@@ -9,6 +9,7 @@ import index
 from index.answer import clean_question
 from index.evaluation import read_labelled_set
 from index.parser import parse_file
+from index.reader import NULL
 from index.retrieval import MAX_STORIES, PART_ROUTED, KnowledgeBase, question_parts
 from tests.support import EVAL, SEEDS
 
@@ -157,31 +158,50 @@ def test_a_follow_up_is_answered_from_the_story_of_the_conversation_first(eval_k
     assert eval_kb.ask(followup, about="no-such-story-id") == eval_kb.ask(followup)
 
 
+class CountingReader:
+    """The eval index's reader, listing every (question, bullet) it reads; reader.NULL is the question alone."""
+
+    def __init__(self, reader):
+        self.reader, self.read_pairs = reader, []
+
+    def read(self, question, bullets):
+        self.read_pairs += [(question, bullet) for bullet in bullets]
+        return self.reader.read(question, bullets)
+
+
 def test_a_follow_up_in_the_story_the_index_would_choose_reads_its_bullet_once(eval_kb):
     """Asked of its conversation's story and of the whole index, a follow-up meets the same best bullet twice: the
-    reader, a question's dearest stage, reads that pair once, and the answer is the one each reading alone gives."""
-    read, retrieved = [], []
-
-    class CountingReader:
-        def scores(self, question, bullets):
-            read.append((question, *bullets))
-            return eval_kb.reader.scores(question, bullets)
+    reader, a question's dearest stage, reads that pair and the question alone once, and the answer is the one each
+    reading alone gives."""
+    retrieved, reader = [], CountingReader(eval_kb.reader)
 
     class CountingKnowledgeBase(KnowledgeBase):
         def retrieve(self, question, story=None, **options):
             retrieved.append(story)
             return super().retrieve(question, story, **options)
 
-    counted = CountingKnowledgeBase(eval_kb.generation, eval_kb.embedder, eval_kb.judgement, reader=CountingReader())
+    counted = CountingKnowledgeBase(eval_kb.generation, eval_kb.embedder, eval_kb.judgement, reader=reader)
     question, seed = "how much time did the Humberside police save?", eval_kb.story(SEED_TITLE).id
     answer = counted.ask(question, about=seed)
     assert answer.answered and answer.stories[0].title == SEED_TITLE
     number = eval_kb.title_index.find(seed)
     assert retrieved == [None, number]  # the whole index, then the conversation's story
-    assert len(read) == 1
+    assert sorted(reader.read_pairs) == sorted({(question, NULL), reader.read_pairs[0]})  # the bullet and the null, once each
     in_story = eval_kb.retrieve(question, story=number).best  # each read afresh, with no readings shared
     assert eval_kb.retrieve(question).best.story == number and in_story.facts[0] == eval_kb.retrieve(question).best.facts[0]
     assert [f.index for f in answer.stories[0].facts] == [f.index for f in eval_kb._answer_story(in_story).facts]
+
+
+def test_a_follow_up_in_another_story_than_the_index_would_choose_reads_the_question_alone_once(eval_kb):
+    """Its two retrievals pick two bullets of two stories: both are read, the null candidate once, and the
+    decision is the one readings made afresh give."""
+    reader = CountingReader(eval_kb.reader)
+    counted = KnowledgeBase(eval_kb.generation, eval_kb.embedder, eval_kb.judgement, reader=reader)
+    seed, question = eval_kb.story(SEED_TITLE).id, "how long does the eastmere rent cap last?"
+    assert eval_kb.retrieve(question).best.story != eval_kb.title_index.find(seed)
+    assert counted.ask(question, about=seed) == eval_kb.ask(question, about=seed)
+    assert len(reader.read_pairs) == 3 and len(set(reader.read_pairs)) == 3
+    assert reader.read_pairs.count((question, NULL)) == 1
 
 
 def test_a_follow_up_the_story_does_not_answer_is_asked_of_the_whole_index(eval_kb):
