@@ -90,7 +90,10 @@ def merge_tuning(model, adapter: Path) -> None:
     from peft import PeftModel
 
     transformer = model[0]  # its `model` is the Hugging Face BertModel (`auto_model` only reads it)
-    transformer.model = PeftModel.from_pretrained(transformer.model, str(adapter)).merge_and_unload()
+    with warnings.catch_warnings():
+        # peft 0.21.2 (the newest) still reads transformers 5's deprecated name; the warning is theirs, not ours to act on.
+        warnings.filterwarnings("ignore", message="`is_gradient_checkpointing` is deprecated", category=FutureWarning)
+        transformer.model = PeftModel.from_pretrained(transformer.model, str(adapter)).merge_and_unload()
 
 
 class Embedder:
