@@ -333,7 +333,7 @@ def stage_costs(eval_dir: Path, seeds_dir: Path, model: str = DEFAULT_MODEL, enc
         return (time.perf_counter() - tick) * 1000
 
     rows: dict[str, list[float]] = {"whole answer (`ask`)": [], "signals (bullet and answer features)": [],
-                                    "the reader (the bullet to be shown)": [],
+                                    "the reader (the bullet shown, and the question alone)": [],
                                     "ranking and deciding (`_candidate`, all of it)": [], "two-story parts, extra": [],
                                     "follow-up with context (`ask(about=…)`)": [], "the same follow-up without": []}
     with tempfile.TemporaryDirectory() as scratch:
@@ -341,13 +341,13 @@ def stage_costs(eval_dir: Path, seeds_dir: Path, model: str = DEFAULT_MODEL, enc
         retrieval.bullet_features = timed(originals["bullet_features"], "signals")
         retrieval.answer_features = timed(originals["answer_features"], "signals")
         retrieval.KnowledgeBase._candidate = timed(candidate, "candidate")
-        kb.reader.scores = timed(kb.reader.scores, "reader")  # on this (shared) instance only; removed below
+        kb.reader.read = timed(kb.reader.read, "reader")  # on this (shared) instance only; removed below
         try:
             for question in (q.text for q in labelled.questions):
                 clock.update(signals=0.0, candidate=0.0, reader=0.0)
                 rows["whole answer (`ask`)"].append(ms(kb.ask, question))
                 rows["signals (bullet and answer features)"].append(clock["signals"] * 1000)
-                rows["the reader (the bullet to be shown)"].append(clock["reader"] * 1000)
+                rows["the reader (the bullet shown, and the question alone)"].append(clock["reader"] * 1000)
                 rows["ranking and deciding (`_candidate`, all of it)"].append(clock["candidate"] * 1000)
                 if retrieval.question_parts(question):
                     rows["two-story parts, extra"].append(max(0.0, ms(kb.ask, question) - ms(kb.retrieve, question)))
@@ -359,7 +359,7 @@ def stage_costs(eval_dir: Path, seeds_dir: Path, model: str = DEFAULT_MODEL, enc
         finally:
             retrieval.bullet_features, retrieval.answer_features = originals["bullet_features"], originals["answer_features"]
             retrieval.KnowledgeBase._candidate = candidate
-            del kb.reader.scores
+            del kb.reader.read
     lines = ["| stage | questions | mean ms | p50 ms |", "| --- | --- | --- | --- |"]
     lines += [f"| {stage} | {len(times)} | {statistics.mean(times):.2f} | {statistics.median(times):.2f} |" for stage, times in rows.items() if times]
     return "\n".join(lines)
