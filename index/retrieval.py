@@ -190,8 +190,8 @@ class KnowledgeBase:
         self, question: str, story: int | None = None, *, wanted: set[int] | None = None, readings: Readings | None = None,
     ) -> Retrieval:
         """Route the question (or take `story` as if it were the only one indexed) and rank its bullets; with
-        `wanted`, only when its best story is one of those (else `best` is None). `readings` holds reader scores
-        already read for this question, and keeps the new one."""
+        `wanted`, only when its best story is one of those (else `best` is None). `readings` holds the reader's
+        readings already made for this question (`Readings`), and keeps the new ones."""
         text = clean_question(question)
         tokens = tokenize_query(text)
         with self.lexical.matching(tokens) as lexical:
