@@ -153,6 +153,8 @@ def _some(bullets: list[str], rng: random.Random) -> list[str]:
 def train_reader(training_dir: Path, embedder: Embedder, out: Path, log=print, epochs: int = EPOCHS) -> None:
     import torch
 
+    if epochs < 1:
+        raise ValueError(f"epochs must be at least 1, not {epochs}")
     started = time.perf_counter()
     rng = random.Random(SEED)
     torch.manual_seed(SEED)
@@ -198,7 +200,7 @@ def train_reader(training_dir: Path, embedder: Embedder, out: Path, log=print, e
             if step % 50 == 0:
                 log(f"epoch {epoch + 1} step {step}/{steps}: loss {np.mean(recent):.3f} ({time.perf_counter() - started:.0f} s)")
                 recent = []
-        if epochs > 1:  # a checkpoint after each epoch, to compare
+        if epoch + 1 < epochs:  # a checkpoint after each epoch but the last, to compare
             _save(model, out.with_suffix(f".epoch{epoch + 1}.safetensors"), training_dir)
     _save(model, out, training_dir)
     log(f"wrote {out} ({out.stat().st_size:,} bytes) in {time.perf_counter() - started:.0f} s")

@@ -12,7 +12,7 @@ from bot.settings import BotSettings
 from tests.bot.fake_discord import FakeDiscord
 
 COOLDOWN_RATE = 3
-# Questions the index of tests/bot/stories answers, each from its own story: for the load and memory tests.
+# Questions the index of tests/bot/stories answers: for the load and memory tests.
 QUESTIONS = [
     "What rent cap did Eastmere City Council approve?", "Why are the Brackwater ferry crews on strike?",
     "Which Lowmoor branch libraries will close?", "How big is the telescope at Tidewell Observatory?",

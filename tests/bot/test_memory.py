@@ -10,8 +10,8 @@ import os
 import threading
 import tracemalloc
 
-import discord
 import pytest
+from discord.gateway import KeepAliveHandler
 
 from tests.bot.harness import QUESTIONS
 
@@ -33,7 +33,7 @@ def test_memory_does_not_grow_across_a_thousand_questions(knowledge_base):
     of each forward pass (hundreds of KB per question) would be hundreds of MB, while allocator noise
     after warm-up stays within a few MB.
     """
-    for heartbeat in [t for t in threading.enumerate() if isinstance(t, discord.gateway.KeepAliveHandler)]:
+    for heartbeat in [t for t in threading.enumerate() if isinstance(t, KeepAliveHandler)]:
         heartbeat.join(timeout=5)  # a bot closed just before stops its heartbeat at once
         assert not heartbeat.is_alive(), "a bot of another test is still connected: its heartbeat warnings would be measured"
     questions = [f"{QUESTIONS[n % len(QUESTIONS)]} ({n} readers asked)" for n in range(100)]

@@ -186,22 +186,29 @@ def test_a_follow_up_in_the_story_the_index_would_choose_reads_its_bullet_once(e
     assert answer.answered and answer.stories[0].title == SEED_TITLE
     number = eval_kb.title_index.find(seed)
     assert retrieved == [None, number]  # the whole index, then the conversation's story
-    assert sorted(reader.read_pairs) == sorted({(question, NULL), reader.read_pairs[0]})  # the bullet and the null, once each
+    pairs = reader.read_pairs  # the bullet and the question alone, once each
+    assert len(pairs) == 2 == len(set(pairs)) and (question, NULL) in pairs
     in_story = eval_kb.retrieve(question, story=number).best  # each read afresh, with no readings shared
     assert eval_kb.retrieve(question).best.story == number and in_story.facts[0] == eval_kb.retrieve(question).best.facts[0]
     assert [f.index for f in answer.stories[0].facts] == [f.index for f in eval_kb._answer_story(in_story).facts]
 
 
 def test_a_follow_up_in_another_story_than_the_index_would_choose_reads_the_question_alone_once(eval_kb):
-    """Its two retrievals pick two bullets of two stories: both are read, the null candidate once, and the
-    decision is the one readings made afresh give."""
+    """Its two retrievals pick two bullets of two stories: both are read, the null candidate once, and what the
+    decision reads is what each retrieval reads afresh, with nothing shared."""
     reader = CountingReader(eval_kb.reader)
     counted = KnowledgeBase(eval_kb.generation, eval_kb.embedder, eval_kb.judgement, reader=reader)
     seed, question = eval_kb.story(SEED_TITLE).id, "how long does the eastmere rent cap last?"
-    assert eval_kb.retrieve(question).best.story != eval_kb.title_index.find(seed)
-    assert counted.ask(question, about=seed) == eval_kb.ask(question, about=seed)
+    number = eval_kb.title_index.find(seed)
+    readings = {}
+    shared = [counted.retrieve(question, readings=readings).best, counted.retrieve(question, story=number, readings=readings).best]
+    assert shared[0].story != number
     assert len(reader.read_pairs) == 3 and len(set(reader.read_pairs)) == 3
     assert reader.read_pairs.count((question, NULL)) == 1
+    afresh = [eval_kb.retrieve(question).best, eval_kb.retrieve(question, story=number).best]
+    for with_shared, alone in zip(shared, afresh, strict=True):
+        assert with_shared.probability == pytest.approx(alone.probability, abs=1e-6)
+        assert with_shared.features.tolist() == pytest.approx(alone.features.tolist(), abs=1e-6)
 
 
 def test_a_follow_up_the_story_does_not_answer_is_asked_of_the_whole_index(eval_kb):
