@@ -27,10 +27,11 @@ WEIGHTS_FILE = Path(__file__).with_name("reader.safetensors")
 MAX_TOKENS = 96  # question and bullet together; the longer one is cut first
 FILES = ("reader.onnx", "tokenizer.json", "reader.json")
 # As the encoder's variants (embedder.ENCODER_VARIANTS): "fused" fp32, or "int8" with its weights quantised per channel.
-# int8 halves a read, but with the answer models refitted for it eight fewer dev questions got their answer (README,
-# Performance), so the shipped reader is fp32.
+# int8 halves a read, but with the answer models refitted for it eight fewer dev questions got their answer (docs/history.md),
+# so the shipped reader is fp32.
 READER_VARIANT = "fused"
 NULL = ""  # the null candidate's bullet: the question read with no bullet at all
+Readings = dict[tuple[str, str], float]  # (question, bullet or NULL) -> the reader's own reading of the pair (`Reader.read`)
 
 
 @functools.cache
@@ -59,10 +60,19 @@ class Reader:
         options.log_severity_level = 3
         self._session = onnxruntime.InferenceSession(str(directory / "reader.onnx"), options, providers=["CPUExecutionProvider"])
 
-    def scores(self, question: str, bullets: list[str]) -> np.ndarray:
-        """Each bullet's score minus the null candidate's, in the order given."""
-        # The null candidate is read on its own: padded to a bullet's length it would cost as much as one.
-        return self.read(question, bullets) - self.read(question, [NULL])[0]
+    def scores(self, question: str, bullets: list[str], readings: Readings | None = None) -> np.ndarray:
+        """Each bullet's reading minus the null candidate's, in the order given: what the answer models read.
+
+        `readings` keeps the pairs read for this question and is read first, so that a question asked twice (a
+        follow-up, of its story and of the whole index) reads the question alone, and a bullet both pick, once."""
+        readings = {} if readings is None else readings
+        unread = list(dict.fromkeys(bullet for bullet in bullets if (question, bullet) not in readings))
+        if unread:
+            readings.update(zip([(question, bullet) for bullet in unread], self.read(question, unread).tolist(), strict=True))
+        if (question, NULL) not in readings:
+            # The null candidate is read on its own: padded to a bullet's length it would cost as much as one.
+            readings[question, NULL] = float(self.read(question, [NULL])[0])
+        return np.array([readings[question, bullet] - readings[question, NULL] for bullet in bullets])
 
     def read(self, question: str, bullets: list[str]) -> np.ndarray:
         """Each (question, bullet) pair's own score, not yet against the null candidate (the bullet NULL)."""

@@ -31,7 +31,7 @@ from .errors import IndexFormatError
 from .judgement import BULLET_FEATURES, Judgement
 from .lexical import LexicalIndex, Matches, stems, tokenize_query
 from .models import Story
-from .reader import NULL, Reader, shared_reader
+from .reader import Reader, Readings, shared_reader
 from .settings import DEFAULT_MODEL
 from .signals import asked_type, content_words, coverage, holds_type, rarity_missing, stem_set
 from .store import FACT, Generation, read_generation, read_manifest, unusable
@@ -70,9 +70,6 @@ def question_parts(question: str) -> list[str]:
     parts = [part.strip(" ,") for part in QUESTION_JOINS.split(question)]
     parts = [part for part in parts if len(tokenize_query(part)) >= 2]
     return parts if len(parts) > 1 else []
-
-
-Readings = dict[tuple[str, str], float]  # (question, bullet or reader.NULL) -> the reader's reading of the pair
 
 
 @dataclass
@@ -251,20 +248,12 @@ class KnowledgeBase:
         sides = self.judgement.about_the_sides(query)
         about_the_sides = sides >= self.judgement.sides_threshold
         lead = float(scores[order[0]] - scores[order[1]]) if len(order) > 1 else 0.0  # a lone bullet has beaten nothing
-        reading = self._reading(question, texts[order[0]], readings)
+        reading = float(self.reader.scores(question, [texts[order[0]]], readings)[0])
         words, story_stems = content_words(question), stem_set(story_text)
         features = answer_features(bullets[order[0]], float(scores[order[0]]), lead, coverage(words, story_stems),
                                    float((self._vectors[span] @ query).max()), margin, sides, reading)
         return Candidate(story, score, facts[order], scores[order], bullets, features,
                          self.judgement.answer_probability(features, about_the_sides), about_the_sides, rarity_missing(words, story_stems))
-
-    def _reading(self, question: str, bullet: str, readings: Readings) -> float:
-        """The reader's score of `bullet` against the null candidate's; each of the two is read once per question, as a
-        follow-up asked of its story and of the whole index meets the same question twice, and often the same bullet."""
-        for text in (bullet, NULL):
-            if (question, text) not in readings:
-                readings[question, text] = float(self.reader.read(question, [text])[0])
-        return readings[question, bullet] - readings[question, NULL]
 
     def _answer_story(self, candidate: Candidate) -> AnswerStory:
         """The story's best bullets (the first, and up to two more close to it) or, for a question about the

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from index.reader import Reader
+
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
 EVAL = ROOT / "tests" / "eval"
@@ -48,3 +50,15 @@ def read_only(folder: Path):
     finally:
         for path in reversed(done):
             subprocess.run(["chattr", "-i", str(path)], check=True)
+
+
+class CountingReader(Reader):
+    """A reader that reads through another, listing every (question, bullet) it reads (reader.NULL is the question
+    alone); its scores are `Reader.scores` over those reads."""
+
+    def __init__(self, reader):  # not super().__init__, which loads an export: this one reads through `reader`
+        self.reader, self.read_pairs = reader, []
+
+    def read(self, question, bullets):
+        self.read_pairs += [(question, bullet) for bullet in bullets]
+        return self.reader.read(question, bullets)

@@ -11,7 +11,7 @@ from index.evaluation import read_labelled_set
 from index.parser import parse_file
 from index.reader import NULL
 from index.retrieval import MAX_STORIES, PART_ROUTED, KnowledgeBase, question_parts
-from tests.support import EVAL, SEEDS
+from tests.support import EVAL, SEEDS, CountingReader
 
 SEED_TITLE = "London Police to Stop Responding to Mental Health Calls"
 
@@ -156,17 +156,6 @@ def test_a_follow_up_is_answered_from_the_story_of_the_conversation_first(eval_k
     assert answer.stories[0].facts[0].index == 2
     assert eval_kb.ask(followup).stories[:1] != answer.stories[:1]  # without the conversation it is not found
     assert eval_kb.ask(followup, about="no-such-story-id") == eval_kb.ask(followup)
-
-
-class CountingReader:
-    """The eval index's reader, listing every (question, bullet) it reads; reader.NULL is the question alone."""
-
-    def __init__(self, reader):
-        self.reader, self.read_pairs = reader, []
-
-    def read(self, question, bullets):
-        self.read_pairs += [(question, bullet) for bullet in bullets]
-        return self.reader.read(question, bullets)
 
 
 def test_a_follow_up_in_the_story_the_index_would_choose_reads_its_bullet_once(eval_kb):

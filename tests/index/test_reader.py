@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 from index.parser import parse_file
-from index.reader import FILES, WEIGHTS_FILE, Reader, reader_folder, shared_reader
+from index.reader import FILES, NULL, WEIGHTS_FILE, Reader, reader_folder, shared_reader
 from index.reader_training import reader_scores, torch_reader
-from tests.support import SEED
+from tests.support import SEED, CountingReader
 
 SEED_BULLETS = [fact.text for fact in parse_file(SEED).story.facts]
 
@@ -47,3 +47,13 @@ def test_a_damaged_export_is_made_again(encoder_dir, tmp_path):
     (folder / "reader.onnx").write_bytes(b"not a model")
     again = shared_reader.__wrapped__(tmp_path)
     assert np.allclose(first.scores("who is against it?", SEED_BULLETS), again.scores("who is against it?", SEED_BULLETS))
+
+
+def test_a_question_reads_each_bullet_and_itself_alone_once_and_scores_as_read_afresh(reader):
+    counting, question, readings = CountingReader(reader), "who is against the change?", {}
+    first, second, third = SEED_BULLETS[:3]
+    scores = counting.scores(question, [first, second, first], readings)
+    assert counting.read_pairs == [(question, first), (question, second), (question, NULL)] and scores[0] == scores[2]
+    again = counting.scores(question, [second, third], readings)  # a follow-up's second retrieval, sharing the readings
+    assert counting.read_pairs[3:] == [(question, third)] and again[0] == scores[1]
+    assert np.allclose(again, reader.scores(question, [second, third]), atol=1e-4)  # read afresh, in one batch
