@@ -18,6 +18,7 @@ from index import Answer, KnowledgeBase, Library
 from .feedback import VoteButton
 from .records import Records
 from .settings import BotSettings
+from .suggestions import ReadSuggestedStory
 from .utils.cooldowns import question_cooldowns
 
 log = logging.getLogger(__name__)
@@ -68,7 +69,8 @@ class StoryBot(commands.AutoShardedBot):
         self.saving_answers: dict[str, asyncio.Future] = {}  # answers being saved for their votes (bot/feedback.py)
 
     async def setup_hook(self) -> None:
-        self.add_dynamic_items(VoteButton)  # 👍 / 👎 on answers sent before a restart keep working
+        # 👍 / 👎 on answers, and the menu of suggested stories under refusals, sent before a restart keep working
+        self.add_dynamic_items(VoteButton, ReadSuggestedStory)
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         await self.sync_commands()

@@ -13,14 +13,15 @@ from .builder import build
 from .changes import StoryChanges, story_changes
 from .errors import IndexFormatError, QuestionError, StoryFileError
 from .library import Change, Library, LibraryError
-from .models import Fact, Narrative, Source, Story
+from .models import Fact, Narrative, Source, Story, story_id_for
 from .process import configure_process
 from .retrieval import KnowledgeBase, load
 from .settings import IndexSettings
 
 __all__ = [
     "Library", "LibraryError", "Change", "build", "load", "KnowledgeBase", "configure_process", "IndexSettings",
-    "Answer", "AnswerStory", "AnswerFact", "AnswerNarrative", "Source", "Story", "Fact", "Narrative", "StoryChanges", "story_changes",
+    "Answer", "AnswerStory", "AnswerFact", "AnswerNarrative", "Source", "Story", "Fact", "Narrative", "story_id_for", "StoryChanges",
+    "story_changes",
     "QuestionError", "StoryFileError", "IndexFormatError",
     "MAX_QUESTION_CHARS", "clean_question",
 ]

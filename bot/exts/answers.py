@@ -7,11 +7,12 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from index import MAX_QUESTION_CHARS, QuestionError, clean_question
+from index import MAX_QUESTION_CHARS, Answer, QuestionError, clean_question
 
 from ..bot import StoryBot
 from ..feedback import remember_answer, vote_buttons
 from ..rendering.embeds import answer_embeds
+from ..suggestions import with_suggested_stories
 from ..utils.cooldowns import cooldown_message
 from ..utils.messages import NO_MENTIONS
 
@@ -31,7 +32,7 @@ class Answers(commands.Cog):
         await interaction.response.defer(thinking=True)
         answer = await self.bot.answer(question)
         answer_id = remember_answer(self.bot, answer)
-        await interaction.followup.send(embeds=answer_embeds(answer), view=vote_buttons(answer_id), allowed_mentions=NO_MENTIONS)
+        await interaction.followup.send(embeds=answer_embeds(answer), view=answer_view(answer, answer_id), allowed_mentions=NO_MENTIONS)
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
@@ -63,7 +64,7 @@ class Answers(commands.Cog):
             await message.reply("Sorry, something went wrong on my side. It has been logged.", allowed_mentions=NO_MENTIONS)
             return
         answer_id = remember_answer(self.bot, answer)
-        await message.reply(embeds=answer_embeds(answer), view=vote_buttons(answer_id), allowed_mentions=NO_MENTIONS)
+        await message.reply(embeds=answer_embeds(answer), view=answer_view(answer, answer_id), allowed_mentions=NO_MENTIONS)
 
     async def _tell_privately(self, message: discord.Message, text: str) -> None:
         """A direct message when the member accepts them; otherwise a reply is the only way left."""
@@ -71,6 +72,11 @@ class Answers(commands.Cog):
             await message.author.send(text, allowed_mentions=NO_MENTIONS)
         except discord.HTTPException:
             await message.reply(text, allowed_mentions=NO_MENTIONS)
+
+
+def answer_view(answer: Answer, answer_id: str) -> discord.ui.View:
+    """Under every answer 👍 and 👎; under a refusal also the menu of the stories it suggests, to read privately."""
+    return with_suggested_stories(vote_buttons(answer_id), answer.suggestions)
 
 
 def story_replied_to(message: discord.Message, bot_id: int) -> str | None:

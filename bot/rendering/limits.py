@@ -18,6 +18,7 @@ EMBEDS_PER_MESSAGE = 10
 MESSAGE_CONTENT = 2000
 CHOICE_NAME = 100  # autocomplete choice name and value
 AUTOCOMPLETE_CHOICES = 25
+SELECT_OPTION_LABEL = 100  # a select menu option's label (and value)
 
 ELLIPSIS = "…"
 

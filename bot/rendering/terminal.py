@@ -62,7 +62,7 @@ def format_story(story: AnswerStory, *, full_card: bool = False) -> str:
 def format_no_answer(question: str, suggestions: Sequence[str]) -> str:
     lines = [f"Sorry — none of the stories I know covers “{question.strip()}”. I only quote stories, so I won't guess."]
     if suggestions:
-        lines.append("These stories might be close:")
+        lines.append("These stories might be close (type /story and a title to read one):")
         lines += [f"  • {title}" for title in suggestions]
     return "\n".join(lines)
 

@@ -369,6 +369,11 @@ class FakeDiscord:
         """An INTERACTION_CREATE for a button on `message` (type 3 = message component, 2 = button)."""
         return self.interaction(3, {"custom_id": custom_id, "component_type": 2}, message=message, **kwargs)
 
+    def select_pick(self, custom_id: str, values: list[str], message: dict, **kwargs) -> dict:
+        """An INTERACTION_CREATE for options picked in a select menu on `message` (type 3 = message component, 3 =
+        string select)."""
+        return self.interaction(3, {"custom_id": custom_id, "component_type": 3, "values": values}, message=message, **kwargs)
+
     def message_create(self, content: str, *, author_id: int, mentions_bot: bool = True, reply_to: dict | None = None) -> dict:
         """A member's message; `reply_to` (a message as Discord made it) makes it a reply, as Discord sends one."""
         message = {

@@ -28,6 +28,14 @@ def test_story_prints_the_full_card_and_stories_lists_newest_first(library):
     assert listing[1].endswith(RENT_CAP) and listing[4].endswith("Tidewell Observatory Wins Funding for New Telescope")
 
 
+def test_a_refusal_says_how_to_read_the_stories_it_suggests(library):
+    question = "What is the best recipe for sourdough bread?"
+    suggested = library.ask(question).suggestions
+    text = reply_to(library, question)
+    assert "type /story and a title to read one" in text and all(f"  • {title}" in text for title in suggested)
+    assert reply_to(library, f"/story {suggested[0]}").startswith(f"{suggested[0]}\n")
+
+
 @pytest.mark.parametrize(("line", "expected"), [
     ("/story", "Usage: /story TITLE"),
     ("/story The Moon Landing", "I don't know a story called “The Moon Landing”"),

@@ -146,6 +146,38 @@ async def test_a_question_no_story_covers_gets_a_kind_no_with_suggestions(fake_d
     assert "fields" not in embed or not embed["fields"]
 
 
+async def test_a_refusal_offers_its_suggested_stories_to_read_privately(fake_discord, running_bot, knowledge_base):
+    """A menu under the refusal lists the suggested stories; picking one shows its whole card to the member alone,
+    and a story gone since is said to be gone."""
+    question = "What is the best recipe for sourdough bread?"
+    expected = knowledge_base.ask(question)
+    event, _ = await ask(fake_discord, question)
+    [sent] = await fake_discord.wait_for(lambda: fake_discord.followups(event["token"]))
+    [menu] = [c for row in sent.json["components"] for c in row["components"] if c["type"] == 3]
+    assert [option["label"] for option in menu["options"]] == expected.suggestions
+    message = fake_discord.sent_message(sent)
+
+    async def pick(value: str) -> dict:
+        picked = fake_discord.select_pick(menu["custom_id"], [value], message)
+        await fake_discord.dispatch("INTERACTION_CREATE", picked)
+        return (await fake_discord.wait_for(lambda: fake_discord.callbacks(picked["id"])))[0].json
+
+    shown = await pick(menu["options"][0]["value"])
+    assert shown["type"] == MESSAGE and shown["data"]["flags"] & EPHEMERAL
+    [card] = shown["data"]["embeds"]
+    story = knowledge_base.story(expected.suggestions[0])
+    assert card["title"] == story.title and len(description_bullets(card)) == len(story.facts)  # the whole card
+    gone = await pick("a-story-removed-since-0000000")
+    assert gone["data"]["flags"] & EPHEMERAL and "no longer here" in gone["data"]["content"]
+
+
+async def test_an_answer_offers_no_menu_of_stories(fake_discord, running_bot):
+    event, _ = await ask(fake_discord, "Did Eastmere City Council vote to cap annual rent increases at 3%?")
+    [sent] = await fake_discord.wait_for(lambda: fake_discord.followups(event["token"]))
+    assert sent.json["embeds"][0]["title"] == RENT_CAP.title
+    assert [c["type"] for row in sent.json["components"] for c in row["components"]] == [2, 2]  # 👍 and 👎 alone
+
+
 async def test_too_long_a_question_is_refused_privately_before_any_acknowledgement(fake_discord, running_bot):
     event, _ = await ask(fake_discord, "Why " + "really " * 90 + "?")
     callbacks = await fake_discord.wait_for(lambda: fake_discord.callbacks(event["id"]))

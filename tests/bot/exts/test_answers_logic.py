@@ -10,8 +10,9 @@ from discord import app_commands
 
 from bot.exts.answers import Answers, story_replied_to
 from bot.feedback import VoteButton
+from bot.suggestions import ReadSuggestedStory
 from bot.utils.messages import NO_MENTIONS
-from index import MAX_QUESTION_CHARS, QuestionError
+from index import MAX_QUESTION_CHARS, Answer, QuestionError, story_id_for
 from tests.bot.spec_fakes import BOT_ID, RENT_CAP, bot_answer_message, fake_bot, fake_interaction, fake_message, fake_user
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -41,6 +42,18 @@ async def test_ask_acknowledges_publicly_then_sends_the_answer_with_vote_buttons
     buttons = sent["view"].children
     assert [type(item) for item in buttons] == [VoteButton, VoteButton]
     assert all(answer_id in button.custom_id for button in buttons)  # the votes name the answer saved for them
+
+
+async def test_a_refused_mention_offers_the_stories_it_suggests_to_read(cog, bot):
+    suggested = [RENT_CAP.title, "A Story With a Title " + "Long " * 40]
+    bot.answer.return_value = Answer(question="sourdough?", answered=False, suggestions=suggested)
+    message = fake_message(f"{MENTION} sourdough?")
+    await cog.on_message(message)
+    items = message.reply.await_args.kwargs["view"].children
+    assert [type(item) for item in items] == [VoteButton, VoteButton, ReadSuggestedStory]
+    options = items[2].item.options
+    assert [option.value for option in options] == [story_id_for(title) for title in suggested]  # found by id when picked
+    assert options[0].label == RENT_CAP.title and len(options[1].label) <= 100 and options[1].label.endswith("…")
 
 
 @pytest.mark.parametrize("question", ["   ", "\u200b\u200b", "x" * (MAX_QUESTION_CHARS + 1)])

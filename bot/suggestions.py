@@ -1,0 +1,60 @@
+"""Under a refusal, a menu of the stories it suggests: the member picks one and reads its card, privately.
+
+"No story covers that" is sometimes wrong (a question the story answers is refused rather than answered with a
+bullet that might not answer it). The menu lets the member read the closest stories themselves, at one click,
+without the bot claiming that any of them answers. It is a `DynamicItem`, registered at start
+(`add_dynamic_items`), so a pick on a message sent before a restart still arrives here; each option's value is
+the story's id (at most 89 characters, within Discord's 100), looked up when picked, so a story removed since is
+said to be gone rather than shown.
+"""
+
+import asyncio
+import functools
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import discord
+
+from index import story_id_for
+
+from .rendering import limits
+from .rendering.embeds import story_card_embeds
+from .utils.messages import NO_MENTIONS, reply_privately
+
+if TYPE_CHECKING:
+    from .bot import StoryBot
+
+READ_ID = "storybot:read"
+PLACEHOLDER = "Read one of these stories (only you will see it)"
+GONE = "That story is no longer here. See /stories for the stories I know."
+
+
+class ReadSuggestedStory(discord.ui.DynamicItem[discord.ui.Select], template=READ_ID):
+    def __init__(self, select: discord.ui.Select) -> None:
+        super().__init__(select)
+
+    @classmethod
+    def offering(cls, titles: Sequence[str]) -> "ReadSuggestedStory":
+        """The menu for a refusal's suggested titles (one option each)."""
+        options = [discord.SelectOption(label=limits.shorten(title, limits.SELECT_OPTION_LABEL), value=story_id_for(title))
+                   for title in titles]
+        return cls(discord.ui.Select(custom_id=READ_ID, placeholder=PLACEHOLDER, options=options))
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Select, match) -> "ReadSuggestedStory":
+        return cls(item)  # the menu as sent; discord.py fills in what was picked
+
+    async def callback(self, interaction: discord.Interaction["StoryBot"]) -> None:
+        picked = self.item.values[0] if self.item.values else ""
+        story = await asyncio.to_thread(functools.partial(interaction.client.library.story, picked))  # reads its file
+        if story is None:
+            await reply_privately(interaction, GONE)
+            return
+        await interaction.response.send_message(embeds=story_card_embeds(story), ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+
+def with_suggested_stories(view: discord.ui.View, suggestions: Sequence[str]) -> discord.ui.View:
+    """`view` (an answer's vote buttons) with the menu of `suggestions` below, when a refusal suggests any."""
+    if suggestions:
+        view.add_item(ReadSuggestedStory.offering(suggestions))
+    return view
