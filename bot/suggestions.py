@@ -9,7 +9,8 @@ said to be gone rather than shown.
 """
 
 import asyncio
-import functools
+import logging
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -24,33 +25,40 @@ from .utils.messages import NO_MENTIONS, reply_privately
 if TYPE_CHECKING:
     from .bot import StoryBot
 
+log = logging.getLogger(__name__)
+
 READ_ID = "storybot:read"
 PLACEHOLDER = "Read one of these stories (only you will see it)"
 GONE = "That story is no longer here. See /stories for the stories I know."
+FAILED = "Sorry, I couldn't show that story just now; the problem has been logged. Please try again later."
 
 
 class ReadSuggestedStory(discord.ui.DynamicItem[discord.ui.Select], template=READ_ID):
-    def __init__(self, select: discord.ui.Select) -> None:
-        super().__init__(select)
-
     @classmethod
     def offering(cls, titles: Sequence[str]) -> "ReadSuggestedStory":
         """The menu for a refusal's suggested titles (one option each)."""
-        options = [discord.SelectOption(label=limits.shorten(title, limits.SELECT_OPTION_LABEL), value=story_id_for(title))
-                   for title in titles]
+        by_id: dict[str, str] = {}
+        for title in titles:
+            by_id.setdefault(story_id_for(title), title)  # Discord refuses a menu with a value twice
+        options = [discord.SelectOption(label=limits.shorten(title, limits.SELECT_OPTION), value=story_id)
+                   for story_id, title in by_id.items()]
         return cls(discord.ui.Select(custom_id=READ_ID, placeholder=PLACEHOLDER, options=options))
 
     @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Select, match) -> "ReadSuggestedStory":
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Select, match: re.Match[str]) -> "ReadSuggestedStory":
         return cls(item)  # the menu as sent; discord.py fills in what was picked
 
     async def callback(self, interaction: discord.Interaction["StoryBot"]) -> None:
-        picked = self.item.values[0] if self.item.values else ""
-        story = await asyncio.to_thread(functools.partial(interaction.client.library.story, picked))  # reads its file
-        if story is None:
-            await reply_privately(interaction, GONE)
-            return
-        await interaction.response.send_message(embeds=story_card_embeds(story), ephemeral=True, allowed_mentions=NO_MENTIONS)
+        picked = self.item.values[0] if self.item.values else ""  # any text a client sends: only ever looked up
+        try:
+            story = await asyncio.to_thread(interaction.client.library.story, picked)  # reads the index's story shelf
+            if story is None:
+                await reply_privately(interaction, GONE)
+                return
+            await interaction.response.send_message(embeds=story_card_embeds(story), ephemeral=True, allowed_mentions=NO_MENTIONS)
+        except Exception:
+            log.exception("could not show story %r picked under a refusal", picked[:100])
+            await reply_privately(interaction, FAILED)
 
 
 def with_suggested_stories(view: discord.ui.View, suggestions: Sequence[str]) -> discord.ui.View:

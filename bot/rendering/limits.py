@@ -18,7 +18,9 @@ EMBEDS_PER_MESSAGE = 10
 MESSAGE_CONTENT = 2000
 CHOICE_NAME = 100  # autocomplete choice name and value
 AUTOCOMPLETE_CHOICES = 25
-SELECT_OPTION_LABEL = 100  # a select menu option's label (and value)
+SELECT_OPTION = 100  # a select menu option's label, and its value
+SELECT_PLACEHOLDER = 150
+CUSTOM_ID = 100  # a component's custom_id
 
 ELLIPSIS = "…"
 

@@ -22,6 +22,15 @@ def assert_message_within_limits(body: dict) -> None:
             assert 0 < len(field["value"]) <= limits.EMBED_FIELD_VALUE
         total += len(title) + len(description) + len(footer) + sum(len(f["name"]) + len(f["value"]) for f in fields)
     assert total <= limits.EMBED_TOTAL
+    for row in body.get("components") or []:
+        for component in row["components"]:
+            assert 0 < len(component["custom_id"]) <= limits.CUSTOM_ID
+            if component["type"] == 3:  # a select menu: Discord refuses the whole message beyond these
+                assert len(component.get("placeholder") or "") <= limits.SELECT_PLACEHOLDER
+                values = [option["value"] for option in component["options"]]
+                assert 0 < len(values) <= 25 and len(set(values)) == len(values)
+                assert all(0 < len(option["label"]) <= limits.SELECT_OPTION and 0 < len(option["value"]) <= limits.SELECT_OPTION
+                           for option in component["options"])
 
 
 def message_bodies(requests) -> list[dict]:

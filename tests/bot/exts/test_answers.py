@@ -8,6 +8,7 @@ import pytest
 
 from index.parser import parse_file
 from tests.bot.fake_discord import FakeDiscord
+from tests.bot.harness import started_bot
 from tests.bot.message_checks import assert_message_within_limits, assert_nobody_is_pinged
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -153,14 +154,13 @@ async def test_a_refusal_offers_its_suggested_stories_to_read_privately(fake_dis
     expected = knowledge_base.ask(question)
     event, _ = await ask(fake_discord, question)
     [sent] = await fake_discord.wait_for(lambda: fake_discord.followups(event["token"]))
-    [menu] = [c for row in sent.json["components"] for c in row["components"] if c["type"] == 3]
+    assert_message_within_limits(sent.json)
+    menu = suggested_stories_menu(sent.json)
     assert [option["label"] for option in menu["options"]] == expected.suggestions
     message = fake_discord.sent_message(sent)
 
     async def pick(value: str) -> dict:
-        picked = fake_discord.select_pick(menu["custom_id"], [value], message)
-        await fake_discord.dispatch("INTERACTION_CREATE", picked)
-        return (await fake_discord.wait_for(lambda: fake_discord.callbacks(picked["id"])))[0].json
+        return await pick_from_menu(fake_discord, menu, value, message)
 
     shown = await pick(menu["options"][0]["value"])
     assert shown["type"] == MESSAGE and shown["data"]["flags"] & EPHEMERAL
@@ -169,6 +169,29 @@ async def test_a_refusal_offers_its_suggested_stories_to_read_privately(fake_dis
     assert card["title"] == story.title and len(description_bullets(card)) == len(story.facts)  # the whole card
     gone = await pick("a-story-removed-since-0000000")
     assert gone["data"]["flags"] & EPHEMERAL and "no longer here" in gone["data"]["content"]
+
+
+async def test_the_menu_of_suggested_stories_works_after_a_restart(fake_discord, knowledge_base):
+    """A bot started afresh (nothing of the first left in memory) takes a pick on a refusal the first one sent."""
+    async with started_bot(knowledge_base, poll_seconds="0"):
+        event, _ = await ask(fake_discord, "What is the best recipe for sourdough bread?")
+        [sent] = await fake_discord.wait_for(lambda: fake_discord.followups(event["token"]))
+    menu, message = suggested_stories_menu(sent.json), fake_discord.sent_message(sent)
+    async with started_bot(knowledge_base, poll_seconds="0"):
+        shown = await pick_from_menu(fake_discord, menu, menu["options"][-1]["value"], message)
+    assert shown["data"]["flags"] & EPHEMERAL and shown["data"]["embeds"][0]["title"] == menu["options"][-1]["label"]
+
+
+def suggested_stories_menu(body: dict) -> dict:
+    [menu] = [component for row in body["components"] for component in row["components"] if component["type"] == 3]
+    return menu
+
+
+async def pick_from_menu(fake: FakeDiscord, menu: dict, value: str, message: dict) -> dict:
+    """Pick `value` in a select menu of `message`; returns the bot's interaction response."""
+    picked = fake.select_pick(menu["custom_id"], [value], message)
+    await fake.dispatch("INTERACTION_CREATE", picked)
+    return (await fake.wait_for(lambda: fake.callbacks(picked["id"])))[0].json
 
 
 async def test_an_answer_offers_no_menu_of_stories(fake_discord, running_bot):

@@ -48,9 +48,10 @@ async def ask(fake: FakeDiscord, question: str):
 
 
 def vote_buttons(body: dict) -> dict[str, str]:
-    """{"up": custom_id, "down": custom_id} from a message's components."""
-    [row] = body["components"]
-    return {VOTE_ID.fullmatch(b["custom_id"])[2]: b["custom_id"] for b in row["components"]}
+    """{"up": custom_id, "down": custom_id} from a message's components (a refusal also has a menu, in a row of its own)."""
+    votes = [c["custom_id"] for row in body["components"] for c in row["components"] if VOTE_ID.fullmatch(c.get("custom_id", ""))]
+    assert len(votes) == 2, body["components"]
+    return {VOTE_ID.fullmatch(custom_id)[2]: custom_id for custom_id in votes}
 
 
 async def click(fake: FakeDiscord, custom_id: str, message: dict, member: int) -> dict:
