@@ -8,7 +8,7 @@ makes the question nearer its bullet than that negative and than every other tex
 What is trained is a LoRA adapter (peft): rank-RANK updates of every attention and feed-forward matrix, the
 bundled weights frozen. It ships as about 2.7 MB instead of a 90 MB model, and `embedder.load_sentence_transformer`
 merges it into the weights when DEFAULT_MODEL is loaded, so answering costs nothing more. RANK, LEARNING_RATE and
-EPOCHS were chosen on the dev stories (README, Answer quality); `python -m index train` must run after this,
+EPOCHS were chosen on the dev stories (docs/history.md); `python -m index train` must run after this,
 because the answer models are fitted to the encoder's scores.
 """
 
@@ -25,8 +25,9 @@ from .settings import BASE_MODEL
 SEED = 1127
 # The question files the adapter is trained on: the 3,007 answerable questions of the first 251 training stories.
 # Training on every file (4,698 answerable questions of 401 stories, the six batches written later added) made dev
-# worse: first bullet right 165 -> 153 of 347 and wrong answers 65 -> 72, right story 0.902 -> 0.890 with the decision
-# lifted (README, Answer quality). The answer models (`python -m index train`) do use every file.
+# worse, the answer models refitted on every file for both: first bullet right 170 -> 153 of 347 and wrong answers
+# 76 -> 72, right story 0.902 -> 0.890 with the decision lifted (docs/history.md). The answer models
+# (`python -m index train`) do use every file.
 QUESTION_FILES = ("shared", "drevland", "train2", "train3", "train4", "train5", "train6", "train7", "train8")
 EPOCHS = 3
 BATCH = 32

@@ -20,7 +20,7 @@ the head at HEAD_LEARNING_RATE, the layers at BODY_LEARNING_RATE, with a linear 
 passes (58 minutes for 3 on 2 cores, 8,350 groups). Writes the fitted weights (fp16 safetensors,
 21 MB) and prints its time, then `dev_report`: on the dev stories, given each question's labelled story, how
 often the reader's best bullet is a right one, and how often it prefers the null candidate. An earlier reader
-(3 layers, the last one trained, on 3,752 groups) read too weakly to help (README, Answer quality);
+(3 layers, the last one trained, on 3,752 groups) read too weakly to help (docs/history.md);
 `python -m index train` must run after this, because the answer models are fitted to the reader's scores.
 """
 
@@ -40,7 +40,7 @@ from .reader import MAX_TOKENS
 LAYERS = 6  # all of MiniLM's
 TRAINED_LAYERS = 6  # the last layers, fine-tuned and saved; any below are the bundled model's, frozen
 SEED = 1127
-EPOCHS = 3  # the third was kept on dev (README, Answer quality): as many right answers net of wrong ones, fewer wrong
+EPOCHS = 3  # the third was kept on dev (docs/history.md): as many right answers net of wrong ones, fewer wrong
 GROUP_BATCH = 8  # questions per optimiser step
 HARD_NEGATIVES = 2  # per answerable question: the bi-encoder's closest wrong bullets
 RANDOM_NEGATIVES = 1  # and other wrong bullets at random
