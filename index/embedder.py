@@ -18,6 +18,7 @@ with in its model identity (`encoder_identity`), and an index built with another
 mixed. `ENCODER_VARIANT` is the one shipped; `python -m index evaluate --encoder` measures the others.
 """
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -90,10 +91,17 @@ def merge_tuning(model, adapter: Path) -> None:
     from peft import PeftModel
 
     transformer = model[0]  # its `model` is the Hugging Face BertModel (`auto_model` only reads it)
-    with warnings.catch_warnings():
-        # peft 0.21.2 (the newest) still reads transformers 5's deprecated name; the warning is theirs, not ours to act on.
-        warnings.filterwarnings("ignore", message="`is_gradient_checkpointing` is deprecated", category=FutureWarning)
+    with peft_warnings_quieted():
         transformer.model = PeftModel.from_pretrained(transformer.model, str(adapter)).merge_and_unload()
+
+
+@contextlib.contextmanager
+def peft_warnings_quieted():
+    """Around peft wrapping a model: peft 0.21.2 (the newest) still reads transformers 5's deprecated
+    `is_gradient_checkpointing`; the warning is theirs, not ours to act on."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="`is_gradient_checkpointing` is deprecated", category=FutureWarning)
+        yield
 
 
 class Embedder:

@@ -16,7 +16,7 @@ import random
 import time
 from pathlib import Path
 
-from .embedder import TUNING_DIR, bundled_model_path
+from .embedder import TUNING_DIR, bundled_model_path, peft_warnings_quieted
 from .evaluation.data import read_labelled_set
 from .files import folder_written_whole
 from .reader_training import read_stories
@@ -54,7 +54,8 @@ def train_encoder(training_dir: Path, out: Path = TUNING_DIR, epochs: int = EPOC
     """Fit the adapter on `training_dir` and write it to `out` (replaced whole, only once it is complete)."""
     import torch
     from peft import LoraConfig, get_peft_model
-    from sentence_transformers import SentenceTransformer, losses
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer import losses  # the old `sentence_transformers.losses` is deprecated
 
     started = time.perf_counter()
     rng = random.Random(SEED)
@@ -62,7 +63,8 @@ def train_encoder(training_dir: Path, out: Path = TUNING_DIR, epochs: int = EPOC
     triples = training_triples(training_dir, rng)
     model = SentenceTransformer(bundled_model_path(), device="cpu", local_files_only=True)
     config = LoraConfig(r=RANK, lora_alpha=2 * RANK, lora_dropout=0.0, target_modules=TARGET_MODULES)
-    adapted = get_peft_model(model[0].model, config)  # LoRA layers injected into the model in place
+    with peft_warnings_quieted():
+        adapted = get_peft_model(model[0].model, config)  # LoRA layers injected into the model in place
     adapted.peft_config["default"].base_model_name_or_path = BASE_MODEL  # a name, not this machine's path to the wheel
     loss = losses.MultipleNegativesRankingLoss(model)
     optimiser = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=LEARNING_RATE)
