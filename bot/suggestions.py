@@ -60,9 +60,3 @@ class ReadSuggestedStory(discord.ui.DynamicItem[discord.ui.Select], template=REA
             log.exception("could not show story %r picked under a refusal", picked[:100])
             await reply_privately(interaction, FAILED)
 
-
-def with_suggested_stories(view: discord.ui.View, suggestions: Sequence[str]) -> discord.ui.View:
-    """`view` (an answer's vote buttons) with the menu of `suggestions` below, when a refusal suggests any."""
-    if suggestions:
-        view.add_item(ReadSuggestedStory.offering(suggestions))
-    return view

@@ -12,7 +12,7 @@ from index import MAX_QUESTION_CHARS, Answer, QuestionError, clean_question
 from ..bot import StoryBot
 from ..feedback import remember_answer, vote_buttons
 from ..rendering.embeds import answer_embeds
-from ..suggestions import with_suggested_stories
+from ..suggestions import ReadSuggestedStory
 from ..utils.cooldowns import cooldown_message
 from ..utils.messages import NO_MENTIONS
 
@@ -76,7 +76,10 @@ class Answers(commands.Cog):
 
 def answer_view(answer: Answer, answer_id: str) -> discord.ui.View:
     """Under every answer 👍 and 👎; under a refusal also the menu of the stories it suggests, to read privately."""
-    return with_suggested_stories(vote_buttons(answer_id), answer.suggestions)
+    view = vote_buttons(answer_id)
+    if answer.suggestions:
+        view.add_item(ReadSuggestedStory.offering(answer.suggestions))
+    return view
 
 
 def story_replied_to(message: discord.Message, bot_id: int) -> str | None:

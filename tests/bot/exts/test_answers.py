@@ -158,16 +158,12 @@ async def test_a_refusal_offers_its_suggested_stories_to_read_privately(fake_dis
     menu = suggested_stories_menu(sent.json)
     assert [option["label"] for option in menu["options"]] == expected.suggestions
     message = fake_discord.sent_message(sent)
-
-    async def pick(value: str) -> dict:
-        return await pick_from_menu(fake_discord, menu, value, message)
-
-    shown = await pick(menu["options"][0]["value"])
+    shown = await pick_from_menu(fake_discord, menu, menu["options"][0]["value"], message)
     assert shown["type"] == MESSAGE and shown["data"]["flags"] & EPHEMERAL
     [card] = shown["data"]["embeds"]
     story = knowledge_base.story(expected.suggestions[0])
     assert card["title"] == story.title and len(description_bullets(card)) == len(story.facts)  # the whole card
-    gone = await pick("a-story-removed-since-0000000")
+    gone = await pick_from_menu(fake_discord, menu, "a-story-removed-since-0000000", message)
     assert gone["data"]["flags"] & EPHEMERAL and "no longer here" in gone["data"]["content"]
 
 
