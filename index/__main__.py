@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     encoder_cmd.add_argument("--out", type=Path, default=TUNING_DIR, help="the adapter's folder (default: index/tuning, the shipped one)")
 
     reader_cmd = commands.add_parser("train-reader",
-                                     help="fine-tune the reader on training/ into index/reader.safetensors (an hour); run train after it")
+                                     help="fine-tune the reader on training/ into index/reader.safetensors (34 min); run train after it")
     reader_cmd.add_argument("--training", type=Path, default=Path("training"), help="training stories and questions (default: training)")
     reader_cmd.add_argument("--eval", type=Path, default=Path("tests/eval"), help="labelled set whose dev stories it is measured on")
     reader_cmd.add_argument("--out", type=Path, default=READER_WEIGHTS, help="the weights (default: index/reader.safetensors, the shipped ones)")

@@ -1,6 +1,6 @@
-"""The reader: a small cross-encoder that reads a question together with one bullet and scores how well that bullet
-answers it, against the *null candidate* (the question with no bullet at all): a score above 0 reads as a better
-answer than none.
+"""The reader: a small cross-encoder that reads a question together with one bullet (under its story's title:
+`candidate_text`) and scores how well that bullet answers it, against the *null candidate* (the question with no
+bullet at all): a score above 0 reads as a better answer than none.
 
 It is the bundled MiniLM's six layers with a linear head over the mean of their token states, fine-tuned by
 `python -m index train-reader` on training/ only (reader_training.py); its weights ship in reader.safetensors
@@ -24,14 +24,20 @@ from .files import folder_written_whole
 log = logging.getLogger(__name__)
 
 WEIGHTS_FILE = Path(__file__).with_name("reader.safetensors")
-MAX_TOKENS = 96  # question and bullet together; the longer one is cut first
+MAX_TOKENS = 96  # question and candidate text (title: bullet) together; the longer one is cut first
 FILES = ("reader.onnx", "tokenizer.json", "reader.json")
 # As the encoder's variants (embedder.ENCODER_VARIANTS): "fused" fp32, or "int8" with its weights quantised per channel.
 # int8 halves a read, but with the answer models refitted for it eight fewer dev questions got their answer (docs/history.md),
 # so the shipped reader is fp32.
 READER_VARIANT = "fused"
 NULL = ""  # the null candidate's bullet: the question read with no bullet at all
-Readings = dict[tuple[str, str], float]  # (question, bullet or NULL) -> the reader's own reading of the pair (`Reader.read`)
+Readings = dict[tuple[str, str], float]  # (question, candidate_text or NULL) -> the reader's own reading of the pair (`Reader.read`)
+
+
+def candidate_text(title: str, bullet: str) -> str:
+    """What the reader reads beside the question: the bullet under its story's title, which says who "the force" or
+    "it" in the bullet is (the null candidate is the question alone)."""
+    return f"{title}: {bullet}"
 
 
 @functools.cache
@@ -60,24 +66,26 @@ class Reader:
         options.log_severity_level = 3
         self._session = onnxruntime.InferenceSession(str(directory / "reader.onnx"), options, providers=["CPUExecutionProvider"])
 
-    def scores(self, question: str, bullets: list[str], readings: Readings | None = None) -> np.ndarray:
-        """Each bullet's reading minus the null candidate's, in the order given: what the answer models read.
+    def scores(self, question: str, title: str, bullets: list[str], readings: Readings | None = None) -> np.ndarray:
+        """Each bullet's (of the story `title`) reading minus the null candidate's, in the order given: what the answer
+        models read.
 
         `readings` keeps the pairs read for this question and is read first, so that a question asked twice (a
         follow-up, of its story and of the whole index) reads the question alone, and a bullet both pick, once."""
         readings = {} if readings is None else readings
-        unread = list(dict.fromkeys(bullet for bullet in bullets if (question, bullet) not in readings))
+        texts = [candidate_text(title, bullet) for bullet in bullets]
+        unread = list(dict.fromkeys(text for text in texts if (question, text) not in readings))
         if unread:
-            readings.update(zip([(question, bullet) for bullet in unread], self.read(question, unread).tolist(), strict=True))
+            readings.update(zip([(question, text) for text in unread], self.read(question, unread).tolist(), strict=True))
         if (question, NULL) not in readings:
             # The null candidate is read on its own: padded to a bullet's length it would cost as much as one.
             readings[question, NULL] = float(self.read(question, [NULL])[0])
-        return np.array([readings[question, bullet] - readings[question, NULL] for bullet in bullets])
+        return np.array([readings[question, text] - readings[question, NULL] for text in texts])
 
-    def read(self, question: str, bullets: list[str]) -> np.ndarray:
-        """Each (question, bullet) pair's own score, not yet against the null candidate (the bullet NULL)."""
+    def read(self, question: str, texts: list[str]) -> np.ndarray:
+        """Each (question, candidate_text or NULL) pair's own score, not yet against the null candidate."""
         with self._lock:
-            encodings = self._tokenizer.encode_batch([(question, bullet) for bullet in bullets])
+            encodings = self._tokenizer.encode_batch([(question, text) for text in texts])
         feed = {
             "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
             "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),

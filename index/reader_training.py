@@ -1,8 +1,9 @@
 """`python -m index train-reader`: fine-tune the reader (reader.py, a small cross-encoder) on training/ only, with a
 fixed seed, write index/reader.safetensors, and measure it alone on the evaluation's dev stories.
 
-The reader is the bundled all-MiniLM-L6-v2 reading "[CLS] question [SEP] bullet [SEP]" (at most MAX_TOKENS tokens)
-and scoring it with a linear head over the mean of its token states.
+The reader is the bundled all-MiniLM-L6-v2 reading "[CLS] question [SEP] title: bullet [SEP]" (`candidate_text`: the
+bullet under its story's title; at most MAX_TOKENS tokens) and scoring it with a linear head over the mean of its
+token states.
 Each training group is one question with some bullets of one story and the *null candidate* (the question
 with an empty bullet); a softmax over the group is trained to put its mass on the bullets that answer, or on
 the null candidate when none does:
@@ -17,7 +18,9 @@ the null candidate when none does:
 Questions about the sides and about two stories are not used (the sides branch answers them).
 The token embeddings are frozen (the bundled ones, not saved again); the LAYERS layers and the head are fitted,
 the head at HEAD_LEARNING_RATE, the layers at BODY_LEARNING_RATE, with a linear warm-up and decay, for EPOCHS
-passes (58 minutes for 3 on 2 cores, 8,350 groups). Writes the fitted weights (fp16 safetensors,
+passes, in bfloat16 autocast (the weights and optimiser in fp32; a step costs a third of fp32's on this machine's AMD EPYC, and the
+reader trained so read as the fp32 one on dev: docs/history.md); 34 minutes for 3 on 2 cores, 10,427 groups.
+Writes the fitted weights (fp16 safetensors,
 21 MB) and prints its time, then `dev_report`: on the dev stories, given each question's labelled story, how
 often the reader's best bullet is a right one, and how often it prefers the null candidate. An earlier reader
 (3 layers, the last one trained, on 3,752 groups) read too weakly to help (docs/history.md);
@@ -35,7 +38,7 @@ import numpy as np
 from .embedder import Embedder, bundled_model_path
 from .evaluation.data import read_labelled_set
 from .parser import parse_file
-from .reader import MAX_TOKENS
+from .reader import MAX_TOKENS, candidate_text
 
 LAYERS = 6  # all of MiniLM's
 TRAINED_LAYERS = 6  # the last layers, fine-tuned and saved; any below are the bundled model's, frozen
@@ -109,7 +112,8 @@ def country_of(path_name: str) -> str:
 
 
 def training_groups(training_dir: Path, embedder: Embedder, rng: random.Random) -> list[tuple[str, list[str], list[int]]]:
-    """(question, candidate bullets, indices of the right ones; [] means the null candidate) for every group."""
+    """(question, candidates (each a bullet as the reader reads it, `candidate_text`), indices of the right ones; []
+    means the null candidate) for every group."""
     stories = read_stories(training_dir / "stories")
     titles = list(stories)
     batch_of = {}
@@ -133,21 +137,22 @@ def training_groups(training_dir: Path, embedder: Embedder, rng: random.Random) 
         rest = [i for i in wrong if i not in hard]
         chosen = right + hard + rng.sample(rest, min(RANDOM_NEGATIVES, len(rest)))
         rng.shuffle(chosen)
-        groups.append((q.text, [bullets[i] for i in chosen], [n for n, i in enumerate(chosen) if i in right]))
+        groups.append((q.text, [candidate_text(title, bullets[i]) for i in chosen], [n for n, i in enumerate(chosen) if i in right]))
         if rng.random() < WRONG_STORY_SHARE:
             other = rng.choice([t for t in same_batch[batch_of[title]] if t != title])
-            groups.append((q.text, _some(stories[other], rng), []))
+            groups.append((q.text, _some(other, stories[other], rng), []))
     for q in labelled.questions:
         if q.kind in ("unanswerable", "false_premise"):
-            groups.append((q.text, _some(stories[q.stories[0]], rng), []))
+            groups.append((q.text, _some(q.stories[0], stories[q.stories[0]], rng), []))
         elif q.kind == "offtopic":
-            groups.append((q.text, _some(stories[rng.choice(titles)], rng), []))
+            title = rng.choice(titles)
+            groups.append((q.text, _some(title, stories[title], rng), []))
     rng.shuffle(groups)
     return groups
 
 
-def _some(bullets: list[str], rng: random.Random) -> list[str]:
-    return rng.sample(bullets, min(UNANSWERED_BULLETS, len(bullets)))
+def _some(title: str, bullets: list[str], rng: random.Random) -> list[str]:
+    return [candidate_text(title, bullet) for bullet in rng.sample(bullets, min(UNANSWERED_BULLETS, len(bullets)))]
 
 
 def train_reader(training_dir: Path, embedder: Embedder, out: Path, log=print, epochs: int = EPOCHS) -> None:
@@ -184,7 +189,8 @@ def train_reader(training_dir: Path, embedder: Embedder, out: Path, log=print, e
                 texts += [*bullets, ""]  # the null candidate last
                 sizes.append(len(bullets) + 1)
             encoded = tokenizer(questions, texts, truncation="longest_first", max_length=MAX_TOKENS, padding=True, return_tensors="pt")
-            scores = model(encoded["input_ids"], encoded["attention_mask"], encoded["token_type_ids"])
+            with torch.autocast("cpu", dtype=torch.bfloat16):  # the CPU's bf16 units (avx512_bf16): a step costs a third of fp32's
+                scores = model(encoded["input_ids"], encoded["attention_mask"], encoded["token_type_ids"]).float()
             loss = 0.0
             for (_, bullets, right), group in zip(batch, torch.split(scores, sizes), strict=True):
                 log_p = torch.log_softmax(group, 0)
@@ -214,11 +220,12 @@ def _save(model, out: Path, training_dir: Path) -> None:
     save_file(state, str(out), metadata={"layers": str(LAYERS), "seed": str(SEED), "trained_on": str(training_dir)})
 
 
-def reader_scores(model, tokenizer, question: str, bullets: list[str]) -> np.ndarray:
-    """Each bullet's score minus the null candidate's (> 0: reads as a better answer than none)."""
+def reader_scores(model, tokenizer, question: str, title: str, bullets: list[str]) -> np.ndarray:
+    """Each bullet's (of the story `title`) score minus the null candidate's (> 0: reads as a better answer than none)."""
     import torch
 
-    encoded = tokenizer([question] * (len(bullets) + 1), [*bullets, ""], truncation="longest_first", max_length=MAX_TOKENS,
+    texts = [candidate_text(title, bullet) for bullet in bullets]
+    encoded = tokenizer([question] * (len(texts) + 1), [*texts, ""], truncation="longest_first", max_length=MAX_TOKENS,
                         padding=True, return_tensors="pt")
     with torch.no_grad():
         raw = model(encoded["input_ids"], encoded["attention_mask"], encoded["token_type_ids"]).numpy()
@@ -236,7 +243,7 @@ def dev_report(eval_dir: Path, seeds_dir: Path, weights: Path) -> str:
     for q in labelled.questions:
         if labelled.split_of(q) != "dev" or len(q.stories) != 1 or q.stories[0] not in stories:
             continue
-        scores = reader_scores(model, tokenizer, q.text, stories[q.stories[0]])
+        scores = reader_scores(model, tokenizer, q.text, q.stories[0], stories[q.stories[0]])
         if q.kind == "answerable":
             first.append(int(np.argmax(scores)) + 1 in q.facts)
             answered_null.append(scores.max() <= 0)

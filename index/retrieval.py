@@ -28,7 +28,7 @@ import numpy as np
 from .answer import Answer, AnswerStory, answer_fact, clean_question
 from .embedder import ENCODER_DIR, TORCH, Embedder, embedder_for, encoder_identity
 from .errors import IndexFormatError
-from .judgement import BULLET_FEATURES, Judgement
+from .judgement import ANSWER_FEATURES, BULLET_FEATURES, Judgement
 from .lexical import LexicalIndex, Matches, stems, tokenize_query
 from .models import Story
 from .reader import Reader, Readings, shared_reader
@@ -63,9 +63,10 @@ def focus_of(question: str, title: str) -> str:
 def question_parts(question: str) -> list[str]:
     """The parts of a question about several stories ("the rent cap and the police change"), or none.
 
-    Each part is answered on its own and adds its story only when it would be answered by itself and the
-    whole question already ranks that story among its PART_ROUTED best, so "what did the police and the
-    council agree?" does not pull in an unrelated council story.
+    Each part is answered on its own and adds its story only when it would be answered by itself, names
+    something of that story (`Candidate.names_its_story`), and the whole question already ranks that story among
+    its PART_ROUTED best, so "what did the police and the council agree?" does not pull in an unrelated council
+    story.
     """
     parts = [part.strip(" ,") for part in QUESTION_JOINS.split(question)]
     parts = [part for part in parts if len(tokenize_query(part)) >= 2]
@@ -92,6 +93,11 @@ class Candidate:
         if in_context:
             return self.probability >= judgement.context_threshold
         return self.probability >= (judgement.sides_answer_threshold if self.about_the_sides else judgement.answer_threshold)
+
+    def names_its_story(self) -> bool:
+        """Whether the question shares a content word with the story: a part of a question that shares none ("what
+        are the arguments for", of "…for and against pineapple on pizza?") is about no story, whatever it asks."""
+        return bool(self.features[ANSWER_FEATURES.index("question_words_in_story")] > 0)
 
 
 @dataclass
@@ -175,7 +181,7 @@ class KnowledgeBase:
             if not wanted or len(shown) >= MAX_STORIES:
                 break
             found = self.retrieve(part, wanted=wanted, readings=readings).best
-            if found and found.answers(self.judgement):
+            if found and found.answers(self.judgement) and found.names_its_story():
                 shown[found.story] = found
         if not shown:
             titles = [self._stories.titles[story] for story, _ in retrieval.routed[:SUGGESTIONS]]
@@ -248,7 +254,7 @@ class KnowledgeBase:
         sides = self.judgement.about_the_sides(query)
         about_the_sides = sides >= self.judgement.sides_threshold
         lead = float(scores[order[0]] - scores[order[1]]) if len(order) > 1 else 0.0  # a lone bullet has beaten nothing
-        reading = float(self.reader.scores(question, [texts[order[0]]], readings)[0])
+        reading = float(self.reader.scores(question, record.title, [texts[order[0]]], readings)[0])
         words, story_stems = content_words(question), stem_set(story_text)
         features = answer_features(bullets[order[0]], float(scores[order[0]]), lead, coverage(words, story_stems),
                                    float((self._vectors[span] @ query).max()), margin, sides, reading)

@@ -53,12 +53,12 @@ def read_only(folder: Path):
 
 
 class CountingReader(Reader):
-    """A reader that reads through another, listing every (question, bullet) it reads (reader.NULL is the question
-    alone); its scores are `Reader.scores` over those reads."""
+    """A reader that reads through another, listing every (question, candidate text) it reads (reader.NULL is the
+    question alone); its scores are `Reader.scores` over those reads."""
 
     def __init__(self, reader):  # not super().__init__, which loads an export: this one reads through `reader`
         self.reader, self.read_pairs = reader, []
 
-    def read(self, question, bullets):
-        self.read_pairs += [(question, bullet) for bullet in bullets]
-        return self.reader.read(question, bullets)
+    def read(self, question, texts):
+        self.read_pairs += [(question, text) for text in texts]
+        return self.reader.read(question, texts)

@@ -14,7 +14,7 @@ from tests.bot.fake_discord import FakeDiscord
 COOLDOWN_RATE = 3
 # Questions the index of tests/bot/stories answers: for the load and memory tests.
 QUESTIONS = [
-    "What rent cap did Eastmere City Council approve?", "Why are the Brackwater ferry crews on strike?",
+    "What rent cap did Eastmere City Council approve?", "How long will the Brackwater ferry strike last?",
     "Which Lowmoor branch libraries will close?", "How big is the telescope at Tidewell Observatory?",
     "Will the Eastmere landlords challenge the rent cap in court?",
 ]

@@ -120,7 +120,7 @@ async def test_a_question_of_100000_characters_is_refused_privately_and_never_re
     [
         f"{PINGS} what rent cap did Eastmere approve? {PINGS}",
         f"{MARKDOWN} sourdough?",
-        f"{INVISIBLE}why{INVISIBLE} are the{INVISIBLE} Brackwater ferry crews on strike?{INVISIBLE * 20}",
+        f"{INVISIBLE}how{INVISIBLE} long will the{INVISIBLE} Brackwater ferry strike last?{INVISIBLE * 20}",
         ("@everyone " * 60)[:495] + " rent",  # as long as allowed, and every word a ping
         "`" * 490 + " rent cap",  # a question needs a word: with none it is refused (below)
         "\\" * 490 + " rent cap*",

@@ -76,7 +76,7 @@ def test_terminal_escape_sequences_are_never_echoed(library):
 
 def test_a_follow_up_is_asked_about_the_story_last_answered_until_new(library):
     conversation = Conversation()
-    first = reply_to(library, "why are the Brackwater ferry crews on strike?", conversation)
+    first = reply_to(library, "how long will the Brackwater ferry strike last?", conversation)
     assert "Brackwater Ferry Crews Strike Over Night Shifts" in first
     followup = reply_to(library, "and the other side?", conversation)
     assert "Brackwater Ferry Crews Strike Over Night Shifts" in followup and "Right narrative" in followup
@@ -87,7 +87,7 @@ def test_a_follow_up_is_asked_about_the_story_last_answered_until_new(library):
 
 def test_the_console_keeps_the_conversation_between_lines(library):
     out = io.StringIO()
-    run_console(library, io.StringIO("why are the Brackwater ferry crews on strike?\nand the other side?\n/new\nand the other side?\n"), out)
+    run_console(library, io.StringIO("how long will the Brackwater ferry strike last?\nand the other side?\n/new\nand the other side?\n"), out)
     before, _, after = out.getvalue().partition("New conversation")
     assert before.count("Right narrative") == 2  # the answer, then the follow-up about the same story
     assert "Sorry — none of the stories I know covers" in after and "Right narrative" not in after

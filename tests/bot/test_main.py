@@ -20,7 +20,7 @@ def test_without_a_token_python_m_bot_builds_the_index_and_chats_on_the_terminal
             "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
     result = subprocess.run(
         [sys.executable, "-m", "bot"],
-        input="Why are the Brackwater ferry crews on strike?\n/stories\n/quit\n",
+        input="How long will the Brackwater ferry strike last?\n/stories\n/quit\n",
         capture_output=True, text=True, env=env, cwd=tmp_path,  # cwd: no developer .env is read
         timeout=120,
     )

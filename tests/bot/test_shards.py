@@ -24,7 +24,7 @@ pytestmark = pytest.mark.asyncio(loop_scope="session")
 DEFERRED = 5
 MODERATOR = 1300000000000000001
 POLL_SECONDS = 1.0
-STRIKE = ("Why are the Brackwater ferry crews on strike?", "Brackwater Ferry Crews Strike Over Night Shifts")
+STRIKE = ("How long will the Brackwater ferry strike last?", "Brackwater Ferry Crews Strike Over Night Shifts")
 TELESCOPE = ("How big is the telescope at Tidewell Observatory?", "Tidewell Observatory Wins Funding for New Telescope")
 HARBOUR_TITLE = "Kestrel Harbour Seawall Gets Emergency Repairs"
 HARBOUR = f"""{HARBOUR_TITLE}

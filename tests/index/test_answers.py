@@ -246,6 +246,15 @@ def test_a_question_about_the_sides_of_something_no_story_covers_is_refused(seed
     assert not seed_kb.ask(question).answered
 
 
+def test_a_part_of_a_question_that_names_nothing_of_a_story_does_not_add_it(seed_kb):
+    """"…for and against pineapple on pizza?" splits at "and"; its first part, "what are the arguments for", asks
+    for the sides of nothing in particular, so it cannot bring the seed's narratives in."""
+    assert question_parts("what are the arguments for and against pineapple on pizza?")[0] == "what are the arguments for"
+    assert not seed_kb.retrieve("what are the arguments for").best.names_its_story()
+    assert seed_kb.retrieve("what are the arguments for the Met's decision").best.names_its_story()
+    assert not seed_kb.ask("what are the arguments for and against pineapple on pizza?").answered
+
+
 def test_the_sides_answer_cut_refuses_what_the_sides_detector_lets_through(seed_kb):
     """Taken to be about the sides, as it is, such a question is refused by the sides answer model's own cut."""
     candidate = seed_kb.retrieve("what are the arguments for and against pineapple on pizza?").best

@@ -78,7 +78,7 @@ async def test_ask_is_acknowledged_then_answered_with_quoted_bullets_and_both_na
 
 async def test_mentioning_the_bot_gets_the_same_answer_as_a_reply(fake_discord, running_bot):
     message = fake_discord.message_create(
-        f"<@{FakeDiscord.BOT_USER_ID}> why are the Brackwater ferry crews on strike?", author_id=fake_discord.snowflake()
+        f"<@{FakeDiscord.BOT_USER_ID}> how long will the Brackwater ferry strike last?", author_id=fake_discord.snowflake()
     )
     await fake_discord.dispatch("MESSAGE_CREATE", message)
     replies = await fake_discord.wait_for(lambda: replies_to(fake_discord, message))
@@ -87,6 +87,7 @@ async def test_mentioning_the_bot_gets_the_same_answer_as_a_reply(fake_discord, 
     embed = body["embeds"][0]
     assert embed["title"] == FERRY.title
     assert set(description_bullets(embed)) <= rendered_bullets(FERRY)
+    assert description_bullets(embed)[0].startswith("• " + FERRY.facts[0].text)  # "…began a 72-hour strike…"
     assert [f["name"] for f in embed["fields"]] == ["Left narrative", "Right narrative"]
     assert fake_discord.find("POST", rf"/channels/{FakeDiscord.CHANNEL_ID}/typing")
     assert_message_within_limits(body)
@@ -94,7 +95,7 @@ async def test_mentioning_the_bot_gets_the_same_answer_as_a_reply(fake_discord, 
 
 async def test_a_reply_to_an_answer_is_a_follow_up_about_its_story(fake_discord, running_bot):
     member = fake_discord.snowflake()
-    question = fake_discord.message_create(f"<@{FakeDiscord.BOT_USER_ID}> why are the Brackwater ferry crews on strike?", author_id=member)
+    question = fake_discord.message_create(f"<@{FakeDiscord.BOT_USER_ID}> how long will the Brackwater ferry strike last?", author_id=member)
     await fake_discord.dispatch("MESSAGE_CREATE", question)
     answer = fake_discord.sent_message((await fake_discord.wait_for(lambda: replies_to(fake_discord, question)))[0])
 
@@ -124,7 +125,7 @@ async def test_a_reply_to_a_member_without_a_mention_is_left_alone(fake_discord,
 
 
 async def test_a_message_that_does_not_mention_the_bot_is_left_alone(fake_discord, running_bot):
-    message = fake_discord.message_create("why are the Brackwater ferry crews on strike?", author_id=fake_discord.snowflake(),
+    message = fake_discord.message_create("how long will the Brackwater ferry strike last?", author_id=fake_discord.snowflake(),
                                           mentions_bot=False)
     await fake_discord.dispatch("MESSAGE_CREATE", message)
     # A later question proves the first one has been processed (events are handled in order).
