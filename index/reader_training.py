@@ -56,7 +56,7 @@ WARMUP_SHARE = 0.1
 
 def torch_reader(weights: Path | None = None):
     """(model, tokenizer): the bundled model cut to LAYERS layers with a fresh head, or with the fine-tuned `weights`
-    loaded over it. model(input_ids, attention_mask, token_type_ids) -> one score per (question, bullet) pair."""
+    loaded over it. model(input_ids, attention_mask, token_type_ids) -> one score per (question, candidate text) pair."""
     import torch
     from transformers import AutoModel, AutoTokenizer
 

@@ -12,7 +12,7 @@
 3. Decide whether to answer at all with a second learned model that predicts whether what would be shown
    is right. Its signals mean the same with one story indexed or a million (signals.py): no corpus IDF,
    and the routing margin is capped, a lone story counting as a clear winner. One of them is the reader's
-   (reader.py): a cross-encoder that reads the question with the bullet to be shown, which tells "this bullet
+   (reader.py): a cross-encoder that reads the question with the bullet to be shown (under its story's title), which tells "this bullet
    answers" from "this bullet is on the topic" better than any signal of the two texts apart.
 4. Questions about the sides ("arguments for and against?") are recognised from the question's embedding
    and answered with the story's lead bullet and its narratives, even when no bullet matches.
@@ -171,7 +171,8 @@ class KnowledgeBase:
         if retrieval.best and retrieval.best.answers(self.judgement):
             shown[retrieval.best.story] = retrieval.best
         # A question about two stories is answered part by part: a part adds its best story when that part
-        # would be answered on its own and the whole question already ranks that story among its few best.
+        # would be answered on its own, names something of that story, and the whole question already ranks that
+        # story among its few best.
         # A part whose best story is not among those, or is already shown, changes nothing: its bullets are
         # never ranked (`wanted`), which is most of what a part costs after its encoding; and no part is even
         # embedded once every one of those stories, or MAX_STORIES, are shown.

@@ -3,7 +3,7 @@
 training/ holds fictional stories and labelled questions written for training only; of the evaluation set
 only the dev stories' questions are read, to set the threshold. With a fixed seed, the shipped encoder and the
 shipped reader (whose scores are an answer feature: run `train-encoder` and `train-reader` first when they change)
-this takes about 17 minutes on 2 cores (1,011 s over 501 stories), most of it the reader reading every candidate, and writes
+this takes about 17 minutes on 2 cores (994 and 1,011 s in two runs over 501 stories), most of it the reader reading every candidate, and writes
 index/judgement.json (what the product loads). It fits, in order:
 
 1. the "about the sides" classifier: logistic regression over the question's embedding;

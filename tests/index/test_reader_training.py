@@ -47,7 +47,7 @@ def test_groups_mark_the_labelled_bullets_or_none(tmp_path, embedder):
                 assert len(bullets) > len(right)  # and some wrong ones to beat
                 checked += 1
             else:  # another story of the same country, read under its own title: nothing there answers it
-                assert not any(b.startswith(row["story"]) for b in bullets)
+                assert not any(b.startswith(row["story"] + ": ") for b in bullets)
     assert checked == sum(row["kind"] == "answerable" for row in rows) > 0
 
 

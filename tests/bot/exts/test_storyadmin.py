@@ -197,7 +197,7 @@ async def test_remove_autocompletes_titles_and_makes_the_story_unanswerable(fake
     choices = (await run(fake_discord, event))["choices"]
     ferry = "Brackwater Ferry Crews Strike Over Night Shifts"
     assert choices[0] == {"name": ferry, "value": index.models.story_id_for(ferry)}
-    question = "Why are the Brackwater ferry crews on strike over night shifts?"
+    question = "How long will the Brackwater ferry strike last?"
     assert (await ask(fake_discord, question))["title"] == ferry
 
     body = await run(fake_discord, fake_discord.subcommand("storyadmin", "remove", {"title": "Brackwater Ferry"},
