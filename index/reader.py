@@ -30,7 +30,7 @@ FILES = ("reader.onnx", "tokenizer.json", "reader.json")
 # int8 halves a read, but with the answer models refitted for it eight fewer dev questions got their answer (docs/history.md),
 # so the shipped reader is fp32.
 READER_VARIANT = "fused"
-NULL = ""  # the null candidate's bullet: the question read with no bullet at all
+NULL = ""  # the null candidate's text: the question read with no bullet at all
 Readings = dict[tuple[str, str], float]  # (question, candidate_text or NULL) -> the reader's own reading of the pair (`Reader.read`)
 
 

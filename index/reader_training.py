@@ -38,7 +38,7 @@ import numpy as np
 from .embedder import Embedder, bundled_model_path
 from .evaluation.data import read_labelled_set
 from .parser import parse_file
-from .reader import MAX_TOKENS, candidate_text
+from .reader import MAX_TOKENS, NULL, candidate_text
 
 LAYERS = 6  # all of MiniLM's
 TRAINED_LAYERS = 6  # the last layers, fine-tuned and saved; any below are the bundled model's, frozen
@@ -184,17 +184,17 @@ def train_reader(training_dir: Path, embedder: Embedder, out: Path, log=print, e
         for start in range(0, len(order), GROUP_BATCH):
             batch = [groups[i] for i in order[start:start + GROUP_BATCH]]
             questions, texts, sizes = [], [], []
-            for question, bullets, _ in batch:
-                questions += [question] * (len(bullets) + 1)
-                texts += [*bullets, ""]  # the null candidate last
-                sizes.append(len(bullets) + 1)
+            for question, candidates, _ in batch:
+                questions += [question] * (len(candidates) + 1)
+                texts += [*candidates, NULL]  # the null candidate last
+                sizes.append(len(candidates) + 1)
             encoded = tokenizer(questions, texts, truncation="longest_first", max_length=MAX_TOKENS, padding=True, return_tensors="pt")
             with torch.autocast("cpu", dtype=torch.bfloat16):  # the CPU's bf16 units (avx512_bf16): a step costs a third of fp32's
                 scores = model(encoded["input_ids"], encoded["attention_mask"], encoded["token_type_ids"]).float()
             loss = 0.0
-            for (_, bullets, right), group in zip(batch, torch.split(scores, sizes), strict=True):
+            for (_, candidates, right), group in zip(batch, torch.split(scores, sizes), strict=True):
                 log_p = torch.log_softmax(group, 0)
-                loss = loss - torch.logsumexp(log_p[right if right else [len(bullets)]], 0)
+                loss = loss - torch.logsumexp(log_p[right if right else [len(candidates)]], 0)
             loss = loss / len(batch)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -225,7 +225,7 @@ def reader_scores(model, tokenizer, question: str, title: str, bullets: list[str
     import torch
 
     texts = [candidate_text(title, bullet) for bullet in bullets]
-    encoded = tokenizer([question] * (len(texts) + 1), [*texts, ""], truncation="longest_first", max_length=MAX_TOKENS,
+    encoded = tokenizer([question] * (len(texts) + 1), [*texts, NULL], truncation="longest_first", max_length=MAX_TOKENS,
                         padding=True, return_tensors="pt")
     with torch.no_grad():
         raw = model(encoded["input_ids"], encoded["attention_mask"], encoded["token_type_ids"]).numpy()
