@@ -51,11 +51,14 @@ class ReadSuggestedStory(discord.ui.DynamicItem[discord.ui.Select], template=REA
     async def callback(self, interaction: discord.Interaction["StoryBot"]) -> None:
         picked = self.item.values[0] if self.item.values else ""  # any text a client sends: only ever looked up
         try:
+            # First the message is "updated" with nothing changed: the menu shows its placeholder again, as a picked
+            # option left shown would not be sent a second time if picked again. The card follows, to the member alone.
+            await interaction.response.edit_message()
             story = await asyncio.to_thread(interaction.client.library.story, picked)  # reads the index's story shelf
             if story is None:
                 await reply_privately(interaction, GONE)
                 return
-            await interaction.response.send_message(embeds=story_card_embeds(story), ephemeral=True, allowed_mentions=NO_MENTIONS)
+            await interaction.followup.send(embeds=story_card_embeds(story), ephemeral=True, allowed_mentions=NO_MENTIONS)
         except Exception:
             log.exception("could not show story %r picked under a refusal", picked[:100])
             await reply_privately(interaction, FAILED)

@@ -24,7 +24,7 @@ def nobody_is_pinged(fake_discord):
 STORIES = Path(__file__).parents[1] / "stories"
 RENT_CAP = parse_file(STORIES / "eastmere_rent_cap.txt").story
 FERRY = parse_file(STORIES / "brackwater_ferry_strike.txt").story
-DEFERRED, MESSAGE, EPHEMERAL = 5, 4, 64
+DEFERRED, MESSAGE, UPDATE_MESSAGE, EPHEMERAL = 5, 4, 7, 64
 
 
 def description_bullets(embed: dict) -> list[str]:
@@ -160,12 +160,14 @@ async def test_a_refusal_offers_its_suggested_stories_to_read_privately(fake_dis
     assert [option["label"] for option in menu["options"]] == expected.suggestions
     message = fake_discord.sent_message(sent)
     shown = await pick_from_menu(fake_discord, menu, menu["options"][0]["value"], message)
-    assert shown["type"] == MESSAGE and shown["data"]["flags"] & EPHEMERAL
-    [card] = shown["data"]["embeds"]
+    assert shown["flags"] & EPHEMERAL
+    [card] = shown["embeds"]
     story = knowledge_base.story(expected.suggestions[0])
     assert card["title"] == story.title and len(description_bullets(card)) == len(story.facts)  # the whole card
+    again = await pick_from_menu(fake_discord, menu, menu["options"][0]["value"], message)  # the same story, picked twice
+    assert again["embeds"][0]["title"] == story.title
     gone = await pick_from_menu(fake_discord, menu, "a-story-removed-since-0000000", message)
-    assert gone["data"]["flags"] & EPHEMERAL and "no longer here" in gone["data"]["content"]
+    assert gone["flags"] & EPHEMERAL and "no longer here" in gone["content"]
 
 
 async def test_the_menu_of_suggested_stories_works_after_a_restart(fake_discord, knowledge_base):
@@ -176,7 +178,7 @@ async def test_the_menu_of_suggested_stories_works_after_a_restart(fake_discord,
     menu, message = suggested_stories_menu(sent.json), fake_discord.sent_message(sent)
     async with started_bot(knowledge_base, poll_seconds="0"):
         shown = await pick_from_menu(fake_discord, menu, menu["options"][-1]["value"], message)
-    assert shown["data"]["flags"] & EPHEMERAL and shown["data"]["embeds"][0]["title"] == menu["options"][-1]["label"]
+    assert shown["flags"] & EPHEMERAL and shown["embeds"][0]["title"] == menu["options"][-1]["label"]
 
 
 def suggested_stories_menu(body: dict) -> dict:
@@ -185,10 +187,15 @@ def suggested_stories_menu(body: dict) -> dict:
 
 
 async def pick_from_menu(fake: FakeDiscord, menu: dict, value: str, message: dict) -> dict:
-    """Pick `value` in a select menu of `message`; returns the bot's interaction response."""
+    """Pick `value` in a select menu of `message`; returns what the bot sent the member after its response to the pick,
+    which must update the menu's message with nothing changed (so the client shows the menu unpicked again)."""
     picked = fake.select_pick(menu["custom_id"], [value], message)
     await fake.dispatch("INTERACTION_CREATE", picked)
-    return (await fake.wait_for(lambda: fake.callbacks(picked["id"])))[0].json
+    [sent] = await fake.wait_for(lambda: fake.followups(picked["token"]))
+    [response] = fake.callbacks(picked["id"])
+    assert response.json["type"] == UPDATE_MESSAGE
+    assert not {"content", "embeds", "components"} & set(response.json.get("data") or {})  # the message as it was
+    return sent.json
 
 
 async def test_an_answer_offers_no_menu_of_stories(fake_discord, running_bot):
