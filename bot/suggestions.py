@@ -51,15 +51,23 @@ class ReadSuggestedStory(discord.ui.DynamicItem[discord.ui.Select], template=REA
     async def callback(self, interaction: discord.Interaction["StoryBot"]) -> None:
         picked = self.item.values[0] if self.item.values else ""  # any text a client sends: only ever looked up
         try:
-            # First the message is "updated" with nothing changed: the menu shows its placeholder again, as a picked
-            # option left shown would not be sent a second time if picked again. The card follows, to the member alone.
-            await interaction.response.edit_message()
+            await show_the_menu_unpicked(interaction)
             story = await asyncio.to_thread(interaction.client.library.story, picked)  # reads the index's story shelf
             if story is None:
                 await reply_privately(interaction, GONE)
                 return
-            await interaction.followup.send(embeds=story_card_embeds(story), ephemeral=True, allowed_mentions=NO_MENTIONS)
+            send = interaction.followup.send if interaction.response.is_done() else interaction.response.send_message
+            await send(embeds=story_card_embeds(story), ephemeral=True, allowed_mentions=NO_MENTIONS)
         except Exception:
             log.exception("could not show story %r picked under a refusal", picked[:100])
             await reply_privately(interaction, FAILED)
 
+
+async def show_the_menu_unpicked(interaction: discord.Interaction) -> None:
+    """Answer a pick by "updating" the menu's message with nothing changed: the client shows the menu's placeholder
+    again, where it would leave the picked option shown and not send that pick a second time. Cosmetic: when Discord
+    refuses the update, the pick is still answered, with the card as the interaction's response."""
+    try:
+        await interaction.response.edit_message()
+    except discord.HTTPException:
+        log.warning("could not reset the menu on message %s", getattr(interaction.message, "id", None), exc_info=True)

@@ -13,8 +13,6 @@ import functools
 import hashlib
 import json
 import logging
-import re
-import shutil
 import threading
 import warnings
 from pathlib import Path
@@ -110,18 +108,7 @@ def shared_reader(encoder_dir: Path, weights: Path = WEIGHTS_FILE) -> Reader:
         except Exception as exc:  # a damaged cache is exported again, never fatal
             log.warning("cached reader at %s unusable (%s); exporting it again", folder, exc)
     export_reader(folder, weights)
-    remove_other_exports(folder)
     return Reader(folder, weights)
-
-
-def remove_other_exports(kept: Path) -> None:
-    """Remove the exports of other reader weights beside `kept` (87 MB each), left by the readers shipped before a
-    retrained one: only the shipped weights are ever read. A process still running an old reader has its model in
-    memory already, and one started later exports its own again."""
-    for folder in kept.parent.iterdir():
-        if folder != kept and folder.is_dir() and re.fullmatch(r"reader-[0-9a-f]{12}-[a-z0-9]+", folder.name):
-            log.info("removing the export of an earlier reader, %s", folder)
-            shutil.rmtree(folder, ignore_errors=True)
 
 
 def export_reader(directory: Path, weights: Path = WEIGHTS_FILE) -> None:

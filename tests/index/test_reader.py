@@ -51,16 +51,6 @@ def test_a_damaged_export_is_made_again(encoder_dir, tmp_path):
     assert np.allclose(first.scores("who is against it?", SEED_TITLE, SEED_BULLETS), again.scores("who is against it?", SEED_TITLE, SEED_BULLETS))
 
 
-def test_exporting_the_reader_removes_earlier_readers_exports_and_nothing_else(tmp_path):
-    earlier = tmp_path / "reader-0123456789ab-fused"
-    encoder, unrelated = tmp_path / "bundled_all-MiniLM-L6-v2_storybot-0123456789ab-fused", tmp_path / "reader-notes"
-    for folder in (earlier, encoder, unrelated):
-        folder.mkdir()
-        (folder / "reader.onnx").write_bytes(b"an export")
-    shared_reader.__wrapped__(tmp_path)  # not the process's shared one: this test exports into its own folder
-    assert sorted(path.name for path in tmp_path.iterdir()) == sorted([reader_folder(tmp_path).name, encoder.name, unrelated.name])
-
-
 def test_a_question_reads_each_bullet_and_itself_alone_once_and_scores_as_read_afresh(reader):
     counting, question, readings = CountingReader(reader), "who is against the change?", {}
     first, second, third = SEED_BULLETS[:3]
