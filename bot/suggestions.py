@@ -20,7 +20,7 @@ from index import story_id_for
 
 from .rendering import limits
 from .rendering.embeds import story_card_embeds
-from .utils.messages import NO_MENTIONS, reply_privately
+from .utils.messages import reply_privately, send_privately
 
 if TYPE_CHECKING:
     from .bot import StoryBot
@@ -56,8 +56,7 @@ class ReadSuggestedStory(discord.ui.DynamicItem[discord.ui.Select], template=REA
             if story is None:
                 await reply_privately(interaction, GONE)
                 return
-            send = interaction.followup.send if interaction.response.is_done() else interaction.response.send_message
-            await send(embeds=story_card_embeds(story), ephemeral=True, allowed_mentions=NO_MENTIONS)
+            await send_privately(interaction, embeds=story_card_embeds(story))
         except Exception:
             log.exception("could not show story %r picked under a refusal", picked[:100])
             await reply_privately(interaction, FAILED)
